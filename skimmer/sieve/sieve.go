@@ -23,6 +23,7 @@ package sieve
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -139,6 +140,15 @@ func findOp(s string) (int, Op) {
 	return -1, ""
 }
 
+// fieldName is what a property name may look like: a C# identifier, or a
+// dotted path of them, ending in a letter or digit. Anything else could run
+// into the operator: "A_" + "==" reads as "A" + "_=" + "=".
+var fieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+func validName(n string) bool {
+	return fieldName.MatchString(n) && !strings.HasSuffix(n, "_")
+}
+
 // Value is one value of a filter term: a text, or the null keyword.
 type Value struct {
 	text string
@@ -221,7 +231,7 @@ func encodeFilter(f Filter) (string, error) {
 		b.WriteByte('(')
 	}
 	for i, n := range f.Names {
-		if n == "" || strings.ContainsAny(n, `,|()\ `) || strings.TrimSpace(n) != n {
+		if !validName(n) {
 			return "", fmt.Errorf("%w: %q is not a field name", ErrInvalid, n)
 		}
 		if i > 0 {

@@ -1,0 +1,490 @@
+// Package skimmer is a client for Skimmer's public API: the customers of a
+// pool-service company and each customer's activity log.
+//
+// One Client serves many callers. Reads are retried on rate limiting,
+// gateway errors and broken connections; writes are sent exactly once, and
+// a write whose answer was lost is reported as ErrOutcomeUnknown rather than
+// repeated.
+package skimmer
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Version goes into the User-Agent. Release builds set it with
+// -ldflags "-X github.com/skimmer-mcp/skimmer-mcp/skimmer.Version=1.2.3".
+var Version = "0.1.0"
+
+// APIKey is a Skimmer API key. It prints as [redacted] through every fmt
+// verb and slog, so a key that slips into a log call stays secret.
+type APIKey string
+
+const redacted = "[redacted]"
+
+// minScrubbedKey is the shortest key scrub looks for.
+const minScrubbedKey = 8
+
+func (APIKey) String() string               { return redacted }
+func (APIKey) GoString() string             { return redacted }
+func (APIKey) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (APIKey) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// maxBody bounds a buffered answer. The one unbounded answer, the customer
+// list, is streamed instead.
+const maxBody = 32 << 20
+
+// Options configure a Client. The zero value of every field is a sensible
+// default.
+type Options struct {
+	BaseURL    string        // DefaultBaseURL when empty
+	APIKey     string        // sent as skimmer-api-key
+	HTTPClient *http.Client  // a client of its own when nil
+	Timeout    time.Duration // per attempt, body included; 30s when 0
+	Retry      RetryPolicy
+	Logger     *slog.Logger // discards when nil
+}
+
+// RetryPolicy bounds the retries of reads. Writes are never retried.
+type RetryPolicy struct {
+	MaxAttempts   int           // attempts for a read, first included; 5 when 0
+	BaseDelay     time.Duration // first backoff; 1s when 0 (Skimmer's advice)
+	MaxDelay      time.Duration // backoff cap; 16s when 0
+	MaxRetryAfter time.Duration // longest Retry-After waited out; 20s when 0. Longer ones fail at once, saying how long to wait.
+	// Sleep waits; tests replace it to see the waits without taking them.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 5
+	}
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = time.Second
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = 16 * time.Second
+	}
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = 20 * time.Second
+	}
+	if p.Sleep == nil {
+		p.Sleep = sleep
+	}
+	return p
+}
+
+// backoff is exponential with jitter in the upper half of each step.
+func (p RetryPolicy) backoff(attempt int) time.Duration {
+	d := p.BaseDelay << min(attempt-1, 20)
+	if d > p.MaxDelay || d <= 0 {
+		d = p.MaxDelay
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Client calls the Skimmer API. It is safe for concurrent use.
+type Client struct {
+	base      *url.URL
+	key       APIKey
+	hc        *http.Client
+	timeout   time.Duration
+	retry     RetryPolicy
+	log       *slog.Logger
+	userAgent string
+	limits    *limits // shared by the copies WithAPIKey makes
+}
+
+// New returns a client. It fails on a base URL that is not an absolute
+// http(s) URL without credentials or query.
+func New(opts Options) (*Client, error) {
+	raw := opts.BaseURL
+	if raw == "" {
+		raw = DefaultBaseURL
+	}
+	base, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.User != nil || base.RawQuery != "" || base.Fragment != "" {
+		return nil, fmt.Errorf("skimmer: base URL %q must be an absolute http(s) URL with no credentials, query or fragment", raw)
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// One upstream host serves every caller of a hosted server; the
+		// default of 2 idle connections per host would churn sockets.
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 128
+		hc = &http.Client{Transport: t}
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{
+		base:      base,
+		key:       APIKey(opts.APIKey),
+		hc:        hc,
+		timeout:   timeout,
+		retry:     opts.Retry.withDefaults(),
+		log:       logger,
+		userAgent: "skimmer-mcp/" + Version,
+		limits:    &limits{byKey: map[[32]byte]*window{}},
+	}, nil
+}
+
+// WithAPIKey returns a client that calls with key and shares everything
+// else, connections included. A hosted server makes one per caller.
+func (c *Client) WithAPIKey(key string) *Client {
+	cp := *c
+	cp.key = APIKey(key)
+	return &cp
+}
+
+// HasAPIKey reports whether the client has a key to send.
+func (c *Client) HasAPIKey() bool { return c.key != "" }
+
+// BaseURL is where the client sends requests.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// request is one API call.
+type request struct {
+	op     Operation
+	params []string   // path parameters, in route order
+	query  url.Values // nil for none
+	body   any        // JSON-encoded when non-nil
+	out    any        // decoded from a buffered 2xx body when non-nil
+	// stream reads a 2xx body as it arrives, instead of out; reset runs
+	// before every attempt.
+	stream func(io.Reader) error
+	reset  func()
+}
+
+// do sends r, retrying reads as the policy allows.
+func (c *Client) do(ctx context.Context, r request) error {
+	route := routeOf(r.op)
+	path, err := route.expand(r.params...)
+	if err != nil {
+		return err
+	}
+	// The base has no query or fragment (New checks), and path is escaped
+	// already: joining strings keeps "%2F" in an id from becoming "%252F".
+	target := c.base.String() + path
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	var body []byte
+	if r.body != nil {
+		if body, err = json.Marshal(r.body); err != nil {
+			return fmt.Errorf("skimmer %s: encoding the request: %w", r.op, err)
+		}
+	}
+	read := route.Method == http.MethodGet
+	attempts := 1
+	if read {
+		attempts = c.retry.MaxAttempts
+	}
+	for attempt := 1; ; attempt++ {
+		if err := c.limits.wait(ctx, c.key, c.retry, r.op); err != nil {
+			return err
+		}
+		wait, err := c.once(ctx, route, target, body, r, attempt)
+		if err == nil {
+			return nil
+		}
+		if wait < 0 || attempt >= attempts || ctx.Err() != nil {
+			return c.scrub(err)
+		}
+		if wait == 0 {
+			wait = c.retry.backoff(attempt)
+		}
+		c.log.DebugContext(ctx, "retrying skimmer request", "op", r.op, "attempt", attempt, "wait", wait, "reason", c.scrub(err).Error())
+		if err := c.retry.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// once makes one attempt. It returns the error and how to retry: -1 never,
+// 0 after backoff, >0 after exactly that long (Retry-After).
+func (c *Client) once(ctx context.Context, route Route, target string, body []byte, r request, attempt int) (time.Duration, error) {
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, route.Method, target, rd)
+	if err != nil {
+		return -1, fmt.Errorf("skimmer %s: %w", r.op, err)
+	}
+	req.Header.Set("skimmer-api-key", string(c.key))
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		traceFrom(ctx).add(Exchange{Op: r.op, Attempt: attempt, Duration: time.Since(start), Err: "no answer"})
+		terr := &TransportError{Op: r.op, Method: route.Method, Sent: !neverSent(err), Attempts: attempt, Err: err}
+		if route.Method != http.MethodGet {
+			return -1, terr
+		}
+		return 0, terr
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+		resp.Body.Close()
+	}()
+	rl := parseRateLimit(resp.Header, time.Now())
+	c.limits.observe(c.key, rl)
+	traceFrom(ctx).add(Exchange{Op: r.op, Attempt: attempt, Status: resp.StatusCode, Duration: time.Since(start)})
+
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return c.readSuccess(route, resp, r, attempt, rl)
+	}
+
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	apiErr := &APIError{Op: r.op, Method: route.Method, Status: resp.StatusCode, RateLimit: rl, Attempts: attempt}
+	apiErr.describeBody(resp.Header.Get("Content-Type"), raw)
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if apiErr.RetryAfter == 0 && resp.StatusCode == http.StatusTooManyRequests {
+			apiErr.RetryAfter = rl.Reset
+		}
+	}
+	if route.Method != http.MethodGet {
+		if resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout {
+			// A gateway gave up waiting; Skimmer may still have applied it.
+			apiErr.err = ErrOutcomeUnknown
+		}
+		return -1, apiErr
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		if apiErr.RetryAfter > c.retry.MaxRetryAfter {
+			return -1, apiErr // too long to hold a caller; say how long instead
+		}
+		return apiErr.RetryAfter, apiErr
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return 0, apiErr
+	}
+	return -1, apiErr
+}
+
+// readSuccess decodes a 2xx body. A body cut off mid-way is retried for a
+// read; for a write it means the change went through and its answer was lost.
+func (c *Client) readSuccess(route Route, resp *http.Response, r request, attempt int, rl RateLimit) (time.Duration, error) {
+	if r.out == nil && r.stream == nil {
+		return 0, nil
+	}
+	var err error
+	if r.stream != nil {
+		if r.reset != nil {
+			r.reset()
+		}
+		err = r.stream(resp.Body)
+	} else {
+		var raw []byte
+		raw, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		switch {
+		case err != nil:
+		case len(raw) > maxBody:
+			err = fmt.Errorf("answer larger than %d MB", maxBody>>20)
+		case len(bytes.TrimSpace(raw)) == 0:
+			err = io.ErrUnexpectedEOF
+		default:
+			err = json.Unmarshal(raw, r.out)
+		}
+	}
+	if err == nil {
+		return 0, nil
+	}
+	apiErr := &APIError{Op: r.op, Method: route.Method, Status: resp.StatusCode, RateLimit: rl, Attempts: attempt, Detail: "the answer could not be read: " + err.Error(), err: ErrBadResponse}
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	cutOff := !errors.As(err, &syntax) && !errors.As(err, &typeErr) && !errors.Is(err, ErrBadResponse)
+	if route.Method == http.MethodGet && cutOff {
+		return 0, apiErr
+	}
+	return -1, apiErr
+}
+
+// neverSent reports whether err happened before the request left: no
+// connection was ever made, so the server cannot have acted on it.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// scrub removes the key from an error's text, in case an upstream body or a
+// library message ever echoed it. Keys too short to be real are left alone:
+// replacing every "k" in a message would only garble it.
+func (c *Client) scrub(err error) error {
+	if len(c.key) < minScrubbedKey || err == nil || !strings.Contains(err.Error(), string(c.key)) {
+		return err
+	}
+	return &scrubbed{err: err, msg: strings.ReplaceAll(err.Error(), string(c.key), redacted)}
+}
+
+type scrubbed struct {
+	err error
+	msg string
+}
+
+func (s *scrubbed) Error() string { return s.msg }
+func (s *scrubbed) Unwrap() error { return s.err }
+
+// RateLimit is what the RateLimit-* headers of one answer said.
+type RateLimit struct {
+	Known     bool
+	Limit     int
+	Remaining int
+	Reset     time.Duration // until the window resets
+	At        time.Time     // when the answer came
+}
+
+func parseRateLimit(h http.Header, now time.Time) RateLimit {
+	limit, err1 := strconv.Atoi(h.Get("RateLimit-Limit"))
+	remaining, err2 := strconv.Atoi(h.Get("RateLimit-Remaining"))
+	reset, err3 := strconv.Atoi(h.Get("RateLimit-Reset"))
+	if err1 != nil || err2 != nil || err3 != nil {
+		return RateLimit{}
+	}
+	return RateLimit{Known: true, Limit: limit, Remaining: remaining, Reset: time.Duration(reset) * time.Second, At: now}
+}
+
+// parseRetryAfter reads seconds or an HTTP date; 0 when absent or past.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		return max(time.Duration(secs)*time.Second, 0)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now).Round(time.Second), 0)
+	}
+	return 0
+}
+
+// limits remembers, per key, a window the server said is used up, so that
+// the next call waits for it rather than spending a request on a 429. Keys
+// are held as hashes.
+type limits struct {
+	mu    sync.Mutex
+	byKey map[[32]byte]*window
+}
+
+type window struct{ resetAt time.Time }
+
+func (l *limits) observe(key APIKey, rl RateLimit) {
+	if !rl.Known {
+		return
+	}
+	h := sha256.Sum256([]byte(key))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if rl.Remaining > 0 {
+		delete(l.byKey, h)
+		return
+	}
+	l.byKey[h] = &window{resetAt: rl.At.Add(rl.Reset)}
+}
+
+// wait holds a call until a used-up window resets, or fails at once if
+// that is longer than the policy lets a caller wait.
+func (l *limits) wait(ctx context.Context, key APIKey, p RetryPolicy, op Operation) error {
+	h := sha256.Sum256([]byte(key))
+	l.mu.Lock()
+	w := l.byKey[h]
+	l.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	d := time.Until(w.resetAt)
+	if d <= 0 {
+		return nil
+	}
+	if d > p.MaxRetryAfter {
+		return &APIError{Op: op, Status: http.StatusTooManyRequests, Title: "rate limit used up; not sent", RetryAfter: d.Round(time.Second)}
+	}
+	return p.Sleep(ctx, d)
+}
+
+// Exchange is one HTTP attempt, for the per-call log line.
+type Exchange struct {
+	Op       Operation
+	Attempt  int
+	Status   int    // 0 when no answer came
+	Err      string // set when no answer came
+	Duration time.Duration
+}
+
+// Trace collects the exchanges made on behalf of one caller's context.
+type Trace struct {
+	mu        sync.Mutex
+	exchanges []Exchange
+}
+
+type traceKey struct{}
+
+// WithTrace returns a context whose API calls are recorded in t.
+func WithTrace(ctx context.Context, t *Trace) context.Context {
+	return context.WithValue(ctx, traceKey{}, t)
+}
+
+func traceFrom(ctx context.Context) *Trace {
+	t, _ := ctx.Value(traceKey{}).(*Trace)
+	return t
+}
+
+func (t *Trace) add(e Exchange) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.exchanges = append(t.exchanges, e)
+	t.mu.Unlock()
+}
+
+// Exchanges returns what was recorded so far.
+func (t *Trace) Exchanges() []Exchange {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Exchange(nil), t.exchanges...)
+}
