@@ -1,0 +1,124 @@
+// Command skimmer-sandbox serves the Skimmer API emulator on its own, for
+// pointing any client (curl, Postman, skimmer-mcp with SKIMMER_BASE_URL) at
+// a realistic account with no key and no network.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "skimmer-sandbox:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run serves until ctx ends. ready, when set, receives the bound address.
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr string)) error {
+	fs := flag.NewFlagSet("skimmer-sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8081", "address to listen on")
+	customers := fs.Int("customers", 250, "customers to seed (ignored when --data names an existing file)")
+	seed := fs.Int64("seed", 1, "seed of the generated account: same seed, same data")
+	data := fs.String("data", "", "JSON file that keeps the sandbox's state across restarts")
+	rateLimit := fs.Int("rate-limit", 500, "requests per minute per key; 0 turns rate limiting off")
+	keys := fs.String("keys", "", "comma-separated API keys to accept; any non-empty key when empty")
+	envelope := fs.String("envelope", "items", "search answer shape: items, data, results or bare")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "log format: "+logging.Formats)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: skimmer-sandbox [flags]\n\nServes an emulated Skimmer API with seeded demo data.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := logging.New(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	opts := sandbox.Options{
+		Customers: *customers, Seed: *seed, DataFile: *data, Envelope: *envelope, Logger: log,
+		RateLimit: *rateLimit,
+	}
+	if *rateLimit == 0 {
+		opts.RateLimit = -1
+	}
+	if *customers == 0 {
+		opts.Customers = -1
+	}
+	if *keys != "" {
+		opts.Keys = strings.Split(*keys, ",")
+	}
+	sb, err := sandbox.New(opts)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: accessLog(log, sb), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("skimmer sandbox: demo data, not a real Skimmer account", "url", "http://"+ln.Addr().String(), "seed", *seed, "data", *data)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	log.Info("shutting down")
+	return srv.Shutdown(shutdown)
+}
+
+// accessLog writes one line per request: no key, and no query, which can
+// hold the names and emails being searched for.
+func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
