@@ -1,0 +1,327 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/invopop/jsonschema"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+)
+
+// The activity tools: Skimmer's five operations on a customer's activity
+// log.
+func init() {
+	register(listActivities(), getActivity(), createActivity(), updateActivity(), deleteActivity())
+}
+
+// activityRules applies Skimmer's documented rules for manual entries to a
+// schema: the type enum, the title's length and characters, the
+// description's length. The decoder enforces them before any request.
+func activityRules(s *jsonschema.Schema) {
+	if p, ok := s.Properties.Get("type"); ok {
+		p.Enum = nil
+		for _, t := range skimmer.ActivityTypes {
+			p.Enum = append(p.Enum, t)
+		}
+	}
+	if p, ok := s.Properties.Get("title"); ok {
+		n := uint64(skimmer.ActivityTitleMax)
+		p.MaxLength, p.Pattern = &n, skimmer.ActivityTitlePattern.String()
+		if p.Extras == nil {
+			p.Extras = map[string]any{}
+		}
+		p.Extras[ruleMark] = "Skimmer allows only letters, digits, dashes and spaces in a title"
+	}
+	if p, ok := s.Properties.Get("description"); ok {
+		n := uint64(skimmer.ActivityDescriptionMax)
+		p.MaxLength = &n
+	}
+}
+
+// ---- list_customer_activities
+
+type listActivitiesArgs struct {
+	CustomerID string `json:"customerId" jsonschema:"required" jsonschema_description:"Customer id."`
+	Type       string `json:"type,omitempty" jsonschema_description:"Only this type; System: entries Skimmer wrote."`
+	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=20" jsonschema_description:"Entries per answer."`
+	Offset     int    `json:"offset,omitempty" jsonschema:"minimum=0" jsonschema_description:"Entries to skip."`
+}
+
+func (listActivitiesArgs) JSONSchemaExtend(s *jsonschema.Schema) {
+	idArgs(s, "customerId")
+	p, _ := s.Properties.Get("type")
+	for _, t := range append(slices.Clone(skimmer.ActivityTypes), "System") {
+		p.Enum = append(p.Enum, t)
+	}
+}
+
+func listActivities() Tool {
+	return read("list_customer_activities", "List customer activity",
+		"A customer's activity log, newest first: calls, texts, emails, notes, and entries Skimmer wrote.",
+		func(ctx context.Context, c *skimmer.Client, a listActivitiesArgs) (string, error) {
+			logs, err := c.ListActivityLogs(ctx, a.CustomerID)
+			if err != nil {
+				return "", err
+			}
+			slices.SortStableFunc(logs, func(x, y skimmer.ActivityLog) int { return y.CreatedAt.Compare(x.CreatedAt.Time) })
+			all := len(logs)
+			if a.Type != "" {
+				logs = slices.DeleteFunc(logs, func(l skimmer.ActivityLog) bool {
+					if a.Type == "System" {
+						return !l.IsSystemGenerated
+					}
+					return l.IsSystemGenerated || !strings.EqualFold(l.Type, a.Type)
+				})
+			}
+			return renderActivities(logs, all, a), nil
+		})
+}
+
+func renderActivities(logs []skimmer.ActivityLog, all int, a listActivitiesArgs) string {
+	which := "entries"
+	if a.Type != "" {
+		which = a.Type + " entries"
+	}
+	if len(logs) == 0 {
+		return fmt.Sprintf("No %s (the log has %d in all).", which, all)
+	}
+	if a.Offset >= len(logs) {
+		return fmt.Sprintf("No %s at offset %d: there are %d.", which, a.Offset, len(logs))
+	}
+	page := logs[a.Offset:min(a.Offset+a.Limit, len(logs))]
+	var out answer
+	out.addf("%s %d-%d of %d, newest first; times UTC.", capitalize(which), a.Offset+1, a.Offset+len(page), len(logs))
+	out.add("Columns: id | when | type | title | by | details")
+	shown := 0
+	for i := range page {
+		if !out.add(activityLine(&page[i])) {
+			break
+		}
+		shown++
+	}
+	next := ""
+	if a.Offset+shown < len(logs) {
+		next = fmt.Sprintf("Next: offset=%d.", a.Offset+shown)
+	}
+	return out.String(next)
+}
+
+func capitalize(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// activityLine is an entry in one line, its description clipped.
+func activityLine(l *skimmer.ActivityLog) string {
+	details := clip(val(l.Description), 100)
+	if l.IsSystemGenerated {
+		details = parts("; ", "system", val(l.RelatedEntityDisplay), val(l.SecondaryRelatedEntityDisplay), details)
+	}
+	return parts(" | ", l.ID, minute(l.CreatedAt.Time), l.Type, l.Title, val(l.CreatedByName), details)
+}
+
+// ---- get_customer_activity
+
+type activityRef struct {
+	CustomerID string `json:"customerId" jsonschema:"required" jsonschema_description:"Customer id."`
+	ID         string `json:"id" jsonschema:"required" jsonschema_description:"Entry id."`
+}
+
+func (activityRef) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "customerId", "id") }
+
+func getActivity() Tool {
+	return read("get_customer_activity", "Get activity entry",
+		"One activity log entry in full.",
+		func(ctx context.Context, c *skimmer.Client, a activityRef) (string, error) {
+			l, err := c.GetActivityLog(ctx, a.CustomerID, a.ID)
+			if err != nil {
+				return "", err
+			}
+			var out answer
+			activityDetail(&out, l)
+			return out.String(), nil
+		})
+}
+
+func activityDetail(out *answer, l *skimmer.ActivityLog) {
+	kind := "logged by a person"
+	if l.IsSystemGenerated {
+		kind = "written by Skimmer; cannot be changed"
+	}
+	out.add(parts(" | ", l.ID, l.Type, l.Title))
+	out.addf("Customer %s; %s", l.CustomerID, kind)
+	out.add(parts("; ", "Created "+minute(l.CreatedAt.Time)+" UTC"+prefixed(" by ", val(l.CreatedByName)),
+		"updated "+minute(l.UpdatedAt.Time)+prefixed(" by ", val(l.UpdatedByName))))
+	if d := val(l.Description); d != "" {
+		out.add("Description: " + d)
+	}
+	if r := parts(" ", val(l.RelatedEntityType), val(l.RelatedEntityDisplay), wrap(val(l.RelatedEntityID))); r != "" {
+		out.add("Related: " + r)
+	}
+	if r := parts(" ", val(l.SecondaryRelatedEntityType), val(l.SecondaryRelatedEntityDisplay), wrap(val(l.SecondaryRelatedEntityID))); r != "" {
+		out.add("Also related: " + r)
+	}
+}
+
+// ---- create_customer_activity
+
+type createActivityArgs struct {
+	CustomerID  string  `json:"customerId" jsonschema:"required" jsonschema_description:"Customer id."`
+	Type        string  `json:"type" jsonschema:"required" jsonschema_description:"What happened."`
+	Title       string  `json:"title" jsonschema:"required" jsonschema_description:"Short title."`
+	Description *string `json:"description,omitempty" jsonschema_description:"Details."`
+	AuthorID    *string `json:"authorId,omitempty" jsonschema_description:"Author's id; default System."`
+	AuthorName  *string `json:"authorName,omitempty" jsonschema_description:"Author's name; default System."`
+	confirmation
+}
+
+func (createActivityArgs) JSONSchemaExtend(s *jsonschema.Schema) {
+	idArgs(s, "customerId")
+	activityRules(s)
+}
+
+func createActivity() Tool {
+	return write("create_customer_activity", "Log customer activity",
+		"Log a call, text, email or other note on a customer.",
+		adds, func(ctx context.Context, c *skimmer.Client, a createActivityArgs) (*Plan, error) {
+			cust, err := c.GetCustomer(ctx, a.CustomerID, false)
+			if err != nil {
+				return nil, err
+			}
+			req := skimmer.ActivityLogRequest{Type: a.Type, Title: strings.TrimSpace(a.Title), Description: a.Description, AuthorID: a.AuthorID, AuthorName: a.AuthorName}
+			entry := fmt.Sprintf("%s %q", req.Type, req.Title)
+			preview := fmt.Sprintf("Would log on %s (%s): %s%s, by %s.", displayName(cust), cust.ID, entry,
+				prefixed(" — ", val(req.Description)), orSystem(req.AuthorName))
+			return &Plan{
+				Preview: preview,
+				Apply: func(ctx context.Context) (string, error) {
+					l, err := c.CreateActivityLog(ctx, cust.ID, req)
+					if err != nil {
+						return "", err
+					}
+					return fmt.Sprintf("Logged %s on %s; entry id %s.", entry, displayName(cust), l.ID), nil
+				},
+			}, nil
+		})
+}
+
+func orSystem(s *string) string {
+	if v := val(s); v != "" {
+		return v
+	}
+	return skimmer.ActivityDefaultAuthor
+}
+
+// ---- update_customer_activity
+
+type updateActivityArgs struct {
+	CustomerID  string        `json:"customerId" jsonschema:"required" jsonschema_description:"Customer id."`
+	ID          string        `json:"id" jsonschema:"required" jsonschema_description:"Entry id."`
+	Type        string        `json:"type,omitempty" jsonschema_description:"New type."`
+	Title       string        `json:"title,omitempty" jsonschema_description:"New title."`
+	Description Patch[string] `json:"description,omitzero" jsonschema_description:"New details; null clears them."`
+	AuthorID    *string       `json:"authorId,omitempty" jsonschema_description:"Editor's id; default System."`
+	AuthorName  *string       `json:"authorName,omitempty" jsonschema_description:"Editor's name; default System."`
+	confirmation
+}
+
+func (updateActivityArgs) JSONSchemaExtend(s *jsonschema.Schema) {
+	idArgs(s, "customerId", "id")
+	activityRules(s)
+}
+
+// manualEntry fetches an entry and refuses system-generated ones, which
+// Skimmer does not let anyone change.
+func manualEntry(ctx context.Context, c *skimmer.Client, customerID, id, verb string) (*skimmer.ActivityLog, error) {
+	l, err := c.GetActivityLog(ctx, customerID, id)
+	if err != nil {
+		return nil, err
+	}
+	if l.IsSystemGenerated {
+		return nil, refuse("system_entry", "Entry %s (%s %q) was written by Skimmer itself, and Skimmer does not let system entries be %s. Nothing was changed.", l.ID, l.Type, l.Title, verb)
+	}
+	return l, nil
+}
+
+func updateActivity() Tool {
+	return write("update_customer_activity", "Update activity entry",
+		"Change a logged entry; fields left out stay as they are.",
+		overwrites, func(ctx context.Context, c *skimmer.Client, a updateActivityArgs) (*Plan, error) {
+			cur, err := manualEntry(ctx, c, a.CustomerID, a.ID, "updated")
+			if err != nil {
+				return nil, err
+			}
+			// Skimmer replaces every writable field: start from the entry.
+			req := skimmer.ActivityLogRequest{Type: cur.Type, Title: cur.Title, Description: cur.Description, AuthorID: a.AuthorID, AuthorName: a.AuthorName}
+			var changes []string
+			change := func(field string, from, to *string) {
+				if val(from) != val(to) || (from == nil) != (to == nil) {
+					changes = append(changes, fmt.Sprintf("  %s: %s → %s", field, quote(deref(from)), quote(deref(to))))
+				}
+			}
+			if a.Type != "" {
+				change("type", &req.Type, &a.Type)
+				req.Type = a.Type
+			}
+			if a.Title != "" {
+				title := strings.TrimSpace(a.Title)
+				change("title", &req.Title, &title)
+				req.Title = title
+			}
+			desc := a.Description.apply(cur.Description)
+			change("description", cur.Description, desc)
+			req.Description = desc
+			what := fmt.Sprintf("entry %s (%s %q)", cur.ID, cur.Type, cur.Title)
+			if len(changes) == 0 {
+				return &Plan{Unchanged: fmt.Sprintf("Nothing to change: %s already has these values.", what)}, nil
+			}
+			return &Plan{
+				Preview: fmt.Sprintf("Would update %s:\n%s\nEdited by %s.", what, strings.Join(changes, "\n"), orSystem(a.AuthorName)),
+				Apply: func(ctx context.Context) (string, error) {
+					if _, err := c.UpdateActivityLog(ctx, cur.CustomerID, cur.ID, req); err != nil {
+						return "", err
+					}
+					return fmt.Sprintf("Updated %s:\n%s", what, strings.Join(changes, "\n")), nil
+				},
+			}, nil
+		})
+}
+
+// deref gives nil for a null field, for quote.
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// ---- delete_customer_activity
+
+type deleteActivityArgs struct {
+	activityRef
+	confirmation
+}
+
+func deleteActivity() Tool {
+	return write("delete_customer_activity", "Delete activity entry",
+		"Delete an entry a person logged (not one Skimmer wrote).",
+		removes, func(ctx context.Context, c *skimmer.Client, a deleteActivityArgs) (*Plan, error) {
+			l, err := manualEntry(ctx, c, a.CustomerID, a.ID, "deleted")
+			if err != nil {
+				return nil, err
+			}
+			var preview answer
+			preview.add("Would delete this entry for good:")
+			activityDetail(&preview, l)
+			return &Plan{
+				Preview: preview.String(),
+				Check:   &Check{Prompt: "Type delete to delete this entry", Answer: "delete"},
+				Apply: func(ctx context.Context) (string, error) {
+					if err := c.DeleteActivityLog(ctx, l.CustomerID, l.ID); err != nil {
+						return "", err
+					}
+					return fmt.Sprintf("Deleted entry %s (%s %q) of %s.", l.ID, l.Type, l.Title, minute(l.CreatedAt.Time)), nil
+				},
+			}, nil
+		})
+}

@@ -1,0 +1,112 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
+)
+
+// failure is an error a model can act on: the text it reads, and a short
+// class for the log line.
+type failure struct {
+	class string
+	text  string
+}
+
+func (f *failure) Error() string { return f.text }
+
+// refuse is a failure the tool itself decides on, before any request.
+func refuse(class, format string, args ...any) error {
+	return &failure{class: class, text: fmt.Sprintf(format, args...)}
+}
+
+// explain turns an error into one actionable sentence. It returns nil for
+// errors it does not recognise: those are bugs, and go back as Go errors.
+func explain(err error) *failure {
+	var f *failure
+	var args *argError
+	var apiErr *skimmer.APIError
+	var terr *skimmer.TransportError
+	switch {
+	case errors.As(err, &f):
+		return f
+	case errors.As(err, &args):
+		return &failure{"invalid_arguments", args.Error()}
+	case errors.Is(err, sieve.ErrInvalid):
+		return &failure{"invalid_search", "Invalid search: " + sentence(strings.TrimPrefix(err.Error(), sieve.ErrInvalid.Error()+": ")) + " Nothing was sent."}
+	case errors.Is(err, context.Canceled):
+		return &failure{"cancelled", "The call was cancelled before Skimmer answered."}
+	case errors.Is(err, skimmer.ErrOutcomeUnknown):
+		return &failure{"outcome_unknown", "The change was sent to Skimmer but no answer came back, so it may or may not have been applied. Check with a read (get_customer, list_customer_activities) before trying again; do not simply repeat it."}
+	case errors.As(err, &terr):
+		if !terr.Sent {
+			return &failure{"unreachable", "Could not reach Skimmer, so nothing was sent. Try again shortly; if it persists, check the network and SKIMMER_BASE_URL."}
+		}
+		return &failure{"unavailable", fmt.Sprintf("Skimmer did not answer after %d attempt(s). Try again in a minute.", terr.Attempts)}
+	case errors.As(err, &apiErr):
+		return explainAPI(apiErr)
+	case errors.Is(err, context.DeadlineExceeded):
+		return &failure{"timeout", "Skimmer did not answer in time. Try again shortly."}
+	}
+	return nil
+}
+
+func explainAPI(e *skimmer.APIError) *failure {
+	said := ""
+	if e.Detail != "" {
+		said = " Skimmer said: " + sentence(e.Detail)
+	}
+	switch {
+	case errors.Is(e, skimmer.ErrBadResponse):
+		if e.Method != "GET" && e.Status >= 200 && e.Status < 300 {
+			return &failure{"answer_unreadable", fmt.Sprintf("Skimmer accepted the change (HTTP %d) but its answer could not be read. Check the result with a read before doing anything else; do not repeat the change.", e.Status)}
+		}
+		return &failure{"answer_unreadable", "Skimmer's answer could not be read, so nothing is known of the result. Try again in a minute."}
+	case errors.Is(e, skimmer.ErrRateLimited):
+		wait := "a minute"
+		if e.RetryAfter > 0 {
+			wait = e.RetryAfter.Round(time.Second).String()
+		}
+		return &failure{"rate_limited", fmt.Sprintf("Skimmer's rate limit for this API key is used up; nothing was changed. Wait %s, then call again.", wait)}
+	case errors.Is(e, skimmer.ErrUnauthorized):
+		return &failure{"unauthorized", "Skimmer refused the API key (401). Tell the user to check SKIMMER_API_KEY (or, on a hosted server, the skimmer-api-key header they send)."}
+	case errors.Is(e, skimmer.ErrForbidden):
+		return &failure{"forbidden", "Skimmer's API key is not allowed to do this (403); nothing was changed. The account owner can issue a key with access." + said}
+	case errors.Is(e, skimmer.ErrNotFound):
+		return &failure{"not_found", notFoundText(e.Op) + said}
+	case errors.Is(e, skimmer.ErrValidation):
+		detail := e.FieldSummary()
+		if detail == "" {
+			detail = strings.TrimSpace(e.Title + " " + e.Detail + e.Body)
+		}
+		return &failure{"rejected", fmt.Sprintf("Skimmer rejected the request; nothing was changed. %s Fix that and call again.", sentence(detail))}
+	case e.Status >= 500:
+		if e.Method != "GET" {
+			return &failure{"upstream_error", fmt.Sprintf("Skimmer failed with HTTP %d; the change was most likely not made. Check with a read before trying again.", e.Status)}
+		}
+		return &failure{"unavailable", fmt.Sprintf("Skimmer is failing (HTTP %d, %d attempt(s)). Try again in a minute.", e.Status, e.Attempts)}
+	}
+	return &failure{"upstream_error", fmt.Sprintf("Skimmer answered HTTP %d: %s", e.Status, sentence(strings.TrimSpace(e.Title+" "+e.Detail+e.Body)))}
+}
+
+func notFoundText(op skimmer.Operation) string {
+	switch op {
+	case skimmer.OpGetActivityLog, skimmer.OpUpdateActivityLog, skimmer.OpDeleteActivityLog:
+		return "Skimmer has no such activity entry for this customer. Find entry ids with list_customer_activities."
+	}
+	return "Skimmer has no customer with that id, or it is deleted. Find ids with search_customers; get_customer takes includeDeleted: true."
+}
+
+// sentence ends s with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
+}

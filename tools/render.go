@@ -1,0 +1,114 @@
+package tools
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Every answer is bounded, whatever the account's size: a model's context
+// is the scarce resource. Lists stop adding records when the next would not
+// fit and say where to continue. 32,000 characters (about 8,000 tokens)
+// holds the largest page a tool offers, 200 one-line customers; the
+// defaults answer in a fraction of it.
+const (
+	maxLines = 210
+	maxChars = 32000
+)
+
+// answer builds a tool's text within the caps.
+type answer struct {
+	b     strings.Builder
+	lines int
+	cut   int // lines that did not fit
+}
+
+// add writes a line if it fits, and reports whether it did.
+func (a *answer) add(line string) bool {
+	if a.lines >= maxLines || a.b.Len()+len(line)+1 > maxChars {
+		a.cut++
+		return false
+	}
+	a.b.WriteString(line)
+	a.b.WriteByte('\n')
+	a.lines++
+	return true
+}
+
+func (a *answer) addf(format string, args ...any) bool { return a.add(fmt.Sprintf(format, args...)) }
+
+// String is the text, with a note when lines were cut. tail lines (the
+// next-page hint) are always written.
+func (a *answer) String(tail ...string) string {
+	out := a.b.String()
+	if a.cut > 0 {
+		out += fmt.Sprintf("[%d more line(s) cut to keep this answer short]\n", a.cut)
+	}
+	for _, t := range tail {
+		out += t + "\n"
+	}
+	return strings.TrimRight(out, "\n")
+}
+
+// parts joins the non-empty parts with sep.
+func parts(sep string, ps ...string) string {
+	out := ps[:0:0]
+	for _, p := range ps {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}
+
+// val is the text of an optional field, "" for null.
+func val(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return strings.TrimSpace(*s)
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
+func minute(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+func money(f float64) string { return fmt.Sprintf("$%.2f", f) }
+
+// clip shortens s to n runes, marking the cut.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+// quote renders a value for a diff: quoted text, or (empty) for null.
+func quote(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "(empty)"
+	case string:
+		return fmt.Sprintf("%q", x)
+	}
+	return fmt.Sprint(v)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
