@@ -178,7 +178,7 @@ func renderSearch(res *skimmer.SearchResult, a searchCustomersArgs) string {
 	}
 	var out answer
 	if res.Total >= 0 {
-		out.addf("%s match; page %d of %d.", plural(res.Total, "customer", "customers"), res.Page, pages)
+		out.addf("%s; page %d of %d.", plural(res.Total, "customer matches", "customers match"), res.Page, pages)
 	} else {
 		out.addf("Page %d: %d customers (Skimmer did not say how many match).", res.Page, len(res.Items))
 	}

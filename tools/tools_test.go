@@ -33,7 +33,7 @@ func TestSearchCustomers(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	require.NotZero(t, want.Total)
-	assert.Equal(t, fmt.Sprintf("%s match; page 1 of 1.", plural(want.Total, "customer", "customers")), lines[0])
+	assert.Equal(t, fmt.Sprintf("%s; page 1 of 1.", plural(want.Total, "customer matches", "customers match")), lines[0])
 	rows := lines[1:]
 	require.Len(t, rows, want.Total)
 	for i, row := range rows {

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"text/tabwriter"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+)
+
+// callTool runs one tool once, through the same MCP server the transports
+// serve, and prints its text: 0 on success, 1 when the tool answered with
+// an error, 2 when the call could not be made.
+func callTool(ctx context.Context, c *config, up *upstream, log *slog.Logger, io stdio) int {
+	if len(c.args) < 1 || len(c.args) > 2 {
+		fmt.Fprintln(io.err, `skimmer-mcp: usage: skimmer-mcp [flags] call TOOL '{"arg":"value"}'`)
+		return 2
+	}
+	name, raw := c.args[0], "{}"
+	if len(c.args) == 2 {
+		raw = c.args[1]
+	}
+	var args map[string]any
+	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+	dec.UseNumber()
+	if err := dec.Decode(&args); err != nil {
+		fmt.Fprintf(io.err, "skimmer-mcp: the arguments must be one JSON object, e.g. '{\"text\":\"smith\"}': %v\n", err)
+		return 2
+	}
+	if !up.client.HasAPIKey() {
+		fmt.Fprintln(io.err, "skimmer-mcp: SKIMMER_API_KEY is not set: export your Skimmer API key, or add --sandbox to try the demo data")
+		return 2
+	}
+	srv, err := newTools(c, up, log, false, false)
+	if err != nil {
+		fmt.Fprintln(io.err, "skimmer-mcp:", err)
+		return 2
+	}
+	cl, err := client.NewInProcessClient(srv.MCP())
+	if err == nil {
+		err = cl.Start(ctx)
+	}
+	if err == nil {
+		var init mcp.InitializeRequest
+		init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+		init.Params.ClientInfo = mcp.Implementation{Name: "skimmer-mcp call", Version: skimmer.Version}
+		_, err = cl.Initialize(ctx, init)
+	}
+	if err != nil {
+		fmt.Fprintln(io.err, "skimmer-mcp:", err)
+		return 2
+	}
+	defer cl.Close()
+	var req mcp.CallToolRequest
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := cl.CallTool(ctx, req)
+	if err != nil {
+		fmt.Fprintf(io.err, "skimmer-mcp: %v (run skimmer-mcp tools for the list)\n", err)
+		return 2
+	}
+	for _, content := range res.Content {
+		if t, ok := content.(mcp.TextContent); ok {
+			fmt.Fprintln(io.out, t.Text)
+		}
+	}
+	if res.IsError {
+		return 1
+	}
+	return 0
+}
+
+// listTools prints the catalogue the flags allow: one line a tool.
+func listTools(c *config, io stdio) int {
+	srv, err := newTools(c, &upstream{client: nil}, nil, false, false)
+	if err != nil {
+		fmt.Fprintln(io.err, "skimmer-mcp:", err)
+		return 2
+	}
+	w := tabwriter.NewWriter(io.out, 0, 0, 2, ' ', 0)
+	for _, t := range srv.Tools() {
+		kind := "read"
+		if t.Write {
+			kind = "write"
+			if *t.Annotations.DestructiveHint {
+				kind = "write, destructive"
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Name, t.Title, kind)
+	}
+	w.Flush()
+	return 0
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/tools"
+)
+
+// config is everything the operator sets: flags, each with an environment
+// twin (SKIMMER_ + the flag's name in capitals, dashes as underscores), and
+// two secrets that are environment-only, because flags show in process
+// listings.
+type config struct {
+	transport       string
+	addr            string
+	stateful        bool
+	sandbox         bool
+	sandboxSeed     int64
+	sandboxCount    int
+	sandboxData     string
+	readOnly        bool
+	tools           string
+	confirm         string
+	baseURL         string
+	timeout         time.Duration
+	authToken       string
+	allowedOrigins  string
+	maxBody         int64
+	logLevel        string
+	logFormat       string
+	shutdownTimeout time.Duration
+	version         bool
+
+	apiKey     string // SKIMMER_API_KEY
+	confirmKey string // SKIMMER_CONFIRM_KEY
+
+	command string   // "", "call" or "tools"
+	args    []string // the command's own arguments
+	set     map[string]bool
+}
+
+const usageHead = `skimmer-mcp: an MCP server for the Skimmer pool-service API.
+
+Usage:
+  skimmer-mcp [flags]                       serve MCP (stdio by default)
+  skimmer-mcp [flags] call TOOL ['{json}']  run one tool once and print its answer
+  skimmer-mcp [flags] tools                 list the tools
+
+Environment: SKIMMER_API_KEY (your Skimmer key; not needed with --sandbox),
+SKIMMER_CONFIRM_KEY (signs write confirmations; replicas need the same one),
+and SKIMMER_<FLAG> for every flag below, e.g. SKIMMER_TRANSPORT=http.
+
+Flags:
+`
+
+func envName(flagName string) string {
+	return "SKIMMER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads flags, then the environment for every flag not given.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	c := &config{set: map[string]bool{}}
+	fs := flag.NewFlagSet("skimmer-mcp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.transport, "transport", "stdio", "stdio, sse or http (streamable HTTP at /mcp)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address for sse and http")
+	fs.BoolVar(&c.stateful, "stateful", false, "http: keep MCP sessions, so older clients can confirm writes through elicitation (sticky load balancing needed)")
+	fs.BoolVar(&c.sandbox, "sandbox", false, "serve an embedded emulator of Skimmer with seeded demo data; no key needed")
+	fs.Int64Var(&c.sandboxSeed, "sandbox-seed", 1, "seed of the sandbox's demo account")
+	fs.IntVar(&c.sandboxCount, "sandbox-customers", 250, "customers in the sandbox's demo account")
+	fs.StringVar(&c.sandboxData, "sandbox-data", "", "JSON file that keeps the sandbox's changes across restarts")
+	fs.BoolVar(&c.readOnly, "read-only", false, "offer only the tools that read")
+	fs.StringVar(&c.tools, "tools", "", "comma-separated tool names to offer; all when empty")
+	fs.StringVar(&c.confirm, "confirm", "elicit", "how writes are confirmed: elicit (ask the user where the client can), flag (confirm: true), none")
+	fs.StringVar(&c.baseURL, "base-url", skimmer.DefaultBaseURL, "Skimmer API base URL; set by the operator only, never by a client")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "limit on each Skimmer request")
+	fs.StringVar(&c.authToken, "auth-token", "", "sse/http: token callers must send as Authorization: Bearer; prefer the environment twin")
+	fs.StringVar(&c.allowedOrigins, "allowed-origins", "", "sse/http: comma-separated browser origins to accept besides localhost ones")
+	fs.Int64Var(&c.maxBody, "max-body", 1<<20, "sse/http: largest request body in bytes")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: "+logging.Formats+" (json for hosted use)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight calls may take to finish on SIGINT/SIGTERM")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageHead)
+		fs.VisitAll(func(f *flag.Flag) {
+			def := f.DefValue
+			if def == "" {
+				def = `""`
+			}
+			fmt.Fprintf(stderr, "  --%s (env %s, default %s)\n      %s\n", f.Name, envName(f.Name), def, f.Usage)
+		})
+	}
+
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if rest := fs.Args(); len(rest) > 0 {
+		c.command = rest[0]
+		if err := fs.Parse(rest[1:]); err != nil { // flags may follow the command too
+			return nil, err
+		}
+		c.args = fs.Args()
+	}
+	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if c.set[f.Name] {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %v", envName(f.Name), v, err))
+			}
+			c.set[f.Name] = true
+		}
+	})
+	if base := getenv("SKIMMER_BASE_URL"); base != "" && !c.set["base-url"] {
+		c.baseURL = base
+	}
+	c.apiKey = strings.TrimSpace(getenv("SKIMMER_API_KEY"))
+	c.confirmKey = getenv("SKIMMER_CONFIRM_KEY")
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, c.check()
+}
+
+// check refuses settings that cannot work, saying what to change.
+func (c *config) check() error {
+	switch c.transport {
+	case "stdio", "sse", "http":
+	default:
+		return fmt.Errorf("--transport %q: use stdio, sse or http", c.transport)
+	}
+	switch c.command {
+	case "", "call", "tools", "serve":
+	default:
+		return fmt.Errorf("unknown command %q: use call, tools, or no command to serve (see --help)", c.command)
+	}
+	if _, err := tools.ParseConfirmPolicy(c.confirm); err != nil {
+		return fmt.Errorf("--confirm: %w", err)
+	}
+	if c.maxBody < 1024 {
+		return fmt.Errorf("--max-body %d: allow at least 1024 bytes", c.maxBody)
+	}
+	if _, _, err := net.SplitHostPort(c.addr); err != nil {
+		return fmt.Errorf("--addr %q: use host:port, e.g. 127.0.0.1:8080", c.addr)
+	}
+	return nil
+}
+
+func (c *config) toolNames() []string {
+	var names []string
+	for _, n := range strings.Split(c.tools, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+func (c *config) origins() []string {
+	var out []string
+	for _, o := range strings.Split(c.allowedOrigins, ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			out = append(out, o)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// loopback reports whether addr listens on loopback only.
+func loopback(addr string) bool {
+	host, _, _ := net.SplitHostPort(addr)
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

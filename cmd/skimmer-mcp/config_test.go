@@ -1,0 +1,97 @@
+package main
+
+import (
+	"io"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestConfigFlagsBeatEnvironment(t *testing.T) {
+	c, err := parseConfig([]string{"--transport", "sse", "--read-only"}, env(map[string]string{
+		"SKIMMER_TRANSPORT": "http", "SKIMMER_ADDR": "127.0.0.1:9999", "SKIMMER_TIMEOUT": "5s",
+		"SKIMMER_API_KEY": " key-with-spaces ", "SKIMMER_BASE_URL": "http://localhost:1",
+	}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "sse", c.transport, "a flag wins over its twin")
+	assert.Equal(t, "127.0.0.1:9999", c.addr, "the twin fills an unset flag")
+	assert.Equal(t, 5*time.Second, c.timeout)
+	assert.True(t, c.readOnly)
+	assert.Equal(t, "key-with-spaces", c.apiKey)
+	assert.Equal(t, "http://localhost:1", c.baseURL)
+}
+
+func TestConfigCommandsAndTheirFlags(t *testing.T) {
+	c, err := parseConfig([]string{"--sandbox", "call", "--read-only", "get_customer", `{"id":"x"}`}, env(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "call", c.command)
+	assert.True(t, c.sandbox)
+	assert.True(t, c.readOnly, "flags after the command count too")
+	assert.Equal(t, []string{"get_customer", `{"id":"x"}`}, c.args)
+}
+
+func TestConfigRefusals(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--transport", "grpc"}, nil, "use stdio, sse or http"},
+		{[]string{"--confirm", "maybe"}, nil, "use elicit, flag or none"},
+		{[]string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+		{nil, map[string]string{"SKIMMER_TIMEOUT": "soon"}, `SKIMMER_TIMEOUT="soon"`},
+		{nil, map[string]string{"SKIMMER_READ_ONLY": "perhaps"}, "SKIMMER_READ_ONLY"},
+		{[]string{"--addr", "8080"}, nil, "use host:port"},
+		{[]string{"--max-body", "10"}, nil, "at least 1024 bytes"},
+	}
+	for _, tt := range tests {
+		_, err := parseConfig(tt.args, env(tt.env), io.Discard)
+		assert.ErrorContains(t, err, tt.want)
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	tests := []struct {
+		name      string
+		token     string
+		serverKey string
+		headers   map[string]string
+		want      string
+	}{
+		{"own key header", "", "", map[string]string{"skimmer-api-key": "own"}, "own"},
+		{"own key as bearer", "", "", map[string]string{"Authorization": "Bearer own"}, "own"},
+		{"nothing", "", "", nil, ""},
+		{"server key on loopback", "", "srv", nil, "srv"},
+		{"own key beats server key", "", "srv", map[string]string{"skimmer-api-key": "own"}, "own"},
+		{"token, server key", "tok", "srv", map[string]string{"Authorization": "Bearer tok"}, "srv"},
+		{"token, own key", "tok", "srv", map[string]string{"Authorization": "bearer tok", "skimmer-api-key": "own"}, "own"},
+		{"token missing", "tok", "srv", map[string]string{"skimmer-api-key": "own"}, ""},
+		{"token wrong", "tok", "srv", map[string]string{"Authorization": "Bearer tik"}, ""},
+		{"token, no key anywhere", "tok", "", map[string]string{"Authorization": "Bearer tok"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGate(&config{authToken: tt.token, maxBody: 1 << 20}, tt.serverKey, nil)
+			r := httptest.NewRequest("POST", "/mcp", nil)
+			for k, v := range tt.headers {
+				r.Header.Set(k, v)
+			}
+			got, why := g.credentials(r)
+			assert.Equal(t, tt.want, got)
+			if got == "" {
+				assert.NotEmpty(t, why)
+			}
+		})
+	}
+}
+
+func TestLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:8080": true, "localhost:1": true, "[::1]:9": true, "0.0.0.0:8080": false, ":8080": false, "10.0.0.5:80": false} {
+		assert.Equal(t, want, loopback(addr), addr)
+	}
+}

@@ -1,0 +1,84 @@
+// Command skimmer-mcp serves Skimmer's customers and activity logs to AI
+// agents over MCP: stdio for Claude Desktop, Claude Code and IDE agents,
+// SSE and streamable HTTP for a hosted endpoint that many callers share,
+// each with its own Skimmer key.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr}, os.Getenv, nil)
+	stop()
+	os.Exit(code)
+}
+
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// run is the whole command; it returns the exit status. ready, when set,
+// receives the URL of a hosted server once it listens.
+func run(ctx context.Context, args []string, io stdio, getenv func(string) string, ready func(string)) int {
+	c, err := parseConfig(args, getenv, io.err)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintln(io.err, "skimmer-mcp:", err)
+		return 2
+	}
+	if c.version {
+		fmt.Fprintf(io.out, "skimmer-mcp %s (%s)\n", skimmer.Version, runtime.Version())
+		return 0
+	}
+	if c.sandbox {
+		// First, before any log line: nobody should mistake this for a real account.
+		fmt.Fprintln(io.err, "skimmer-mcp: SANDBOX MODE: demo data from an emulated Skimmer account, not a real one.")
+	}
+	if c.command == "call" && !c.set["log-level"] {
+		c.logLevel = "warn" // the answer is the output; the call's log line is noise
+	}
+	log, err := logging.New(io.err, c.logFormat, c.logLevel)
+	if err != nil {
+		fmt.Fprintln(io.err, "skimmer-mcp:", err)
+		return 2
+	}
+	if c.command == "tools" {
+		return listTools(c, io)
+	}
+	up, err := startUpstream(c, log)
+	if err != nil {
+		fmt.Fprintln(io.err, "skimmer-mcp:", err)
+		return 2
+	}
+	defer up.stop()
+	if c.command == "call" {
+		return callTool(ctx, c, up, log, io)
+	}
+	switch c.transport {
+	case "stdio":
+		err = serveStdio(ctx, c, up, log, io)
+	default:
+		err = serveHTTP(ctx, c, up, log, ready)
+	}
+	if err != nil {
+		log.Error("stopped", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,532 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
+)
+
+// binary is skimmer-mcp, built once for the package's tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "skimmer-mcp-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "skimmer-mcp")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building skimmer-mcp: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// lastNames returns n different last names from the sandbox at base, in
+// lower case, for searches that match something.
+func lastNames(t *testing.T, base string, n int) []string {
+	t.Helper()
+	c, err := skimmer.New(skimmer.Options{BaseURL: base, APIKey: "lookup"})
+	require.NoError(t, err)
+	all, err := c.AllCustomers(context.Background(), false)
+	require.NoError(t, err)
+	var out []string
+	for _, cust := range all {
+		name := strings.ToLower(*cust.LastName)
+		if !slices.Contains(out, name) && !strings.ContainsAny(name, "' ") {
+			out = append(out, name)
+		}
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
+
+// upstreamSandbox is a sandbox in the test process, so tests can read which
+// key each upstream request carried.
+func upstreamSandbox(t *testing.T) (*sandbox.Server, string) {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Options{Seed: 1, Customers: 120})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	return sb, srv.URL
+}
+
+// proc is a running skimmer-mcp.
+type proc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+	stderr *syncBuffer
+	url    chan string
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	p := &proc{cmd: cmd, stderr: &syncBuffer{}, url: make(chan string, 1), done: make(chan error, 1)}
+	var err error
+	p.stdin, err = cmd.StdinPipe()
+	require.NoError(t, err)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	p.stdout = bufio.NewReader(out)
+	errPipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(errPipe)
+		for sc.Scan() {
+			line := sc.Text()
+			p.stderr.Write([]byte(line + "\n"))
+			var rec struct{ Msg, URL string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving MCP" {
+				p.url <- rec.URL
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+	})
+	return p
+}
+
+func (p *proc) waitURL(t *testing.T) string {
+	t.Helper()
+	select {
+	case u := <-p.url:
+		return u
+	case err := <-p.done:
+		t.Fatalf("skimmer-mcp exited: %v\n%s", err, p.stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("skimmer-mcp did not start:\n%s", p.stderr.String())
+	}
+	return ""
+}
+
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-p.done:
+		require.NoError(t, err, "a clean exit on SIGTERM\n%s", p.stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("skimmer-mcp did not stop")
+	}
+}
+
+func initialize(t *testing.T, c *client.Client) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, c.Start(ctx))
+	var init mcp.InitializeRequest
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "cmd-test", Version: "1"}
+	res, err := c.Initialize(ctx, init)
+	require.NoError(t, err)
+	assert.Equal(t, "skimmer-mcp", res.ServerInfo.Name)
+	assert.Contains(t, res.Instructions, "search_customers")
+}
+
+func callText(t *testing.T, c *client.Client, name string, args map[string]any) (string, bool) {
+	t.Helper()
+	var req mcp.CallToolRequest
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := c.CallTool(context.Background(), req)
+	require.NoError(t, err)
+	return res.Content[0].(mcp.TextContent).Text, res.IsError
+}
+
+func TestStdio(t *testing.T) {
+	p := start(t, nil, "--sandbox", "--log-format", "json")
+	send := func(msg string) {
+		_, err := io.WriteString(p.stdin, msg+"\n")
+		require.NoError(t, err)
+	}
+	send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	send(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_customers","arguments":{"text":"smith"}}}`)
+	send(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"get_customer","arguments":{"id":"nope"}}}`)
+	results := map[float64]json.RawMessage{}
+	for len(results) < 4 {
+		line, err := p.stdout.ReadString('\n')
+		require.NoError(t, err, "stderr:\n%s", p.stderr.String())
+		var msg struct {
+			JSONRPC string          `json:"jsonrpc"`
+			ID      float64         `json:"id"`
+			Result  json.RawMessage `json:"result"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &msg), "stdout holds nothing but JSON-RPC: %q", line)
+		require.Equal(t, "2.0", msg.JSONRPC)
+		results[msg.ID] = msg.Result
+	}
+	var list mcp.ListToolsResult
+	require.NoError(t, json.Unmarshal(results[2], &list))
+	assert.Len(t, list.Tools, 11)
+	assert.Regexp(t, `\d+ customers? match`, string(results[3]))
+	assert.Contains(t, string(results[4]), `"isError":true`)
+
+	require.NoError(t, p.stdin.Close())
+	select {
+	case err := <-p.done:
+		require.NoError(t, err, "stdin closed: a clean exit")
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not exit on end of input")
+	}
+	rest, _ := io.ReadAll(p.stdout)
+	assert.Empty(t, strings.TrimSpace(string(rest)), "nothing but replies on stdout")
+	lines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
+	assert.Equal(t, "skimmer-mcp: SANDBOX MODE: demo data from an emulated Skimmer account, not a real one.", lines[0], "the first stderr line")
+	assert.Contains(t, p.stderr.String(), `"msg":"tool call"`)
+}
+
+func TestStdioWithALibraryClient(t *testing.T) {
+	sb, base := upstreamSandbox(t)
+	c, err := client.NewStdioMCPClient(binary, []string{"SKIMMER_API_KEY=stdio-key-91f2", "SKIMMER_BASE_URL=" + base, "PATH=" + os.Getenv("PATH")})
+	require.NoError(t, err)
+	defer c.Close()
+	initialize(t, c)
+	res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+	require.NoError(t, err)
+	assert.Len(t, res.Tools, 11)
+	text, isErr := callText(t, c, "list_customers", map[string]any{"limit": 3})
+	assert.False(t, isErr)
+	assert.Contains(t, text, "Customers 1-3 of")
+	for _, r := range sb.Requests() {
+		assert.Equal(t, "stdio-key-91f2", r.Key)
+	}
+}
+
+func TestNoKeyNoStart(t *testing.T) {
+	p := start(t, nil)
+	select {
+	case err := <-p.done:
+		assert.Error(t, err)
+		assert.Contains(t, p.stderr.String(), "SKIMMER_API_KEY is not set")
+		assert.Contains(t, p.stderr.String(), "--sandbox")
+	case <-time.After(10 * time.Second):
+		t.Fatal("should refuse to start")
+	}
+}
+
+func httpClient(t *testing.T, url string, headers map[string]string) *client.Client {
+	t.Helper()
+	c, err := client.NewStreamableHttpClient(url, transport.WithHTTPHeaders(headers))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	initialize(t, c)
+	return c
+}
+
+func sseClient(t *testing.T, url string, headers map[string]string) *client.Client {
+	t.Helper()
+	c, err := client.NewSSEMCPClient(url, transport.WithHeaders(headers))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	initialize(t, c)
+	return c
+}
+
+func TestHostedTransports(t *testing.T) {
+	for _, tt := range []struct {
+		transport string
+		connect   func(*testing.T, string, map[string]string) *client.Client
+		extra     []string
+	}{
+		{"http", httpClient, nil},
+		{"http", httpClient, []string{"--stateful"}},
+		{"sse", sseClient, nil},
+	} {
+		t.Run(tt.transport+strings.Join(tt.extra, ""), func(t *testing.T) {
+			sb, base := upstreamSandbox(t)
+			p := start(t, []string{"SKIMMER_BASE_URL=" + base}, append([]string{"--transport", tt.transport, "--addr", "127.0.0.1:0", "--log-format", "json"}, tt.extra...)...)
+			url := p.waitURL(t)
+			c := tt.connect(t, url, map[string]string{"skimmer-api-key": "tenant-key-7a1c"})
+			res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+			require.NoError(t, err)
+			assert.Len(t, res.Tools, 11)
+			text, isErr := callText(t, c, "search_customers", map[string]any{"text": "smith"})
+			require.False(t, isErr, text)
+			assert.Regexp(t, `^\d+ customers? match`, text)
+			text, _ = callText(t, c, "update_customer", map[string]any{"id": strings.Repeat("a", 32), "notes": "x"})
+			assert.NotEmpty(t, text)
+			for _, r := range sb.Requests() {
+				assert.Equal(t, "tenant-key-7a1c", r.Key, "the caller's key, and only it, goes upstream")
+			}
+
+			health, err := http.Get(strings.TrimSuffix(strings.TrimSuffix(url, "/mcp"), "/sse") + "/healthz")
+			require.NoError(t, err)
+			assert.Equal(t, 200, health.StatusCode)
+			health.Body.Close()
+			p.stop(t)
+		})
+	}
+}
+
+// TestKeyIsolation runs two tenants at once: each upstream request carries
+// the key of the tenant whose call made it, and nobody sees the other's data.
+func TestKeyIsolation(t *testing.T) {
+	sb, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json")
+	url := p.waitURL(t)
+	words := lastNames(t, base, 2)
+	tenants := map[string]string{"key-alpha-1111": words[0], "key-bravo-2222": words[1]}
+	var wg sync.WaitGroup
+	for key, word := range tenants {
+		c := httpClient(t, url, map[string]string{"skimmer-api-key": key})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				var req mcp.CallToolRequest
+				req.Params.Name = "search_customers"
+				req.Params.Arguments = map[string]any{"text": word}
+				res, err := c.CallTool(context.Background(), req)
+				if assert.NoError(t, err) {
+					assert.Contains(t, strings.ToLower(res.Content[0].(mcp.TextContent).Text), word)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for _, r := range sb.Requests() {
+		for key, word := range tenants {
+			if strings.Contains(r.Query, word) {
+				assert.Equal(t, key, r.Key, "a %q search went upstream with another tenant's key", word)
+				seen[key]++
+			}
+		}
+	}
+	assert.Equal(t, map[string]int{"key-alpha-1111": 20, "key-bravo-2222": 20}, seen)
+}
+
+func TestAuthTokenAndServerKey(t *testing.T) {
+	sb, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base, "SKIMMER_API_KEY=server-wide-key-5d3e", "SKIMMER_AUTH_TOKEN=team-token-c0ffee"},
+		"--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json")
+	url := p.waitURL(t)
+	post := func(headers map[string]string) int {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, 401, post(nil), "no token")
+	assert.Equal(t, 401, post(map[string]string{"Authorization": "Bearer wrong"}), "wrong token")
+	assert.Equal(t, 401, post(map[string]string{"skimmer-api-key": "my-own-key"}), "an own key does not replace the token")
+	assert.Equal(t, 200, post(map[string]string{"Authorization": "Bearer team-token-c0ffee"}))
+
+	c := httpClient(t, url, map[string]string{"Authorization": "Bearer team-token-c0ffee"})
+	callText(t, c, "list_customers", map[string]any{"limit": 1})
+	own := httpClient(t, url, map[string]string{"Authorization": "Bearer team-token-c0ffee", "skimmer-api-key": "caller-own-key"})
+	callText(t, own, "list_customers", map[string]any{"limit": 1})
+	keys := map[string]bool{}
+	for _, r := range sb.Requests() {
+		keys[r.Key] = true
+	}
+	assert.Equal(t, map[string]bool{"server-wide-key-5d3e": true, "caller-own-key": true}, keys)
+	logs := p.stderr.String()
+	for _, secret := range []string{"server-wide-key-5d3e", "team-token-c0ffee", "caller-own-key"} {
+		assert.NotContains(t, logs, secret)
+	}
+}
+
+func TestServerKeyIsNotServedOnAnOpenAddressWithoutAToken(t *testing.T) {
+	_, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base, "SKIMMER_API_KEY=server-wide-key-5d3e"}, "--transport", "http", "--addr", "0.0.0.0:0")
+	select {
+	case err := <-p.done:
+		assert.Error(t, err)
+		assert.Contains(t, p.stderr.String(), "refusing to serve SKIMMER_API_KEY")
+		assert.NotContains(t, p.stderr.String(), "server-wide-key-5d3e")
+	case <-time.After(10 * time.Second):
+		t.Fatal("should refuse to start")
+	}
+}
+
+func TestBrowserProtections(t *testing.T) {
+	_, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json",
+		"--allowed-origins", "https://agents.example.com", "--max-body", "4096")
+	url := p.waitURL(t)
+	post := func(body string, headers map[string]string) int {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("skimmer-api-key", "k-123456789")
+		for k, v := range headers {
+			if k == "Host" {
+				req.Host = v
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ping := `{"jsonrpc":"2.0","id":1,"method":"ping"}`
+	assert.Equal(t, 403, post(ping, map[string]string{"Origin": "https://evil.example"}), "a foreign origin")
+	assert.Equal(t, 403, post(ping, map[string]string{"Host": "evil.example"}), "DNS rebinding: a foreign Host on loopback")
+	assert.Equal(t, 200, post(ping, map[string]string{"Origin": "https://agents.example.com"}), "an allowed origin")
+	assert.Equal(t, 200, post(ping, map[string]string{"Origin": "http://localhost:6274"}), "a localhost origin")
+	assert.Equal(t, 413, post(`{"x":"`+strings.Repeat("a", 5000)+`"}`, nil), "the body limit")
+	assert.Equal(t, 200, post(ping, nil), "still serving")
+	assert.Equal(t, 200, post(ping, map[string]string{"skimmer-base-url": "http://attacker.example", "X-Skimmer-Base-URL": "http://attacker.example"}), "no header moves the upstream")
+}
+
+func TestStatefulSessionsBelongToTheirKey(t *testing.T) {
+	_, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--stateful", "--addr", "127.0.0.1:0", "--log-format", "json")
+	url := p.waitURL(t)
+	req, _ := http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("skimmer-api-key", "owner-key-1")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	sid := resp.Header.Get("Mcp-Session-Id")
+	require.NotEmpty(t, sid)
+
+	use := func(key string) int {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Session-Id", sid)
+		req.Header.Set("skimmer-api-key", key)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, 403, use("intruder-key-2"), "another key cannot use the session")
+	assert.Equal(t, 200, use("owner-key-1"))
+}
+
+// TestGracefulShutdown: a call in flight when SIGTERM arrives finishes.
+func TestGracefulShutdown(t *testing.T) {
+	sb, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json")
+	url := p.waitURL(t)
+	c := httpClient(t, url, map[string]string{"skimmer-api-key": "k-123456789"})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpSearchCustomers}, Latency: time.Second})
+	got := make(chan string, 1)
+	go func() {
+		text, _ := callText(t, c, "search_customers", map[string]any{"text": "smith"})
+		got <- text
+	}()
+	time.Sleep(300 * time.Millisecond) // the call is now waiting on Skimmer
+	p.stop(t)
+	select {
+	case text := <-got:
+		assert.Regexp(t, `^\d+ customers? match`, text, "the call in flight finished")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call in flight was lost")
+	}
+}
+
+func TestCallCommand(t *testing.T) {
+	run := func(args ...string) (string, string, int) {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return out.String(), errb.String(), code
+	}
+	out, errOut, code := run("--sandbox", "call", "search_customers", `{"text":"smith"}`)
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "customers match")
+	assert.Contains(t, errOut, "SANDBOX MODE")
+	assert.NotContains(t, errOut, "tool call", "call mode keeps quiet unless asked")
+
+	out, _, code = run("--sandbox", "call", "get_customer", `{"id":"nope"}`)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "is not a Skimmer id")
+
+	_, errOut, code = run("--sandbox", "call", "search_customers", `{text:smith}`)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "must be one JSON object")
+
+	_, errOut, code = run("--sandbox", "call", "drain_pool")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "drain_pool")
+
+	out, _, code = run("tools", "--read-only")
+	assert.Equal(t, 0, code)
+	assert.Equal(t, 5, strings.Count(strings.TrimSpace(out), "\n")+1)
+	assert.NotContains(t, out, "write")
+
+	out, _, code = run("--version")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "skimmer-mcp "+skimmer.Version)
+
+	_, errOut, code = run("--help")
+	assert.Equal(t, 0, code)
+	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "version"} {
+		assert.Contains(t, errOut, "--"+flagName+" (env "+envName(flagName)+", default ")
+	}
+	assert.Contains(t, errOut, "SKIMMER_API_KEY")
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
+	"github.com/skimmer-mcp/skimmer-mcp/tools"
+)
+
+// sandboxKey is what the embedded sandbox is called with when the operator
+// set no key. The sandbox accepts any key.
+const sandboxKey = "sandbox-demo-key"
+
+// upstream is the Skimmer the server talks to: the real API, or the
+// embedded sandbox on a loopback port of its own.
+type upstream struct {
+	client *skimmer.Client // carries the server-wide key, if any
+	key    string          // that key: the operator's, or the sandbox's
+	stop   func()
+}
+
+func startUpstream(c *config, log *slog.Logger) (*upstream, error) {
+	base, key := c.baseURL, c.apiKey
+	stop := func() {}
+	if c.sandbox {
+		sb, err := sandbox.New(sandbox.Options{Seed: c.sandboxSeed, Customers: c.sandboxCount, DataFile: c.sandboxData, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("starting the sandbox: %w", err)
+		}
+		srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		base, stop = "http://"+ln.Addr().String(), func() { _ = srv.Close() }
+		if key == "" {
+			key = sandboxKey
+		}
+	}
+	client, err := skimmer.New(skimmer.Options{BaseURL: base, APIKey: key, Timeout: c.timeout, Logger: log})
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &upstream{client: client, key: key, stop: stop}, nil
+}
+
+// newTools builds the MCP server. perCaller picks the key from the request
+// (hosted); otherwise every call uses the server's own.
+func newTools(c *config, up *upstream, log *slog.Logger, perCaller, serverRequests bool) (*tools.Server, error) {
+	policy, _ := tools.ParseConfirmPolicy(c.confirm)
+	clientFor := func(context.Context) (*skimmer.Client, error) { return up.client, nil }
+	if perCaller {
+		clientFor = func(ctx context.Context) (*skimmer.Client, error) {
+			key := keyFrom(ctx)
+			if key == "" {
+				return nil, errors.New("this request carried no Skimmer API key")
+			}
+			return up.client.WithAPIKey(key), nil
+		}
+	}
+	return tools.New(tools.Config{
+		Client:         clientFor,
+		ReadOnly:       c.readOnly,
+		Tools:          c.toolNames(),
+		Confirm:        policy,
+		ServerRequests: serverRequests,
+		ConfirmKey:     []byte(c.confirmKey),
+		Logger:         log,
+		Version:        skimmer.Version,
+	})
+}
+
+// serveStdio speaks MCP on stdin/stdout until ctx ends or stdin closes.
+// Nothing else may write to stdout: logs go to stderr.
+func serveStdio(ctx context.Context, c *config, up *upstream, log *slog.Logger, io stdio) error {
+	if !up.client.HasAPIKey() {
+		return errors.New("SKIMMER_API_KEY is not set: export your Skimmer API key, or run with --sandbox to try the demo data")
+	}
+	srv, err := newTools(c, up, log, false, true)
+	if err != nil {
+		return err
+	}
+	logPolicy(c, log)
+	std := server.NewStdioServer(srv.MCP())
+	std.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelError))
+	log.Info("serving MCP on stdio", "tools", len(srv.Tools()))
+	err = std.Listen(ctx, io.in, io.out)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// serveHTTP runs the hosted transports until ctx ends, then drains.
+func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger, ready func(string)) error {
+	local := loopback(c.addr)
+	if up.key != "" && c.authToken == "" && !local && !c.sandbox {
+		return fmt.Errorf("refusing to serve SKIMMER_API_KEY to anyone who can reach %s: set SKIMMER_AUTH_TOKEN (--auth-token) so only holders of the token can use it, or unset SKIMMER_API_KEY so every caller sends its own key", c.addr)
+	}
+	serverKey := "" // served to callers who bring no key of their own
+	if up.key != "" && (local || c.authToken != "" || c.sandbox) {
+		serverKey = up.key // the sandbox's key opens only demo data
+	}
+	g := newGate(c, serverKey, log)
+	stateful := c.transport == "http" && c.stateful
+	srv, err := newTools(c, up, log, true, stateful)
+	if err != nil {
+		return err
+	}
+	logPolicy(c, log)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": skimmer.Version, "transport": c.transport})
+	})
+	var closeSessions func(context.Context)
+	endpoint := "/mcp"
+	switch c.transport {
+	case "http":
+		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log)}
+		if stateful {
+			opts = append(opts, server.WithStateful(true), server.WithSessionIdleTTL(sessionIdle))
+		} else {
+			opts = append(opts, server.WithStateLess(true))
+		}
+		h := server.NewStreamableHTTPServer(srv.MCP(), opts...)
+		mux.Handle("/mcp", g.wrap(h))
+		closeSessions = h.CloseSessions
+	case "sse":
+		h := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true))
+		mux.Handle("/sse", g.wrap(h.SSEHandler()))
+		mux.Handle("/message", g.wrap(h.MessageHandler()))
+		closeSessions = func(context.Context) { h.CloseSessions() }
+		endpoint = "/sse"
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: accessLog(log, mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	url := "http://" + ln.Addr().String() + endpoint
+	log.Info("serving MCP", "transport", c.transport, "url", url, "stateful", stateful, "auth_token", c.authToken != "", "tools", len(srv.Tools()))
+	if ready != nil {
+		ready(url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing calls in flight", "limit", c.shutdownTimeout)
+	drain, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- hs.Shutdown(drain) }()
+	// Streams (SSE, GET listeners) never end by themselves: close them,
+	// while requests in flight keep running to the limit.
+	closeSessions(drain)
+	if err := <-shutdown; err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// logPolicy says, loudly, when writes need no confirmation.
+func logPolicy(c *config, log *slog.Logger) {
+	if c.confirm == string(tools.ConfirmNone) && !c.readOnly {
+		log.Warn("--confirm none: every write tool applies changes to Skimmer at once, with no preview and no confirmation")
+	}
+}
+
+// accessLog writes a debug line per HTTP request. Never headers or query
+// strings: they carry keys and session ids.
+func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		log.Debug("http request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
