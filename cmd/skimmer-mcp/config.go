@@ -38,6 +38,7 @@ type config struct {
 	logLevel        string
 	logFormat       string
 	shutdownTimeout time.Duration
+	debugAddr       string
 	version         bool
 
 	apiKey     string // SKIMMER_API_KEY
@@ -89,6 +90,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: "+logging.Formats+" (json for hosted use)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight calls may take to finish on SIGINT/SIGTERM")
+	fs.StringVar(&c.debugAddr, "debug-addr", "", "loopback address for pprof and /debug/vars (memory, goroutines); off when empty")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)

@@ -61,6 +61,14 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	if c.command == "tools" {
 		return listTools(c, io)
 	}
+	if c.debugAddr != "" {
+		stopDebug, err := serveDebug(c.debugAddr, log)
+		if err != nil {
+			fmt.Fprintln(io.err, "skimmer-mcp:", err)
+			return 2
+		}
+		defer stopDebug()
+	}
 	up, err := startUpstream(c, log)
 	if err != nil {
 		fmt.Fprintln(io.err, "skimmer-mcp:", err)

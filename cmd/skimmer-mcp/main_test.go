@@ -462,6 +462,42 @@ func TestStatefulSessionsBelongToTheirKey(t *testing.T) {
 }
 
 // TestGracefulShutdown: a call in flight when SIGTERM arrives finishes.
+func TestDebugListener(t *testing.T) {
+	p := start(t, nil, "--sandbox", "--transport", "http", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0", "--log-format", "json")
+	p.waitURL(t)
+	var debugURL string
+	for _, line := range strings.Split(p.stderr.String(), "\n") {
+		var rec struct{ Msg, URL string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "debug listener" {
+			debugURL = rec.URL
+		}
+	}
+	require.NotEmpty(t, debugURL)
+	resp, err := http.Get(debugURL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var vars struct {
+		Goroutines int   `json:"goroutines"`
+		RSS        int64 `json:"rss_bytes"`
+		PeakRSS    int64 `json:"peak_rss_bytes"`
+		Memstats   struct{ HeapAlloc uint64 }
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&vars))
+	assert.Positive(t, vars.Goroutines)
+	assert.Positive(t, vars.RSS)
+	assert.Positive(t, vars.PeakRSS)
+	assert.Positive(t, vars.Memstats.HeapAlloc)
+
+	bad := start(t, []string{"SKIMMER_API_KEY=k"}, "--debug-addr", "0.0.0.0:6060")
+	select {
+	case err := <-bad.done:
+		assert.Error(t, err)
+		assert.Contains(t, bad.stderr.String(), "must be on loopback")
+	case <-time.After(10 * time.Second):
+		t.Fatal("should refuse")
+	}
+}
+
 func TestGracefulShutdown(t *testing.T) {
 	sb, base := upstreamSandbox(t)
 	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json")
@@ -525,7 +561,7 @@ func TestCallCommand(t *testing.T) {
 
 	_, errOut, code = run("--help")
 	assert.Equal(t, 0, code)
-	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "version"} {
+	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "debug-addr", "version"} {
 		assert.Contains(t, errOut, "--"+flagName+" (env "+envName(flagName)+", default ")
 	}
 	assert.Contains(t, errOut, "SKIMMER_API_KEY")
