@@ -27,6 +27,7 @@ type config struct {
 	sandboxSeed     int64
 	sandboxCount    int
 	sandboxData     string
+	sandboxRate     int
 	readOnly        bool
 	tools           string
 	confirm         string
@@ -79,6 +80,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.Int64Var(&c.sandboxSeed, "sandbox-seed", 1, "seed of the sandbox's demo account")
 	fs.IntVar(&c.sandboxCount, "sandbox-customers", 250, "customers in the sandbox's demo account")
 	fs.StringVar(&c.sandboxData, "sandbox-data", "", "JSON file that keeps the sandbox's changes across restarts")
+	fs.IntVar(&c.sandboxRate, "sandbox-rate-limit", 500, "requests per minute per key the sandbox allows, like Skimmer; 0 turns it off")
 	fs.BoolVar(&c.readOnly, "read-only", false, "offer only the tools that read")
 	fs.StringVar(&c.tools, "tools", "", "comma-separated tool names to offer; all when empty")
 	fs.StringVar(&c.confirm, "confirm", "elicit", "how writes are confirmed: elicit (ask the user where the client can), flag (confirm: true), none")

@@ -561,7 +561,7 @@ func TestCallCommand(t *testing.T) {
 
 	_, errOut, code = run("--help")
 	assert.Equal(t, 0, code)
-	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "debug-addr", "version"} {
+	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "debug-addr", "sandbox-seed", "sandbox-customers", "sandbox-data", "sandbox-rate-limit", "version"} {
 		assert.Contains(t, errOut, "--"+flagName+" (env "+envName(flagName)+", default ")
 	}
 	assert.Contains(t, errOut, "SKIMMER_API_KEY")
