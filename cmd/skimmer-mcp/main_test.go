@@ -566,3 +566,105 @@ func TestCallCommand(t *testing.T) {
 	}
 	assert.Contains(t, errOut, "SKIMMER_API_KEY")
 }
+
+// approver accepts every write it is asked about, and counts the questions.
+type approver struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+func (a *approver) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	a.mu.Lock()
+	a.asked = append(a.asked, req.Params.Message)
+	a.mu.Unlock()
+	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{
+		Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"approve": true},
+	}}, nil
+}
+
+func (a *approver) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.asked)
+}
+
+// TestElicitationOverTransports: which transports ask the person, and which
+// fall back to the confirm flag, as the README says.
+func TestElicitationOverTransports(t *testing.T) {
+	legacy, modern := mcp.ProtocolVersion20250618, mcp.LATEST_PROTOCOL_VERSION
+	tests := []struct {
+		name     string
+		args     []string // empty: stdio
+		protocol string
+		elicits  bool
+	}{
+		{"stdio, 2026-07-28", nil, modern, true},
+		{"stdio, 2025-06-18", nil, legacy, true},
+		{"http stateless, 2026-07-28", []string{"--transport", "http"}, modern, true},
+		{"http stateless, 2025-06-18", []string{"--transport", "http"}, legacy, false},
+		{"http stateful, 2025-06-18", []string{"--transport", "http", "--stateful"}, legacy, true},
+		{"sse, 2025-06-18", []string{"--transport", "sse"}, legacy, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb, base := upstreamSandbox(t)
+			env := []string{"SKIMMER_BASE_URL=" + base, "SKIMMER_API_KEY=elicit-key-44", "PATH=" + os.Getenv("PATH")}
+			var tr transport.Interface
+			if tt.args == nil {
+				tr = transport.NewStdio(binary, env)
+			} else {
+				p := start(t, env, append(tt.args, "--addr", "127.0.0.1:0", "--log-format", "json")...)
+				url := p.waitURL(t)
+				headers := map[string]string{"skimmer-api-key": "elicit-key-44"}
+				if tt.args[1] == "sse" {
+					sse, err := transport.NewSSE(url, transport.WithHeaders(headers))
+					require.NoError(t, err)
+					tr = sse
+				} else {
+					h, err := transport.NewStreamableHTTP(url, transport.WithHTTPHeaders(headers))
+					require.NoError(t, err)
+					tr = h
+				}
+			}
+			a := &approver{}
+			c := client.NewClient(tr, client.WithElicitationHandler(a), client.WithProtocolVersion(tt.protocol))
+			t.Cleanup(func() { c.Close() })
+			ctx := context.Background()
+			require.NoError(t, c.Start(ctx))
+			var init mcp.InitializeRequest
+			init.Params.ProtocolVersion = tt.protocol
+			init.Params.ClientInfo = mcp.Implementation{Name: "elicit-test", Version: "1"}
+			_, err := c.Initialize(ctx, init)
+			require.NoError(t, err)
+
+			id := firstCustomerID(t, base)
+			text, isErr := callText(t, c, "create_customer_activity", map[string]any{"customerId": id, "type": "Call", "title": "Asked in person"})
+			require.False(t, isErr, text)
+			writes := 0
+			for _, r := range sb.Requests() {
+				if r.Method == "POST" {
+					writes++
+				}
+			}
+			if tt.elicits {
+				assert.Equal(t, 1, a.count(), "the person was asked")
+				assert.Contains(t, text, `Logged Call "Asked in person"`)
+				assert.Equal(t, 1, writes, "written once, after the person approved")
+			} else {
+				assert.Zero(t, a.count())
+				assert.True(t, strings.HasPrefix(text, "PREVIEW: nothing has been changed."), text)
+				assert.Zero(t, writes)
+			}
+		})
+	}
+}
+
+// firstCustomerID returns the id of a customer in the sandbox at base.
+func firstCustomerID(t *testing.T, base string) string {
+	t.Helper()
+	c, err := skimmer.New(skimmer.Options{BaseURL: base, APIKey: "lookup"})
+	require.NoError(t, err)
+	all, err := c.AllCustomers(context.Background(), false)
+	require.NoError(t, err)
+	return all[0].ID
+}

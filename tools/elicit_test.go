@@ -1,0 +1,192 @@
+package tools
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+)
+
+// person answers elicitations the way a test tells it to, and remembers
+// what it was asked.
+type person struct {
+	mu      sync.Mutex
+	answers []mcp.ElicitationResponse // one per question; the last repeats
+	before  func(n int)               // runs before answering question n
+	asked   []mcp.ElicitationParams
+}
+
+func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	p.mu.Lock()
+	n := len(p.asked)
+	p.asked = append(p.asked, req.Params)
+	before := p.before
+	answer := p.answers[min(n, len(p.answers)-1)]
+	p.mu.Unlock()
+	if before != nil {
+		before(n)
+	}
+	return &mcp.ElicitationResult{ElicitationResponse: answer}, nil
+}
+
+func (p *person) questions() []mcp.ElicitationParams {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]mcp.ElicitationParams(nil), p.asked...)
+}
+
+func accept(content map[string]any) mcp.ElicitationResponse {
+	return mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionAccept, Content: content}
+}
+
+var (
+	approve = accept(map[string]any{"approve": true})
+	decline = mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}
+	cancel  = mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionCancel}
+)
+
+// eras are the two ways a server asks a person: the 2026-07-28 protocol's
+// multi round-trip input requests, and the older server-to-client
+// elicitation/create.
+var eras = []string{mcp.LATEST_PROTOCOL_VERSION, mcp.ProtocolVersion20250618}
+
+func elicitingHarness(t *testing.T, protocol string, p *person, opts ...func(*setup)) *harness {
+	return newHarness(t, append([]func(*setup){func(s *setup) {
+		s.cfg.Confirm = ConfirmElicit
+		s.cfg.ServerRequests = true
+		s.protocol = protocol
+		s.elicit = p
+	}}, opts...)...)
+}
+
+func TestElicitationAnswers(t *testing.T) {
+	for _, protocol := range eras {
+		for _, tt := range []struct {
+			name   string
+			answer mcp.ElicitationResponse
+			writes int
+			want   string
+		}{
+			{"accept", approve, 1, `Logged Call "Asked about the heater"`},
+			{"decline", decline, 0, "The user declined; nothing was changed."},
+			{"cancel", cancel, 0, "The user declined; nothing was changed."},
+			{"accept unticked", accept(map[string]any{"approve": false}), 0, "The user did not approve; nothing was changed."},
+		} {
+			t.Run(protocol+"/"+tt.name, func(t *testing.T) {
+				p := &person{answers: []mcp.ElicitationResponse{tt.answer}}
+				h := elicitingHarness(t, protocol, p)
+				c := h.customer(func(*skimmer.Customer) bool { return true })
+				// The model's confirm flag alone is not enough: the person is asked.
+				text, isErr := h.call("create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "Asked about the heater", "confirm": true})
+				require.False(t, isErr, text)
+				assert.Contains(t, text, tt.want)
+				assert.Equal(t, tt.writes, h.writes(), "written exactly %d time(s)", tt.writes)
+				qs := p.questions()
+				require.Len(t, qs, 1)
+				assert.Contains(t, qs[0].Message, "Would log on "+displayName(c), "the person sees the same preview the flag mode shows")
+				assert.NotContains(t, qs[0].Message, "confirm: true", "and no instructions meant for the model")
+				schema := qs[0].RequestedSchema.(map[string]any)
+				assert.Contains(t, schema["properties"], "approve")
+			})
+		}
+	}
+}
+
+func TestElicitationForRemovalsNeedsTyping(t *testing.T) {
+	for _, protocol := range eras {
+		t.Run(protocol, func(t *testing.T) {
+			p := &person{answers: []mcp.ElicitationResponse{accept(map[string]any{"typed": "yes"})}}
+			h := elicitingHarness(t, protocol, p)
+			c := h.customer(func(c *skimmer.Customer) bool { return !c.IsInactive })
+			text, _ := h.call("deactivate_customers", map[string]any{"ids": []any{c.ID}})
+			assert.Contains(t, text, `The user typed "yes", not `)
+			assert.Zero(t, h.writes())
+			q := p.questions()[0]
+			typed := q.RequestedSchema.(map[string]any)["properties"].(map[string]any)["typed"].(map[string]any)
+			assert.Equal(t, "Type the customer's name to deactivate them: "+displayName(c), typed["title"])
+
+			p.answers = []mcp.ElicitationResponse{accept(map[string]any{"typed": " " + strings.ToUpper(displayName(c)) + " "})}
+			text, _ = h.call("deactivate_customers", map[string]any{"ids": []any{c.ID}})
+			assert.Contains(t, text, "Deactivated 1 customer")
+			assert.Equal(t, 1, h.writes())
+		})
+	}
+}
+
+func TestElicitationFallsBackToTheFlag(t *testing.T) {
+	// A client without the capability: the confirm flag decides.
+	h := newHarness(t, func(s *setup) { s.cfg.Confirm = ConfirmElicit; s.cfg.ServerRequests = true })
+	c := h.customer(func(*skimmer.Customer) bool { return true })
+	text, _ := h.call("create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "Fallback"})
+	assert.True(t, strings.HasPrefix(text, "PREVIEW"), text)
+	text, _ = h.call("create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "Fallback", "confirm": true})
+	assert.Contains(t, text, "Logged")
+	assert.Equal(t, 1, h.writes())
+
+	// An older client on a transport that cannot carry requests to it.
+	p := &person{answers: []mcp.ElicitationResponse{approve}}
+	h = elicitingHarness(t, mcp.ProtocolVersion20250618, p, func(s *setup) { s.cfg.ServerRequests = false })
+	text, _ = h.call("create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "Fallback"})
+	assert.True(t, strings.HasPrefix(text, "PREVIEW"), text)
+	assert.Empty(t, p.questions())
+}
+
+func TestConfirmPolicies(t *testing.T) {
+	p := &person{answers: []mcp.ElicitationResponse{approve}}
+	h := elicitingHarness(t, mcp.LATEST_PROTOCOL_VERSION, p, func(s *setup) { s.cfg.Confirm = ConfirmFlag })
+	c := h.customer(func(*skimmer.Customer) bool { return true })
+	text, _ := h.call("create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "Flag policy"})
+	assert.True(t, strings.HasPrefix(text, "PREVIEW"), "flag: the client could elicit, but is not asked")
+	assert.Empty(t, p.questions())
+
+	h = elicitingHarness(t, mcp.LATEST_PROTOCOL_VERSION, p, func(s *setup) { s.cfg.Confirm = ConfirmNone })
+	text, _ = h.call("create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "No policy"})
+	assert.Contains(t, text, "Logged", "none: applied at once")
+	assert.Empty(t, p.questions())
+	assert.Equal(t, 1, h.writes())
+
+	for in, want := range map[string]ConfirmPolicy{"": ConfirmElicit, "FLAG": ConfirmFlag, " none ": ConfirmNone} {
+		got, err := ParseConfirmPolicy(in)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+	_, err := ParseConfirmPolicy("sometimes")
+	assert.ErrorContains(t, err, "use elicit, flag or none")
+}
+
+// TestElicitationReasksWhenTheRecordChanged: the person approved one
+// change; if the record moved while they decided, they are asked about
+// what would now happen, never handed a write they did not see.
+func TestElicitationReasksWhenTheRecordChanged(t *testing.T) {
+	for _, protocol := range eras {
+		t.Run(protocol, func(t *testing.T) {
+			p := &person{answers: []mcp.ElicitationResponse{approve}}
+			h := elicitingHarness(t, protocol, p)
+			c := h.customer(func(c *skimmer.Customer) bool { return c.BillingCity != nil })
+			p.before = func(n int) {
+				if n == 0 { // someone else edits the customer meanwhile
+					req := c.UpdateRequest()
+					req.BillingCity = ptrTo("Galveston")
+					_, err := h.sk.UpdateCustomer(context.Background(), req)
+					require.NoError(t, err)
+				}
+			}
+			text, _ := h.call("update_customer", map[string]any{"id": c.ID, "billingCity": "Houston"})
+			qs := p.questions()
+			require.Len(t, qs, 2, "asked again")
+			assert.Contains(t, qs[0].Message, `billingCity: "`+*c.BillingCity+`" → "Houston"`)
+			assert.Contains(t, qs[1].Message, "The record changed since you were asked.")
+			assert.Contains(t, qs[1].Message, `billingCity: "Galveston" → "Houston"`)
+			assert.Contains(t, text, `Updated customer`)
+			assert.Equal(t, 2, h.writes(), "the other edit, and this one, once")
+		})
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
