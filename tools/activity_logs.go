@@ -190,8 +190,10 @@ func createActivity() Tool {
 			}
 			req := skimmer.ActivityLogRequest{Type: a.Type, Title: strings.TrimSpace(a.Title), Description: a.Description, AuthorID: a.AuthorID, AuthorName: a.AuthorName}
 			entry := fmt.Sprintf("%s %q", req.Type, req.Title)
-			preview := fmt.Sprintf("Would log on %s (%s): %s%s, by %s.", displayName(cust), cust.ID, entry,
-				prefixed(" — ", val(req.Description)), orSystem(req.AuthorName))
+			preview := fmt.Sprintf("Would log on %s, id %s:\n  %s, by %s", displayName(cust), cust.ID, entry, orSystem(req.AuthorName))
+			if d := val(req.Description); d != "" {
+				preview += "\n  " + d
+			}
 			return &Plan{
 				Preview: preview,
 				Apply: func(ctx context.Context) (string, error) {

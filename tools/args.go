@@ -71,15 +71,16 @@ type walker struct {
 	problems []string
 }
 
+// fail records a problem as a sentence about the argument at path.
 func (w *walker) fail(path, format string, args ...any) {
 	if len(w.problems) < maxProblems {
-		w.problems = append(w.problems, name(path)+": "+fmt.Sprintf(format, args...))
+		w.problems = append(w.problems, name(path)+" "+fmt.Sprintf(format, args...))
 	}
 }
 
 func name(path string) string {
 	if path == "" {
-		return "arguments"
+		return "the arguments"
 	}
 	return path
 }
@@ -137,7 +138,7 @@ func (w *walker) object(path string, n *jsonschema.Schema, v any) any {
 		if near := closest(k, known); near != "" {
 			hint = fmt.Sprintf(` (did you mean "%s"?)`, near)
 		}
-		w.fail(join(path, k), "unknown argument%s; this tool takes %s", hint, list(known))
+		w.fail(join(path, k), "is not an argument of this tool%s; it takes %s", hint, list(known))
 	}
 	out := make(map[string]any, len(obj))
 	if n.Properties == nil {
@@ -154,7 +155,7 @@ func (w *walker) object(path string, n *jsonschema.Schema, v any) any {
 		case p.Value.Default != nil:
 			out[p.Key] = p.Value.Default
 		case slices.Contains(n.Required, p.Key):
-			w.fail(join(path, p.Key), "is required: %s", strings.TrimSuffix(p.Value.Description, "."))
+			w.fail(join(path, p.Key), "is required (%s)", strings.TrimSuffix(p.Value.Description, "."))
 		}
 	}
 	return out

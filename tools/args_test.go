@@ -77,23 +77,23 @@ func TestDecodeRefusesWithTheFix(t *testing.T) {
 	tests := []struct {
 		in, want string
 	}{
-		{`{"id":"` + sampleID + `","limt":5}`, `limt: unknown argument (did you mean "limit"?); this tool takes id, kind, limit, nested, note, on, ratio, tags, zip`},
-		{`{"id":"` + sampleID + `","LIMIT":5}`, `LIMIT: unknown argument (did you mean "limit"?)`},
-		{`{"id":"` + sampleID + `","shoe":5}`, `shoe: unknown argument; this tool takes`},
-		{`{}`, "id: is required: Customer id"},
-		{`{"id":"x1"}`, `id: "x1" is not a Skimmer id`},
-		{`{"id":"` + sampleID + `","limit":0}`, "limit: must be at least 1, not 0"},
-		{`{"id":"` + sampleID + `","limit":2.5}`, "limit: must be a whole number, not 2.5"},
-		{`{"id":"` + sampleID + `","limit":true}`, "limit: must be a number, not true"},
-		{`{"id":"` + sampleID + `","ratio":"NaN"}`, `ratio: must be a number, not the text "NaN"`},
-		{`{"id":"` + sampleID + `","on":"yes"}`, `on: must be true or false, not the text "yes"`},
-		{`{"id":"` + sampleID + `","kind":"Fax"}`, `kind: must be one of Call, Text, not "Fax"`},
-		{`{"id":"` + sampleID + `","zip":"12345678901"}`, "zip: is 11 characters; the limit is 10"},
-		{`{"id":"` + sampleID + `","tags":["a","b","c","d"]}`, "tags: has 4 items; at most 3 are allowed"},
-		{`{"id":"` + sampleID + `","nested":[{"nme":"x"}]}`, `nested[0].nme: unknown argument (did you mean "name"?)`},
-		{`{"id":"` + sampleID + `","nested":[{}]}`, "nested[0].name: is required"},
-		{`{"id":"` + sampleID + `","zip":{"a":1}}`, "zip: must be text, not an object"},
-		{`[1,2]`, "arguments: must be an object, not a list"},
+		{`{"id":"` + sampleID + `","limt":5}`, `limt is not an argument of this tool (did you mean "limit"?); it takes id, kind, limit, nested, note, on, ratio, tags, zip`},
+		{`{"id":"` + sampleID + `","LIMIT":5}`, `LIMIT is not an argument of this tool (did you mean "limit"?)`},
+		{`{"id":"` + sampleID + `","shoe":5}`, `shoe is not an argument of this tool; it takes`},
+		{`{}`, "id is required (Customer id)"},
+		{`{"id":"x1"}`, `id "x1" is not a Skimmer id`},
+		{`{"id":"` + sampleID + `","limit":0}`, "limit must be at least 1, not 0"},
+		{`{"id":"` + sampleID + `","limit":2.5}`, "limit must be a whole number, not 2.5"},
+		{`{"id":"` + sampleID + `","limit":true}`, "limit must be a number, not true"},
+		{`{"id":"` + sampleID + `","ratio":"NaN"}`, `ratio must be a number, not the text "NaN"`},
+		{`{"id":"` + sampleID + `","on":"yes"}`, `on must be true or false, not the text "yes"`},
+		{`{"id":"` + sampleID + `","kind":"Fax"}`, `kind must be one of Call, Text, not "Fax"`},
+		{`{"id":"` + sampleID + `","zip":"12345678901"}`, "zip is 11 characters; the limit is 10"},
+		{`{"id":"` + sampleID + `","tags":["a","b","c","d"]}`, "tags has 4 items; at most 3 are allowed"},
+		{`{"id":"` + sampleID + `","nested":[{"nme":"x"}]}`, `nested[0].nme is not an argument of this tool (did you mean "name"?)`},
+		{`{"id":"` + sampleID + `","nested":[{}]}`, "nested[0].name is required"},
+		{`{"id":"` + sampleID + `","zip":{"a":1}}`, "zip must be text, not an object"},
+		{`[1,2]`, "arguments must be an object, not a list"},
 		{`{"id":`, "the arguments are not valid JSON"},
 	}
 	for _, tt := range tests {
@@ -124,7 +124,7 @@ func TestDecodeRefusesHugeArgumentsQuickly(t *testing.T) {
 
 	raw, _ = json.Marshal(map[string]any{"id": sampleID, "tags": many[:2000]})
 	_, err = sample.decode(raw, &a)
-	assert.ErrorContains(t, err, "tags: has 2000 items; at most 3 are allowed")
+	assert.ErrorContains(t, err, "tags has 2000 items; at most 3 are allowed")
 }
 
 func TestDecodeListsAFewProblemsAtMost(t *testing.T) {

@@ -592,14 +592,10 @@ func updateCustomer() Tool {
 			if err != nil {
 				return nil, err
 			}
-			tagChange, err := editTags(&req.CustomerFields, a.AddTags, a.RemoveTags)
-			if err != nil {
-				return nil, err
-			}
-			if tagChange != "" {
+			if tagChange := editTags(&req.CustomerFields, a.AddTags, a.RemoveTags); tagChange != "" {
 				changes = append(changes, "  tags: "+tagChange)
 			}
-			who := fmt.Sprintf("customer %s (%s)", displayName(cur), cur.ID)
+			who := fmt.Sprintf("customer %s, id %s", displayName(cur), cur.ID)
 			if len(changes) == 0 {
 				return &Plan{Unchanged: fmt.Sprintf("Nothing to change: %s already has these values.", who)}, nil
 			}
@@ -646,13 +642,15 @@ func mergeFields(f *skimmer.CustomerFields, patch customerFields[Patch[string]])
 	return changes, convert(cur, f)
 }
 
-// editTags adds and removes tags by name, any case.
-func editTags(f *skimmer.CustomerFields, add, remove []string) (string, error) {
+// editTags adds and removes tags by name, any case. Removing a tag the
+// customer does not have changes nothing, so that the same call twice is
+// harmless, as the tool's idempotent hint promises.
+func editTags(f *skimmer.CustomerFields, add, remove []string) string {
 	var out []string
 	for _, name := range remove {
 		i := slices.IndexFunc(f.Tags, func(t skimmer.Tag) bool { return strings.EqualFold(t.Name, strings.TrimSpace(name)) })
 		if i < 0 {
-			return "", refuse("invalid_arguments", "removeTags: the customer has no tag %q; its tags are %s.", name, orNone(tagList(f.Tags, "", "")))
+			continue
 		}
 		out = append(out, "-"+f.Tags[i].Name)
 		f.Tags = slices.Delete(f.Tags, i, i+1)
@@ -665,7 +663,7 @@ func editTags(f *skimmer.CustomerFields, add, remove []string) (string, error) {
 		out = append(out, "+"+name)
 		f.Tags = append(f.Tags, skimmer.Tag{Name: name})
 	}
-	return strings.Join(out, " "), nil
+	return strings.Join(out, " ")
 }
 
 func orNone(s string) string {
@@ -727,7 +725,7 @@ func deactivateCustomers() Tool {
 				if err != nil {
 					return nil, err
 				}
-				line := "- " + parts(" | ", cust.ID, displayName(cust), parts(", ", val(cust.BillingCity), val(cust.BillingState)))
+				line := "- " + parts(" | ", cust.ID, displayName(cust), parts(" ", val(cust.BillingCity), val(cust.BillingState)))
 				if cust.IsInactive {
 					line += " (already inactive)"
 				}

@@ -72,13 +72,13 @@ func explainAPI(e *skimmer.APIError) *failure {
 		if e.RetryAfter > 0 {
 			wait = e.RetryAfter.Round(time.Second).String()
 		}
-		return &failure{"rate_limited", fmt.Sprintf("Skimmer's rate limit for this API key is used up; nothing was changed. Wait %s, then call again.", wait)}
+		return &failure{"rate_limited", fmt.Sprintf("Skimmer's rate limit for this API key is used up%s. Wait %s, then call again.", unchanged(e), wait)}
 	case errors.Is(e, skimmer.ErrUnauthorized):
 		return &failure{"unauthorized", "Skimmer refused the API key (401). Tell the user to check SKIMMER_API_KEY (or, on a hosted server, the skimmer-api-key header they send)."}
 	case errors.Is(e, skimmer.ErrForbidden):
-		return &failure{"forbidden", "Skimmer's API key is not allowed to do this (403); nothing was changed. The account owner can issue a key with access." + said}
+		return &failure{"forbidden", "Skimmer's API key is not allowed to do this (403)" + unchanged(e) + ". The account owner can issue a key with access." + said}
 	case errors.Is(e, skimmer.ErrNotFound):
-		return &failure{"not_found", notFoundText(e.Op) + said}
+		return &failure{"not_found", notFoundText(e.Op)}
 	case errors.Is(e, skimmer.ErrValidation):
 		detail := e.FieldSummary()
 		if detail == "" {
@@ -92,6 +92,14 @@ func explainAPI(e *skimmer.APIError) *failure {
 		return &failure{"unavailable", fmt.Sprintf("Skimmer is failing (HTTP %d, %d attempt(s)). Try again in a minute.", e.Status, e.Attempts)}
 	}
 	return &failure{"upstream_error", fmt.Sprintf("Skimmer answered HTTP %d: %s", e.Status, sentence(strings.TrimSpace(e.Title+" "+e.Detail+e.Body)))}
+}
+
+// unchanged says, for a write, that it was not applied.
+func unchanged(e *skimmer.APIError) string {
+	if e.Method != "GET" {
+		return "; nothing was changed"
+	}
+	return ""
 }
 
 func notFoundText(op skimmer.Operation) string {

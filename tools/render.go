@@ -95,11 +95,11 @@ func clip(s string, n int) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
-// quote renders a value for a diff: quoted text, or (empty) for null.
+// quote renders a value for a diff: quoted text, or (none) for null.
 func quote(v any) string {
 	switch x := v.(type) {
 	case nil:
-		return "(empty)"
+		return "(none)"
 	case string:
 		return fmt.Sprintf("%q", x)
 	}
