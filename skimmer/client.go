@@ -276,6 +276,7 @@ func (c *Client) once(ctx context.Context, route Route, target string, body []by
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	apiErr := &APIError{Op: r.op, Method: route.Method, Status: resp.StatusCode, RateLimit: rl, Attempts: attempt}
 	apiErr.describeBody(resp.Header.Get("Content-Type"), raw)
+	apiErr.redact(c.key)
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if apiErr.RetryAfter == 0 && resp.StatusCode == http.StatusTooManyRequests {
@@ -350,9 +351,9 @@ func neverSent(err error) bool {
 	return errors.As(err, &dns)
 }
 
-// scrub removes the key from an error's text, in case an upstream body or a
-// library message ever echoed it. Keys too short to be real are left alone:
-// replacing every "k" in a message would only garble it.
+// scrub removes the key from an error's text, in case a library message
+// ever held it; APIError.redact cleans what the server sent. Keys too short
+// to be real are left alone: replacing every "k" would only garble a text.
 func (c *Client) scrub(err error) error {
 	if len(c.key) < minScrubbedKey || err == nil || !strings.Contains(err.Error(), string(c.key)) {
 		return err

@@ -473,6 +473,12 @@ func TestTheKeyNeverAppearsInErrorsOrLogs(t *testing.T) {
 		require.Error(t, err)
 		assert.NotContains(t, err.Error(), testKey)
 		assert.NotContains(t, fmt.Sprintf("%+v %#v", err, err), testKey)
+		// Callers read the typed error's fields directly: they must be clean too.
+		var apiErr *skimmer.APIError
+		if errors.As(err, &apiErr) {
+			assert.NotContains(t, fmt.Sprintf("%+v", *apiErr), testKey)
+			assert.NotContains(t, apiErr.FieldSummary(), testKey)
+		}
 	}
 	assert.Contains(t, e.logs.String(), "retrying")
 	assert.NotContains(t, e.logs.String(), testKey)

@@ -144,6 +144,30 @@ func (e *TransportError) Is(target error) bool {
 	return false
 }
 
+// redact removes key from everything the server said: an error page or a
+// validation message that echoes the key must not carry it further, into a
+// log line or a model's context. Callers read these fields directly, so
+// cleaning the error's text alone would not be enough.
+func (e *APIError) redact(key APIKey) {
+	if len(key) < minScrubbedKey {
+		return
+	}
+	clean := func(s string) string { return strings.ReplaceAll(s, string(key), redacted) }
+	e.Title, e.Detail, e.Body, e.TraceID = clean(e.Title), clean(e.Detail), clean(e.Body), clean(e.TraceID)
+	if len(e.Fields) == 0 {
+		return
+	}
+	fields := make(map[string][]string, len(e.Fields))
+	for name, msgs := range e.Fields {
+		out := make([]string, len(msgs))
+		for i, m := range msgs {
+			out[i] = clean(m)
+		}
+		fields[clean(name)] = out
+	}
+	e.Fields = fields
+}
+
 // problemDetails is RFC 7807, as ASP.NET writes it.
 type problemDetails struct {
 	Title   string          `json:"title"`

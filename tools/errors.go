@@ -66,7 +66,7 @@ func explainAPI(e *skimmer.APIError) *failure {
 		if e.Method != "GET" && e.Status >= 200 && e.Status < 300 {
 			return &failure{"answer_unreadable", fmt.Sprintf("Skimmer accepted the change (HTTP %d) but its answer could not be read. Check the result with a read before doing anything else; do not repeat the change.", e.Status)}
 		}
-		return &failure{"answer_unreadable", "Skimmer's answer could not be read, so nothing is known of the result. Try again in a minute."}
+		return &failure{"answer_unreadable", fmt.Sprintf("Skimmer's answer could not be read (%d attempt(s)). Try again in a minute.", e.Attempts)}
 	case errors.Is(e, skimmer.ErrRateLimited):
 		wait := "a minute"
 		if e.RetryAfter > 0 {

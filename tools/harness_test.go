@@ -30,6 +30,7 @@ type setup struct {
 	key     string
 	// protocol the client asks for; the latest this mcp-go speaks when "".
 	protocol string
+	timeout  time.Duration // per Skimmer request; 2s when 0
 }
 
 // harness is one server on a sandbox, and an MCP client talking to it.
@@ -41,6 +42,9 @@ type harness struct {
 	server *Server
 	client *client.Client
 	logs   *lockedBuffer
+
+	waitMu sync.Mutex
+	waited []time.Duration // the client's retry waits, recorded instead of taken
 }
 
 func newHarness(t testing.TB, opts ...func(*setup)) *harness {
@@ -54,9 +58,17 @@ func newHarness(t testing.TB, opts ...func(*setup)) *harness {
 	require.NoError(t, err)
 	h := &harness{t: t, sb: sb, http: httptest.NewServer(sb), logs: &lockedBuffer{}}
 	t.Cleanup(h.http.Close)
+	if st.timeout == 0 {
+		st.timeout = 2 * time.Second
+	}
 	h.sk, err = skimmer.New(skimmer.Options{
-		BaseURL: h.http.URL, APIKey: st.key, Timeout: 2 * time.Second,
-		Retry: skimmer.RetryPolicy{Sleep: func(context.Context, time.Duration) error { return nil }},
+		BaseURL: h.http.URL, APIKey: st.key, Timeout: st.timeout,
+		Retry: skimmer.RetryPolicy{Sleep: func(_ context.Context, d time.Duration) error {
+			h.waitMu.Lock()
+			h.waited = append(h.waited, d)
+			h.waitMu.Unlock()
+			return nil
+		}},
 	})
 	require.NoError(t, err)
 	if st.cfg.Client == nil {
@@ -110,6 +122,15 @@ func resultText(t testing.TB, res *mcp.CallToolResult) string {
 	tc, ok := res.Content[0].(mcp.TextContent)
 	require.True(t, ok, "text content")
 	return tc.Text
+}
+
+// waits returns, and forgets, the retry waits recorded so far.
+func (h *harness) waits() []time.Duration {
+	h.waitMu.Lock()
+	defer h.waitMu.Unlock()
+	w := h.waited
+	h.waited = nil
+	return w
 }
 
 // writes counts the requests that could have changed something.

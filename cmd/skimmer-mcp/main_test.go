@@ -668,3 +668,124 @@ func firstCustomerID(t *testing.T, base string) string {
 	require.NoError(t, err)
 	return all[0].ID
 }
+
+// rpc is a raw stdio session with the binary, for tests that need to see
+// every byte it writes.
+type rpc struct {
+	t  *testing.T
+	p  *proc
+	id int
+}
+
+func (r *rpc) send(method string, params any) map[string]any {
+	r.t.Helper()
+	r.id++
+	msg, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": r.id, "method": method, "params": params})
+	require.NoError(r.t, err)
+	_, err = r.p.stdin.Write(append(msg, '\n'))
+	require.NoError(r.t, err)
+	line, err := r.p.stdout.ReadString('\n')
+	require.NoError(r.t, err, "stderr:\n%s", r.p.stderr.String())
+	var resp map[string]any
+	require.NoError(r.t, json.Unmarshal([]byte(line), &resp))
+	return resp
+}
+
+func (r *rpc) tool(name string, args any) (string, bool) {
+	r.t.Helper()
+	resp := r.send("tools/call", map[string]any{"name": name, "arguments": args})
+	result, ok := resp["result"].(map[string]any)
+	require.True(r.t, ok, "a result: %v", resp)
+	text := result["content"].([]any)[0].(map[string]any)["text"].(string)
+	isErr, _ := result["isError"].(bool)
+	return text, isErr
+}
+
+func stdioSession(t *testing.T, env []string, args ...string) *rpc {
+	p := start(t, env, args...)
+	r := &rpc{t: t, p: p}
+	r.send("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "raw", "version": "1"}})
+	return r
+}
+
+// TestOversizedArgumentsOverStdio: a 10 MB string and a 100,000-element
+// array are refused at once, and the server keeps serving.
+func TestOversizedArgumentsOverStdio(t *testing.T) {
+	r := stdioSession(t, nil, "--sandbox")
+	start := time.Now()
+	text, isErr := r.tool("search_customers", map[string]any{"text": strings.Repeat("a", 10<<20)})
+	assert.True(t, isErr)
+	assert.Contains(t, text, "the arguments are 10.0 MB; the most a call may send is 64 KB")
+	ids := make([]string, 100000)
+	for i := range ids {
+		ids[i] = strings.Repeat("a", 32)
+	}
+	text, isErr = r.tool("deactivate_customers", map[string]any{"ids": ids})
+	assert.True(t, isErr)
+	assert.Contains(t, text, "the most a call may send is 64 KB")
+	text, isErr = r.tool("deactivate_customers", map[string]any{"ids": ids[:1000]})
+	assert.True(t, isErr)
+	assert.Contains(t, text, "ids has 1000 items; at most 50 are allowed")
+	t.Logf("three oversized calls refused in %s", time.Since(start).Round(time.Millisecond))
+	text, isErr = r.tool("search_customers", map[string]any{"text": "smith"})
+	assert.False(t, isErr, text)
+}
+
+// TestSecretsNeverLeave runs a whole session with a recognisable key, real
+// customer emails and upstream faults that echo the key, then scans every
+// byte the server wrote (stdout: every result; stderr: every log line, at
+// debug level) for the key, and the logs for the customers' emails.
+func TestSecretsNeverLeave(t *testing.T) {
+	const key = "sk_live_RECOGNISABLE_9f8e7d6c5b4a"
+	sb, base := upstreamSandbox(t)
+	c, err := skimmer.New(skimmer.Options{BaseURL: base, APIKey: "lookup"})
+	require.NoError(t, err)
+	all, err := c.AllCustomers(context.Background(), false)
+	require.NoError(t, err)
+	var emails []string
+	for _, cust := range all {
+		if cust.PrimaryEmail != nil {
+			emails = append(emails, *cust.PrimaryEmail)
+		}
+	}
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpGetCustomer}, Status: 500, Body: "upstream proxy error for key=" + key, Times: 1})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpSearchCustomers}, Status: 400, ContentType: "application/json",
+		Body: `{"title":"Bad key ` + key + `","errors":{"skimmer-api-key":["` + key + ` is not valid"]}}`, Times: 1})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Body: "<html><title>" + key + "</title></html>", Times: 2})
+
+	var stdout strings.Builder
+	r := stdioSession(t, []string{"SKIMMER_API_KEY=" + key, "SKIMMER_BASE_URL=" + base}, "--log-level", "debug", "--log-format", "json")
+	calls := []struct {
+		tool string
+		args map[string]any
+	}{
+		{"get_customer", map[string]any{"id": all[0].ID}},
+		{"get_customer", map[string]any{"id": all[0].ID}},
+		{"search_customers", map[string]any{"text": emails[0]}},
+		{"search_customers", map[string]any{"text": emails[1]}},
+		{"list_customers", map[string]any{"detail": true}},
+		{"update_customer", map[string]any{"id": all[1].ID, "primaryEmail": "new.owner@example.com", "confirm": true}},
+		{"create_customer", map[string]any{"firstName": "Secret", "primaryEmail": "secret.person@example.com", "confirm": true}},
+		{"create_customer_activity", map[string]any{"customerId": all[2].ID, "type": "Email", "title": "Sent the invoice", "description": "to " + emails[2], "confirm": true}},
+		{"get_customer", map[string]any{"id": "not-an-id"}},
+	}
+	for _, call := range calls {
+		text, _ := r.tool(call.tool, call.args)
+		stdout.WriteString(text)
+	}
+	require.NoError(t, r.p.stdin.Close())
+	<-r.p.done
+	logs := r.p.stderr.String()
+	assert.Contains(t, logs, `"msg":"tool call"`)
+	assert.Contains(t, logs, "retrying skimmer request", "debug lines were written, and scanned")
+	assert.NotContains(t, stdout.String(), key, "no tool result holds the key")
+	assert.NotContains(t, logs, key, "no log line holds the key")
+	for _, e := range append(emails, "new.owner@example.com", "secret.person@example.com") {
+		assert.NotContains(t, logs, e, "no log line holds a customer's email")
+	}
+	for _, req := range sb.Requests() {
+		if req.Key != "lookup" {
+			assert.Equal(t, key, req.Key, "the key did reach Skimmer, and only there")
+		}
+	}
+}
