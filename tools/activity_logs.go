@@ -253,26 +253,7 @@ func updateActivity() Tool {
 			if err != nil {
 				return nil, err
 			}
-			// Skimmer replaces every writable field: start from the entry.
-			req := skimmer.ActivityLogRequest{Type: cur.Type, Title: cur.Title, Description: cur.Description, AuthorID: a.AuthorID, AuthorName: a.AuthorName}
-			var changes []string
-			change := func(field string, from, to *string) {
-				if val(from) != val(to) || (from == nil) != (to == nil) {
-					changes = append(changes, fmt.Sprintf("  %s: %s → %s", field, quote(deref(from)), quote(deref(to))))
-				}
-			}
-			if a.Type != "" {
-				change("type", &req.Type, &a.Type)
-				req.Type = a.Type
-			}
-			if a.Title != "" {
-				title := strings.TrimSpace(a.Title)
-				change("title", &req.Title, &title)
-				req.Title = title
-			}
-			desc := a.Description.apply(cur.Description)
-			change("description", cur.Description, desc)
-			req.Description = desc
+			_, changes := patchActivity(cur, a)
 			what := fmt.Sprintf("entry %s (%s %q)", cur.ID, cur.Type, cur.Title)
 			if len(changes) == 0 {
 				return &Plan{Unchanged: fmt.Sprintf("Nothing to change: %s already has these values.", what)}, nil
@@ -280,6 +261,13 @@ func updateActivity() Tool {
 			return &Plan{
 				Preview: fmt.Sprintf("Would update %s:\n%s\nEdited by %s.", what, strings.Join(changes, "\n"), orSystem(a.AuthorName)),
 				Apply: func(ctx context.Context) (string, error) {
+					// As for customers: re-read under the lock, right before the PUT.
+					defer recordLocks.lock(cur.ID)()
+					fresh, err := manualEntry(ctx, c, cur.CustomerID, cur.ID, "updated")
+					if err != nil {
+						return "", err
+					}
+					req, changes := patchActivity(fresh, a)
 					if _, err := c.UpdateActivityLog(ctx, cur.CustomerID, cur.ID, req); err != nil {
 						return "", err
 					}
@@ -287,6 +275,31 @@ func updateActivity() Tool {
 				},
 			}, nil
 		})
+}
+
+// patchActivity applies the arguments to an entry. Skimmer replaces every
+// writable field, so the request starts from the entry as it is.
+func patchActivity(cur *skimmer.ActivityLog, a updateActivityArgs) (skimmer.ActivityLogRequest, []string) {
+	req := skimmer.ActivityLogRequest{Type: cur.Type, Title: cur.Title, Description: cur.Description, AuthorID: a.AuthorID, AuthorName: a.AuthorName}
+	var changes []string
+	change := func(field string, from, to *string) {
+		if val(from) != val(to) || (from == nil) != (to == nil) {
+			changes = append(changes, fmt.Sprintf("  %s: %s → %s", field, quote(deref(from)), quote(deref(to))))
+		}
+	}
+	if a.Type != "" {
+		change("type", &req.Type, &a.Type)
+		req.Type = a.Type
+	}
+	if a.Title != "" {
+		title := strings.TrimSpace(a.Title)
+		change("title", &req.Title, &title)
+		req.Title = title
+	}
+	desc := a.Description.apply(cur.Description)
+	change("description", cur.Description, desc)
+	req.Description = desc
+	return req, changes
 }
 
 // deref gives nil for a null field, for quote.

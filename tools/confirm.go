@@ -178,6 +178,43 @@ func (s *Server) ask(c *call, tool string, args, preview []byte, p *Plan, prefix
 	return "", nil
 }
 
+// recordLocks queue this process's writes to one record, so that a
+// read-merge-write is not interleaved with another. Skimmer offers no ETags;
+// writers elsewhere can still interleave, and the README says so.
+var recordLocks = keyedMutex{held: map[string]*keyedEntry{}}
+
+type keyedMutex struct {
+	mu   sync.Mutex
+	held map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// lock takes the lock of key and returns its release. Entries go away with
+// their last holder, so the map stays as small as the writes in flight.
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	e := k.held[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.held[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(k.held, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
 // sealer signs confirmation states and remembers the spent ones.
 type sealer struct {
 	key   []byte

@@ -580,20 +580,13 @@ func updateCustomer() Tool {
 	return write("update_customer", "Update customer",
 		"Change the fields you pass and nothing else; null clears a field.",
 		overwrites, func(ctx context.Context, c *skimmer.Client, a updateCustomerArgs) (*Plan, error) {
-			// Skimmer's update replaces the whole customer: read it now, so
-			// the window in which another edit could be overwritten is this
-			// call alone.
 			cur, err := c.GetCustomer(ctx, a.ID, false)
 			if err != nil {
 				return nil, err
 			}
-			req := cur.UpdateRequest()
-			changes, err := mergeFields(&req.CustomerFields, a.customerFields)
+			_, changes, err := patchCustomer(cur, a)
 			if err != nil {
 				return nil, err
-			}
-			if tagChange := editTags(&req.CustomerFields, a.AddTags, a.RemoveTags); tagChange != "" {
-				changes = append(changes, "  tags: "+tagChange)
 			}
 			who := fmt.Sprintf("customer %s, id %s", displayName(cur), cur.ID)
 			if len(changes) == 0 {
@@ -602,6 +595,23 @@ func updateCustomer() Tool {
 			return &Plan{
 				Preview: "Would update " + who + ":\n" + strings.Join(changes, "\n") + "\nEvery other field stays as it is.",
 				Apply: func(ctx context.Context) (string, error) {
+					// Skimmer replaces the whole customer and has no ETags. Read
+					// it again right before the PUT, under a lock that queues
+					// this server's other writes to the customer: fields this
+					// call does not name keep their latest values, and only a
+					// writer outside this process can slip in between.
+					defer recordLocks.lock(cur.ID)()
+					fresh, err := c.GetCustomer(ctx, cur.ID, false)
+					if err != nil {
+						return "", err
+					}
+					req, changes, err := patchCustomer(fresh, a)
+					if err != nil {
+						return "", err
+					}
+					if len(changes) == 0 {
+						return fmt.Sprintf("Nothing to change: %s already has these values.", who), nil
+					}
 					got, err := c.UpdateCustomer(ctx, req)
 					if err != nil {
 						return "", err
@@ -614,6 +624,20 @@ func updateCustomer() Tool {
 				},
 			}, nil
 		})
+}
+
+// patchCustomer applies the arguments to a customer: the update to send,
+// and the changes it makes, one "  field: old → new" line each.
+func patchCustomer(cur *skimmer.Customer, a updateCustomerArgs) (skimmer.UpdateCustomerRequest, []string, error) {
+	req := cur.UpdateRequest()
+	changes, err := mergeFields(&req.CustomerFields, a.customerFields)
+	if err != nil {
+		return req, nil, err
+	}
+	if tagChange := editTags(&req.CustomerFields, a.AddTags, a.RemoveTags); tagChange != "" {
+		changes = append(changes, "  tags: "+tagChange)
+	}
+	return req, changes, nil
 }
 
 // mergeFields applies the given patches to f as a JSON merge patch, and

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -509,4 +510,44 @@ func TestSealedConfirmationState(t *testing.T) {
 func TestExplainLeavesBugsAlone(t *testing.T) {
 	assert.Nil(t, explain(errors.New("a nil map somewhere")))
 	assert.NotNil(t, explain(context.Canceled))
+}
+
+// TestConcurrentUpdatesOfOneCustomer: a burst of confirmed updates to
+// different fields of one customer, all at once. Skimmer replaces the whole
+// record on every update and has no ETags, so without care the last write
+// would wipe the others; this server re-reads under a per-record lock, so
+// every update survives. (Writers outside this process can still interleave
+// between one read and its write: the README says so.)
+func TestConcurrentUpdatesOfOneCustomer(t *testing.T) {
+	h := newHarness(t)
+	c := h.customer(func(c *skimmer.Customer) bool { return c.CompanyName != nil })
+	before := rawCustomer(t, h, c.ID)
+	fields := []string{"billingAddress", "billingCity", "billingZip", "homePhone", "workPhone", "notes", "customerCode", "secondaryEmail", "email3", "email4"}
+	var wg sync.WaitGroup
+	errs := make(chan string, len(fields))
+	for _, f := range fields {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := h.callRaw("update_customer", map[string]any{"id": c.ID, f: "set-" + f + "@example.com", "confirm": true})
+			if err != nil || res.IsError {
+				errs <- fmt.Sprintf("%s: %v %v", f, err, res)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	after := rawCustomer(t, h, c.ID)
+	for _, f := range fields {
+		assert.JSONEq(t, `"set-`+f+`@example.com"`, string(after[f]), "%s survived the burst", f)
+	}
+	for k, v := range before {
+		if !slices.Contains(fields, k) && k != "updatedAt" {
+			assert.JSONEq(t, string(v), string(after[k]), "%s was not touched", k)
+		}
+	}
+	assert.Equal(t, len(fields), h.writes(), "one PUT each")
 }
