@@ -1,8 +1,12 @@
 package main
 
 import (
+	"flag"
 	"io"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +97,22 @@ func TestCredentials(t *testing.T) {
 func TestLoopback(t *testing.T) {
 	for addr, want := range map[string]bool{"127.0.0.1:8080": true, "localhost:1": true, "[::1]:9": true, "0.0.0.0:8080": false, ":8080": false, "10.0.0.5:80": false} {
 		assert.Equal(t, want, loopback(addr), addr)
+	}
+}
+
+// TestREADMEDocumentsEveryFlag keeps the README's table honest.
+func TestREADMEDocumentsEveryFlag(t *testing.T) {
+	var usage strings.Builder
+	_, err := parseConfig([]string{"--help"}, env(nil), &usage)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	names := regexp.MustCompile(`--([a-z-]+) \(env `).FindAllStringSubmatch(usage.String(), -1)
+	require.Greater(t, len(names), 15)
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	for _, n := range names {
+		assert.Contains(t, string(readme), "`--"+n[1]+"`", "the README's configuration table lists --%s", n[1])
+	}
+	for _, v := range []string{"SKIMMER_API_KEY", "SKIMMER_CONFIRM_KEY", "SKIMMER_BASE_URL", "SKIMMER_AUTH_TOKEN"} {
+		assert.Contains(t, string(readme), v)
 	}
 }

@@ -107,57 +107,74 @@ func serveStdio(ctx context.Context, c *config, up *upstream, log *slog.Logger, 
 	return err
 }
 
-// serveHTTP runs the hosted transports until ctx ends, then drains.
-func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger, ready func(string)) error {
+// hosted is the hosted endpoint: the MCP transport behind the gate, and
+// /healthz.
+type hosted struct {
+	handler       http.Handler
+	endpoint      string // /mcp or /sse
+	closeSessions func(context.Context)
+	tools         int
+	stateful      bool
+}
+
+func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 	local := loopback(c.addr)
 	if up.key != "" && c.authToken == "" && !local && !c.sandbox {
-		return fmt.Errorf("refusing to serve SKIMMER_API_KEY to anyone who can reach %s: set SKIMMER_AUTH_TOKEN (--auth-token) so only holders of the token can use it, or unset SKIMMER_API_KEY so every caller sends its own key", c.addr)
+		return nil, fmt.Errorf("refusing to serve SKIMMER_API_KEY to anyone who can reach %s: set SKIMMER_AUTH_TOKEN (--auth-token) so only holders of the token can use it, or unset SKIMMER_API_KEY so every caller sends its own key", c.addr)
 	}
 	serverKey := "" // served to callers who bring no key of their own
 	if up.key != "" && (local || c.authToken != "" || c.sandbox) {
 		serverKey = up.key // the sandbox's key opens only demo data
 	}
 	g := newGate(c, serverKey, log)
-	stateful := c.transport == "http" && c.stateful
-	srv, err := newTools(c, up, log, true, stateful)
+	h := &hosted{endpoint: "/mcp", stateful: c.transport == "http" && c.stateful}
+	srv, err := newTools(c, up, log, true, h.stateful)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	logPolicy(c, log)
+	h.tools = len(srv.Tools())
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": skimmer.Version, "transport": c.transport})
 	})
-	var closeSessions func(context.Context)
-	endpoint := "/mcp"
 	switch c.transport {
 	case "http":
 		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log)}
-		if stateful {
+		if h.stateful {
 			opts = append(opts, server.WithStateful(true), server.WithSessionIdleTTL(sessionIdle))
 		} else {
 			opts = append(opts, server.WithStateLess(true))
 		}
-		h := server.NewStreamableHTTPServer(srv.MCP(), opts...)
-		mux.Handle("/mcp", g.wrap(h))
-		closeSessions = h.CloseSessions
+		sh := server.NewStreamableHTTPServer(srv.MCP(), opts...)
+		mux.Handle("/mcp", g.wrap(sh))
+		h.closeSessions = sh.CloseSessions
 	case "sse":
-		h := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true))
-		mux.Handle("/sse", g.wrap(h.SSEHandler()))
-		mux.Handle("/message", g.wrap(h.MessageHandler()))
-		closeSessions = func(context.Context) { h.CloseSessions() }
-		endpoint = "/sse"
+		sh := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true))
+		mux.Handle("/sse", g.wrap(sh.SSEHandler()))
+		mux.Handle("/message", g.wrap(sh.MessageHandler()))
+		h.closeSessions = func(context.Context) { sh.CloseSessions() }
+		h.endpoint = "/sse"
 	}
+	h.handler = accessLog(log, mux)
+	return h, nil
+}
 
+// serveHTTP runs the hosted transports until ctx ends, then drains.
+func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger, ready func(string)) error {
+	h, err := newHosted(c, up, log)
+	if err != nil {
+		return err
+	}
+	logPolicy(c, log)
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: accessLog(log, mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	url := "http://" + ln.Addr().String() + endpoint
-	log.Info("serving MCP", "transport", c.transport, "url", url, "stateful", stateful, "auth_token", c.authToken != "", "tools", len(srv.Tools()))
+	hs := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	url := "http://" + ln.Addr().String() + h.endpoint
+	log.Info("serving MCP", "transport", c.transport, "url", url, "stateful", h.stateful, "auth_token", c.authToken != "", "tools", h.tools)
 	if ready != nil {
 		ready(url)
 	}
@@ -175,7 +192,7 @@ func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger, r
 	go func() { shutdown <- hs.Shutdown(drain) }()
 	// Streams (SSE, GET listeners) never end by themselves: close them,
 	// while requests in flight keep running to the limit.
-	closeSessions(drain)
+	h.closeSessions(drain)
 	if err := <-shutdown; err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
+)
+
+// BenchmarkOverhead times a tool call over streamable HTTP and a direct
+// HTTP call of the Skimmer endpoint it wraps, interleaved in one run, both
+// against the same in-process sandbox, and reports their medians, p99s and
+// the ratio of the medians. The tool call makes two HTTP round trips (client
+// to server, server to Skimmer) where the direct call makes one, and renders
+// text where the direct call hands over raw JSON.
+//
+//	go test ./cmd/skimmer-mcp -run '^$' -bench Overhead -benchtime 3000x
+func BenchmarkOverhead(b *testing.B) {
+	sb, err := sandbox.New(sandbox.Options{Seed: 1, Customers: 250, RateLimit: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	api := httptest.NewServer(sb)
+	defer api.Close()
+	sk, err := skimmer.New(skimmer.Options{BaseURL: api.URL, APIKey: "bench-key"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &config{transport: "http", addr: "127.0.0.1:0", confirm: "flag", maxBody: 1 << 20, set: map[string]bool{}}
+	h, err := newHosted(c, &upstream{client: sk, key: "bench-key", stop: func() {}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h.handler)
+	defer srv.Close()
+	tr, err := transport.NewStreamableHTTP(srv.URL+"/mcp", transport.WithHTTPHeaders(map[string]string{"skimmer-api-key": "bench-key"}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	mc := client.NewClient(tr)
+	ctx := context.Background()
+	if err := mc.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer mc.Close()
+	var init mcp.InitializeRequest
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "bench", Version: "1"}
+	if _, err := mc.Initialize(ctx, init); err != nil {
+		b.Fatal(err)
+	}
+	all, err := sk.AllCustomers(ctx, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := all[0].ID
+	direct := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	get := func(path string) {
+		req, _ := http.NewRequest("GET", api.URL+path, nil)
+		req.Header.Set("skimmer-api-key", "bench-key")
+		resp, err := direct.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	tool := func(name string, args map[string]any) {
+		var req mcp.CallToolRequest
+		req.Params.Name, req.Params.Arguments = name, args
+		res, err := mc.CallTool(ctx, req)
+		if err != nil || res.IsError {
+			b.Fatalf("%s: %v %v", name, err, res)
+		}
+	}
+	search := url.Values{"filters": {"(FirstName|LastName|CompanyName|PrimaryEmail|SecondaryEmail|Email3|Email4|MobilePhone|MobilePhone2|HomePhone|WorkPhone)@=*smith,Deleted==false"}, "page": {"1"}, "pageSize": {"25"}}
+	cases := []struct {
+		name   string
+		direct func()
+		tool   func()
+	}{
+		{"get_customer", func() { get("/Customers/" + id + "?includeDeleted=false") }, func() { tool("get_customer", map[string]any{"id": id}) }},
+		{"search_customers", func() { get("/Customers/Search?" + search.Encode()) }, func() { tool("search_customers", map[string]any{"text": "smith"}) }},
+	}
+	for _, cs := range cases {
+		b.Run(cs.name, func(b *testing.B) {
+			cs.direct() // warm both paths' connections
+			cs.tool()
+			var d, t []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				cs.direct()
+				mid := time.Now()
+				cs.tool()
+				d, t = append(d, mid.Sub(start)), append(t, time.Since(mid))
+			}
+			report(b, "direct", d)
+			report(b, "tool", t)
+			b.ReportMetric(float64(percentile(t, 50))/float64(percentile(d, 50)), "x-median-ratio")
+		})
+	}
+}
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+func report(b *testing.B, name string, ds []time.Duration) {
+	b.ReportMetric(float64(percentile(ds, 50).Microseconds()), name+"-p50-µs")
+	b.ReportMetric(float64(percentile(ds, 99).Microseconds()), name+"-p99-µs")
+}
+
+// BenchmarkIdleRSS starts the real binary and reads its resident memory
+// once it is serving and idle: on a real Skimmer (here a sandbox in the
+// test process, so the binary holds no account data), and with --sandbox,
+// which holds the 250-customer demo account itself.
+//
+//	go test ./cmd/skimmer-mcp -run '^$' -bench IdleRSS -benchtime 1x
+func BenchmarkIdleRSS(b *testing.B) {
+	sb, err := sandbox.New(sandbox.Options{Seed: 1, Customers: 250})
+	if err != nil {
+		b.Fatal(err)
+	}
+	api := httptest.NewServer(sb)
+	defer api.Close()
+	for _, mode := range []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"upstream", []string{"SKIMMER_BASE_URL=" + api.URL}, nil},
+		{"sandbox", nil, []string{"--sandbox"}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			var rss float64
+			for b.Loop() {
+				rss = idleRSS(b, mode.env, mode.args)
+			}
+			b.ReportMetric(rss/(1<<20), "idle-RSS-MB")
+		})
+	}
+}
+
+func idleRSS(b *testing.B, env, args []string) float64 {
+	p := start(b, env, append(args, "--transport", "http", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0", "--log-format", "json")...)
+	defer func() { _ = p.cmd.Process.Kill() }()
+	select {
+	case <-p.url:
+	case <-time.After(20 * time.Second):
+		b.Fatalf("did not start: %s", p.stderr.String())
+	}
+	time.Sleep(time.Second) // idle
+	var debugURL string
+	for _, line := range strings.Split(p.stderr.String(), "\n") {
+		var rec struct{ Msg, URL string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "debug listener" {
+			debugURL = rec.URL
+		}
+	}
+	resp, err := http.Get(debugURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var vars struct {
+		RSS int64 `json:"rss_bytes"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
+		b.Fatal(err)
+	}
+	return float64(vars.RSS)
+}
