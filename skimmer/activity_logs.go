@@ -53,36 +53,26 @@ var (
 
 // ListActivityLogs returns a customer's whole activity log.
 func (c *Client) ListActivityLogs(ctx context.Context, customerID string) ([]ActivityLog, error) {
-	var out []ActivityLog
-	err := c.do(ctx, request{op: OpListActivityLogs, params: []string{customerID}, out: &out})
-	return out, err
+	out, err := fetch[[]ActivityLog](ctx, c, request{op: OpListActivityLogs, params: []string{customerID}})
+	if err != nil {
+		return nil, err
+	}
+	return *out, nil
 }
 
 // GetActivityLog fetches one entry.
 func (c *Client) GetActivityLog(ctx context.Context, customerID, id string) (*ActivityLog, error) {
-	var out ActivityLog
-	if err := c.do(ctx, request{op: OpGetActivityLog, params: []string{customerID, id}, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetch[ActivityLog](ctx, c, request{op: OpGetActivityLog, params: []string{customerID, id}})
 }
 
 // CreateActivityLog logs a manual entry.
 func (c *Client) CreateActivityLog(ctx context.Context, customerID string, req ActivityLogRequest) (*ActivityLog, error) {
-	var out ActivityLog
-	if err := c.do(ctx, request{op: OpCreateActivityLog, params: []string{customerID}, body: req, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetch[ActivityLog](ctx, c, request{op: OpCreateActivityLog, params: []string{customerID}, body: req})
 }
 
 // UpdateActivityLog replaces a manual entry's fields with req's.
 func (c *Client) UpdateActivityLog(ctx context.Context, customerID, id string, req ActivityLogRequest) (*ActivityLog, error) {
-	var out ActivityLog
-	if err := c.do(ctx, request{op: OpUpdateActivityLog, params: []string{customerID, id}, body: req, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetch[ActivityLog](ctx, c, request{op: OpUpdateActivityLog, params: []string{customerID, id}, body: req})
 }
 
 // DeleteActivityLog deletes a manual entry.

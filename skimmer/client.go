@@ -186,6 +186,16 @@ type request struct {
 	reset  func()
 }
 
+// fetch sends r and decodes the answer into a new T.
+func fetch[T any](ctx context.Context, c *Client, r request) (*T, error) {
+	var out T
+	r.out = &out
+	if err := c.do(ctx, r); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // do sends r, retrying reads as the policy allows.
 func (c *Client) do(ctx context.Context, r request) error {
 	route := routeOf(r.op)

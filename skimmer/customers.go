@@ -282,31 +282,18 @@ func decodeSearch(raw json.RawMessage) (*SearchResult, error) {
 // GetCustomer fetches one customer with its service locations. A deleted
 // customer is not found unless includeDeleted.
 func (c *Client) GetCustomer(ctx context.Context, id string, includeDeleted bool) (*Customer, error) {
-	var out Customer
 	q := url.Values{"includeDeleted": {strconv.FormatBool(includeDeleted)}}
-	err := c.do(ctx, request{op: OpGetCustomer, params: []string{id}, query: q, out: &out})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetch[Customer](ctx, c, request{op: OpGetCustomer, params: []string{id}, query: q})
 }
 
 // CreateCustomer creates a customer and returns it as stored.
 func (c *Client) CreateCustomer(ctx context.Context, req CreateCustomerRequest) (*Customer, error) {
-	var out Customer
-	if err := c.do(ctx, request{op: OpCreateCustomer, body: req, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetch[Customer](ctx, c, request{op: OpCreateCustomer, body: req})
 }
 
 // UpdateCustomer replaces a customer's fields with req's, all of them.
 func (c *Client) UpdateCustomer(ctx context.Context, req UpdateCustomerRequest) (*Customer, error) {
-	var out Customer
-	if err := c.do(ctx, request{op: OpUpdateCustomer, body: req, out: &out}); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return fetch[Customer](ctx, c, request{op: OpUpdateCustomer, body: req})
 }
 
 // DeactivateCustomers marks customers inactive and runs the chosen cascades.

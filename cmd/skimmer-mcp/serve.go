@@ -12,6 +12,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
 	"github.com/skimmer-mcp/skimmer-mcp/tools"
@@ -157,7 +158,7 @@ func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 		h.closeSessions = func(context.Context) { sh.CloseSessions() }
 		h.endpoint = "/sse"
 	}
-	h.handler = accessLog(log, mux)
+	h.handler = logging.Requests(log, slog.LevelDebug, mux)
 	return h, nil
 }
 
@@ -205,32 +206,3 @@ func logPolicy(c *config, log *slog.Logger) {
 		log.Warn("--confirm none: every write tool applies changes to Skimmer at once, with no preview and no confirmation")
 	}
 }
-
-// accessLog writes a debug line per HTTP request. Never headers or query
-// strings: they carry keys and session ids.
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		log.Debug("http request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start).Round(time.Microsecond))
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

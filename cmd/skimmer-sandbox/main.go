@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: accessLog(log, sb), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: logging.Requests(log, slog.LevelInfo, sb), ReadHeaderTimeout: 10 * time.Second}
 	log.Info("skimmer sandbox: demo data, not a real Skimmer account", "url", "http://"+ln.Addr().String(), "seed", *seed, "data", *data)
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -94,31 +94,4 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	defer cancel()
 	log.Info("shutting down")
 	return srv.Shutdown(shutdown)
-}
-
-// accessLog writes one line per request: no key, and no query, which can
-// hold the names and emails being searched for.
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start).Round(time.Microsecond))
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }

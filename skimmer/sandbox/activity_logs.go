@@ -54,13 +54,23 @@ func (s *Server) getActivityLog(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, l)
 }
 
-func (s *Server) createActivityLog(w http.ResponseWriter, r *http.Request) {
+// activityBody reads and checks the body of a create or an update; on
+// false the answer has been written.
+func activityBody(w http.ResponseWriter, r *http.Request) (skimmer.ActivityLogRequest, bool) {
 	var req skimmer.ActivityLogRequest
 	if !decodeBody(w, r, &req) {
-		return
+		return req, false
 	}
 	if fields := checkActivity(&req); len(fields) > 0 {
 		fail(w, invalid(fields))
+		return req, false
+	}
+	return req, true
+}
+
+func (s *Server) createActivityLog(w http.ResponseWriter, r *http.Request) {
+	req, ok := activityBody(w, r)
+	if !ok {
 		return
 	}
 	var created *skimmer.ActivityLog
@@ -93,12 +103,8 @@ func (s *Server) createActivityLog(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateActivityLog(w http.ResponseWriter, r *http.Request) {
-	var req skimmer.ActivityLogRequest
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if fields := checkActivity(&req); len(fields) > 0 {
-		fail(w, invalid(fields))
+	req, ok := activityBody(w, r)
+	if !ok {
 		return
 	}
 	var updated *skimmer.ActivityLog

@@ -3,6 +3,9 @@ package logging
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -31,4 +34,23 @@ func TestNew(t *testing.T) {
 	assert.ErrorContains(t, err, "use text, json")
 	_, err = New(&buf, "text", "loud")
 	assert.ErrorContains(t, err, "use debug, info, warn or error")
+}
+
+func TestRequests(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	h := Requests(log, slog.LevelInfo, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, flushes := w.(http.Flusher)
+		assert.True(t, flushes, "streaming still works through the wrapper")
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	req := httptest.NewRequest("GET", "/Customers/Search?filters=PrimaryEmail==ann@example.com", nil)
+	req.Header.Set("skimmer-api-key", "secret-key-123")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line))
+	assert.Equal(t, "/Customers/Search", line["path"])
+	assert.EqualValues(t, http.StatusTeapot, line["status"])
+	assert.NotContains(t, buf.String(), "ann@example.com")
+	assert.NotContains(t, buf.String(), "secret-key-123")
 }
