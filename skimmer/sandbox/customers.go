@@ -168,7 +168,7 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
 	var created *skimmer.Customer
 	err := s.store.change(func(st *state) (func(), error) {
 		now := skimmer.Time{Time: s.store.clock().UTC()}
-		c := &skimmer.Customer{ID: s.newCustomerID(), CustomerFields: req.CustomerFields, CreatedAt: now, UpdatedAt: now}
+		c := &skimmer.Customer{ID: s.store.newID(), CustomerFields: req.CustomerFields, CreatedAt: now, UpdatedAt: now}
 		tags, undoTags, err := s.store.resolveTags(st, req.Tags)
 		if err != nil {
 			return nil, err
@@ -194,17 +194,6 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/Customers/"+created.ID)
 	writeJSON(w, http.StatusCreated, detailView(created))
-}
-
-// newCustomerID draws ids until one is free: after a restart from a data
-// file the seeded id source starts over.
-func (s *Server) newCustomerID() string {
-	for {
-		id := s.store.newID()
-		if _, taken := s.store.byID[id]; !taken {
-			return id
-		}
-	}
 }
 
 func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request) {

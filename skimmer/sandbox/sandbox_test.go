@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -455,5 +456,28 @@ func TestCustomerJSONUsesTheDocumentedNames(t *testing.T) {
 			createdByName createdAt updatedByName updatedAt`)
 		sort.Strings(docLog)
 		assert.Equal(t, docLog, keys)
+	}
+}
+
+// TestRestartDoesNotReuseIDs: a sandbox restarted from its data file starts
+// its seeded id source over; the ids it hands out must still be new.
+func TestRestartDoesNotReuseIDs(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "state.json")
+	var ids []string
+	for run := range 3 {
+		s, _ := newTest(t, Options{DataFile: file, Customers: 5})
+		id := s.store.customers()[0].ID
+		w := call(t, s, "POST", "/Customers/"+id+"/ActivityLogs", "k", skimmer.ActivityLogRequest{Type: "Call", Title: fmt.Sprintf("Run %d", run)})
+		require.Equal(t, 201, w.Code)
+		ids = append(ids, decode[skimmer.ActivityLog](t, w).ID)
+		w = call(t, s, "POST", "/Customers", "k", map[string]any{"firstName": fmt.Sprintf("Run%d", run), "serviceLocations": []any{map[string]any{"address": "1 Main St"}}, "tags": []any{map[string]any{"name": fmt.Sprintf("Tag %d", run)}}})
+		require.Equal(t, 201, w.Code)
+		c := decode[skimmer.Customer](t, w)
+		ids = append(ids, c.ID, c.ServiceLocations[0].ID, c.Tags[0].ID)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		assert.False(t, seen[id], "id %s handed out twice", id)
+		seen[id] = true
 	}
 }

@@ -43,14 +43,15 @@ const stateVersion = 1
 type store struct {
 	mu    sync.RWMutex
 	st    state
-	byID  map[string]int // customer id → index in st.Customers
+	byID  map[string]int  // customer id → index in st.Customers
+	taken map[string]bool // every id the account holds, of any record
 	file  string
 	clock func() time.Time
-	newID func() string
+	ids   func() string // the id source; use newID
 }
 
 func openStore(opts Options) (*store, error) {
-	s := &store{file: opts.DataFile, clock: opts.Clock, newID: opts.NewID}
+	s := &store{file: opts.DataFile, clock: opts.Clock, ids: opts.NewID}
 	if s.file != "" {
 		raw, err := os.ReadFile(s.file)
 		switch {
@@ -82,8 +83,33 @@ func (s *store) index() {
 		s.st.ActivityLogs = map[string][]*skimmer.ActivityLog{}
 	}
 	s.byID = make(map[string]int, len(s.st.Customers))
+	s.taken = map[string]bool{}
 	for i, c := range s.st.Customers {
 		s.byID[c.ID] = i
+		s.taken[c.ID] = true
+		for _, l := range c.ServiceLocations {
+			s.taken[l.ID] = true
+		}
+	}
+	for _, logs := range s.st.ActivityLogs {
+		for _, l := range logs {
+			s.taken[l.ID] = true
+		}
+	}
+	for _, t := range s.st.Tags {
+		s.taken[t.ID] = true
+	}
+}
+
+// newID draws an id no record of the account has. The seeded id source
+// starts over when a sandbox is restarted from its data file, so a drawn id
+// may be one it handed out in an earlier run. Call with the write lock held.
+func (s *store) newID() string {
+	for {
+		if id := s.ids(); !s.taken[id] {
+			s.taken[id] = true
+			return id
+		}
 	}
 }
 
