@@ -96,23 +96,38 @@ func BenchmarkOverhead(b *testing.B) {
 		{"get_customer", func() { get("/Customers/" + id + "?includeDeleted=false") }, func() { tool("get_customer", map[string]any{"id": id}) }},
 		{"search_customers", func() { get("/Customers/Search?" + search.Encode()) }, func() { tool("search_customers", map[string]any{"text": "smith"}) }},
 	}
-	for _, cs := range cases {
-		b.Run(cs.name, func(b *testing.B) {
-			cs.direct() // warm both paths' connections
-			cs.tool()
-			var d, t []time.Duration
-			for b.Loop() {
-				start := time.Now()
-				cs.direct()
-				mid := time.Now()
-				cs.tool()
-				d, t = append(d, mid.Sub(start)), append(t, time.Since(mid))
-			}
-			report(b, "direct", d)
-			report(b, "tool", t)
-			b.ReportMetric(float64(percentile(t, 50))/float64(percentile(d, 50)), "x-median-ratio")
-		})
+	for _, latency := range []time.Duration{0, 20 * time.Millisecond} {
+		sb.ClearFaults()
+		suffix := ""
+		if latency > 0 {
+			// A fast API over a network: what the fixed cost compares to in use.
+			sb.Inject(sandbox.Fault{Latency: latency})
+			suffix = "/upstream=" + latency.String()
+		}
+		for _, cs := range cases {
+			benchPair(b, cs.name+suffix, cs.direct, cs.tool)
+		}
 	}
+}
+
+// benchPair times direct and tool calls, interleaved, and reports both and
+// the ratio of their medians.
+func benchPair(b *testing.B, name string, directCall, toolCall func()) {
+	b.Run(name, func(b *testing.B) {
+		directCall() // warm both paths' connections
+		toolCall()
+		var d, t []time.Duration
+		for b.Loop() {
+			start := time.Now()
+			directCall()
+			mid := time.Now()
+			toolCall()
+			d, t = append(d, mid.Sub(start)), append(t, time.Since(mid))
+		}
+		report(b, "direct", d)
+		report(b, "tool", t)
+		b.ReportMetric(float64(percentile(t, 50))/float64(percentile(d, 50)), "x-median-ratio")
+	})
 }
 
 func percentile(ds []time.Duration, p int) time.Duration {
