@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/invopop/jsonschema"
 
@@ -202,6 +203,18 @@ func createActivity() Tool {
 						return "", err
 					}
 					return fmt.Sprintf("Logged %s on %s; entry id %s.", entry, displayName(cust), l.ID), nil
+				},
+				Done: func(ctx context.Context, since time.Time) (string, error) {
+					logs, err := c.ListActivityLogs(ctx, cust.ID)
+					if err != nil {
+						return "", err
+					}
+					for _, l := range logs {
+						if !l.IsSystemGenerated && l.Type == req.Type && l.Title == req.Title && val(l.Description) == val(req.Description) && !l.CreatedAt.Before(since) {
+							return fmt.Sprintf("Already logged: %s on %s, entry id %s, by an earlier use of this same confirmation; not logged again.", entry, displayName(cust), l.ID), nil
+						}
+					}
+					return "", nil
 				},
 			}, nil
 		})

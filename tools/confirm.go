@@ -32,6 +32,12 @@ type Plan struct {
 	Unchanged string
 	// Apply makes the change and reports what changed.
 	Apply func(ctx context.Context) (string, error)
+	// Done, for a create, looks upstream for the record this plan would
+	// create, made since the given time, and describes it if found. A sealed
+	// confirmation is spent in one process's memory only; replayed to
+	// another replica (or after a restart) it would create the record twice.
+	// Updates, deactivations and deletions repeat harmlessly.
+	Done func(ctx context.Context, since time.Time) (string, error)
 }
 
 // Check is a typed confirmation: the person types Answer (any case).
@@ -122,16 +128,14 @@ func (s *Server) elicit(ctx context.Context, c *call, tool string, args []byte, 
 		c.outcome = "refused"
 		return "", refuse("confirmation_invalid", "The confirmation could not be used (%s); nothing was changed. Call %s again to get a fresh one.", err, tool)
 	}
+	if answer.Action != mcp.ElicitationResponseActionAccept {
+		c.outcome = "declined"
+		return "The user declined; nothing was changed. Do not retry unless they ask.", nil
+	}
 	if !bytes.Equal(st.Preview, preview[:]) {
 		// The record changed while the person was deciding: they approved
 		// something else. Ask again with what would now happen.
 		return s.ask(c, tool, args, preview[:], p, "The record changed since you were asked. ")
-	}
-	switch answer.Action {
-	case mcp.ElicitationResponseActionAccept:
-	default:
-		c.outcome = "declined"
-		return "The user declined; nothing was changed. Do not retry unless they ask.", nil
 	}
 	content, _ := answer.Content.(map[string]any)
 	if p.Check != nil {
@@ -148,8 +152,20 @@ func (s *Server) elicit(ctx context.Context, c *call, tool string, args []byte, 
 		c.outcome = "refused"
 		return "", refuse("confirmation_invalid", "That confirmation was already used; nothing more was changed.")
 	}
+	if p.Done != nil {
+		// Skimmer's clock and ours may differ a little.
+		since := time.Unix(st.Expires, 0).Add(-s.seal.ttl - replaySlack)
+		if done, err := p.Done(ctx, since); err != nil || done != "" {
+			c.outcome = "already_applied"
+			return done, err
+		}
+	}
 	return p.Apply(ctx)
 }
+
+// replaySlack widens the window in which a create is looked for, for the
+// difference between Skimmer's clock and this server's.
+const replaySlack = 30 * time.Second
 
 // ask returns the input request that puts the preview to the person.
 func (s *Server) ask(c *call, tool string, args, preview []byte, p *Plan, prefix string) (string, error) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/invopop/jsonschema"
 
@@ -112,7 +114,7 @@ type searchCustomersArgs struct {
 type filterArg struct {
 	Field string  `json:"field" jsonschema:"required" jsonschema_description:"Field."`
 	Op    string  `json:"op" jsonschema:"required" jsonschema_description:"@= contains, _= starts with, _-= ends with, ! negates them, * ignores case."`
-	Value *string `json:"value" jsonschema:"required" jsonschema_extras:"x-nullable=true" jsonschema_description:"null matches empty fields; dates as 2024-05-01."`
+	Value *string `json:"value" jsonschema:"required" jsonschema_extras:"x-nullable=true" jsonschema_description:"null matches fields never set; dates as 2024-05-01."`
 }
 
 // JSONSchemaExtend takes the field and operator lists from the client, the
@@ -139,7 +141,7 @@ func searchCustomers() Tool {
 		"Find customers by text and/or field filters, sorted and paged. Start here: the other tools take its ids.",
 		func(ctx context.Context, c *skimmer.Client, a searchCustomersArgs) (string, error) {
 			q := sieve.Query{Page: a.Page, PageSize: a.PageSize}
-			for _, word := range strings.Fields(a.Text) {
+			for _, word := range searchWords(a.Text) {
 				q.Filters = append(q.Filters, sieve.Filter{Names: textFields, Op: sieve.ContainsIgnoreCase, Values: []sieve.Value{sieve.Text(word)}})
 			}
 			deletedNamed := false
@@ -163,6 +165,16 @@ func searchCustomers() Tool {
 			}
 			return renderSearch(res, a), nil
 		})
+}
+
+// searchWords splits free text into the words each of which must match.
+// Punctuation that separates words splits too, so "Smith, Emily" finds Emily
+// Smith and "512-555-0176" finds a phone stored as "(512) 555-0176"; the
+// characters of an email address (. @ _ +) do not.
+func searchWords(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune(",;()/-\"", r)
+	})
 }
 
 func renderSearch(res *skimmer.SearchResult, a searchCustomersArgs) string {
@@ -551,8 +563,44 @@ func createCustomer() Tool {
 					return fmt.Sprintf("Created customer %s, id %s, with %s.", displayName(created), created.ID,
 						plural(len(created.ServiceLocations), "service location", "service locations")), nil
 				},
+				Done: func(ctx context.Context, since time.Time) (string, error) {
+					found, err := findCreated(ctx, c, req.CustomerFields, since)
+					if found == nil || err != nil {
+						return "", err
+					}
+					return fmt.Sprintf("Already created: customer %s, id %s, by an earlier use of this same confirmation; not created again.", displayName(found), found.ID), nil
+				},
 			}, nil
 		})
+}
+
+// findCreated looks for a customer with exactly these names and email,
+// created since the given time. Text Sieve cannot express (leading spaces)
+// is not looked for: the check is skipped rather than wrong.
+func findCreated(ctx context.Context, c *skimmer.Client, f skimmer.CustomerFields, since time.Time) (*skimmer.Customer, error) {
+	q := sieve.Query{Page: 1, PageSize: 1, Filters: []sieve.Filter{
+		{Names: []string{"CreatedAt"}, Op: sieve.GreaterOrEqual, Values: []sieve.Value{sieve.Text(since.UTC().Format(time.RFC3339))}},
+	}}
+	for _, field := range []struct {
+		name  string
+		value *string
+	}{{"FirstName", f.FirstName}, {"LastName", f.LastName}, {"CompanyName", f.CompanyName}, {"PrimaryEmail", f.PrimaryEmail}} {
+		v := sieve.Null
+		if field.value != nil {
+			v = sieve.Text(*field.value)
+		}
+		q.Filters = append(q.Filters, sieve.Filter{Names: []string{field.name}, Op: sieve.Equals, Values: []sieve.Value{v}})
+	}
+	res, err := c.SearchCustomers(ctx, q)
+	switch {
+	case errors.Is(err, sieve.ErrInvalid):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case len(res.Items) == 0:
+		return nil, nil
+	}
+	return &res.Items[0], nil
 }
 
 // convert moves values between types that share JSON names.

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -190,3 +191,70 @@ func TestElicitationReasksWhenTheRecordChanged(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestReplayedConfirmationCreatesOnce: two replicas share the confirmation
+// key, as the README advises. A client that sends the same approved answer
+// twice, landing once on each, must not create the record twice: each
+// replica remembers only the confirmations it spent itself, so a create
+// looks upstream for the record before making it.
+func TestReplayedConfirmationCreatesOnce(t *testing.T) {
+	h := newHarness(t, func(s *setup) { s.cfg.Confirm = ConfirmElicit; s.cfg.ConfirmKey = []byte("shared-by-replicas") })
+	other, err := New(Config{Client: h.server.cfg.Client, Confirm: ConfirmElicit, ConfirmKey: []byte("shared-by-replicas"), Now: h.server.cfg.Now})
+	require.NoError(t, err)
+	c := h.customer(func(*skimmer.Customer) bool { return true })
+	meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{}}}`
+	for _, tt := range []struct {
+		tool, args string
+		op         skimmer.Operation
+		replayed   string
+	}{
+		{"create_customer", `{"firstName":"Replay","lastName":"Okafor","primaryEmail":"replay@example.com"}`, skimmer.OpCreateCustomer, "Already created: customer Replay Okafor, id "},
+		{"create_customer_activity", `{"customerId":"` + c.ID + `","type":"Call","title":"Asked once"}`, skimmer.OpCreateActivityLog, `Already logged: Call "Asked once" on `},
+	} {
+		t.Run(tt.tool, func(t *testing.T) {
+			first := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{` + meta + `,"name":"` + tt.tool + `","arguments":` + tt.args + `}}`
+			raw, _ := json.Marshal(h.server.MCP().HandleMessage(context.Background(), json.RawMessage(first)))
+			var asked struct {
+				Result struct {
+					RequestState string `json:"requestState"`
+				} `json:"result"`
+			}
+			require.NoError(t, json.Unmarshal(raw, &asked))
+			require.NotEmpty(t, asked.Result.RequestState, "the person is asked: %s", raw)
+			state, _ := json.Marshal(asked.Result.RequestState)
+			answer := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{` + meta + `,"name":"` + tt.tool + `","arguments":` + tt.args +
+				`,"inputResponses":{"confirm":{"action":"accept","content":{"approve":true}}},"requestState":` + string(state) + `}}`
+			texts := []string{}
+			for _, srv := range []*Server{h.server, h.server, other} {
+				raw, _ := json.Marshal(srv.MCP().HandleMessage(context.Background(), json.RawMessage(answer)))
+				var res struct {
+					Result struct{ Content []struct{ Text string } } `json:"result"`
+				}
+				require.NoError(t, json.Unmarshal(raw, &res))
+				texts = append(texts, res.Result.Content[0].Text)
+			}
+			assert.NotContains(t, texts[0], "Already")
+			assert.Contains(t, texts[1], "already used", "the same replica remembers")
+			assert.Contains(t, texts[2], tt.replayed, "the other replica finds the record upstream")
+			assert.Equal(t, 1, h.sb.Count(tt.op), "created once")
+		})
+	}
+}
+
+// TestDeclineWinsOverAChangedRecord: a person who declines is not asked
+// again, even if the record changed while they decided.
+func TestDeclineWinsOverAChangedRecord(t *testing.T) {
+	p := &person{answers: []mcp.ElicitationResponse{decline}}
+	h := elicitingHarness(t, mcp.LATEST_PROTOCOL_VERSION, p)
+	c := h.customer(func(c *skimmer.Customer) bool { return c.BillingCity != nil })
+	p.before = func(int) {
+		req := c.UpdateRequest()
+		req.Notes = ptrTo("edited meanwhile")
+		_, err := h.sk.UpdateCustomer(context.Background(), req)
+		require.NoError(t, err)
+	}
+	text, _ := h.call("update_customer", map[string]any{"id": c.ID, "billingCity": "Houston"})
+	assert.Contains(t, text, "The user declined; nothing was changed.")
+	assert.Len(t, p.questions(), 1, "asked once")
+	assert.Equal(t, 1, h.writes(), "only the other edit")
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -48,8 +49,9 @@ type Config struct {
 	Tools    []string // when set, only these tools
 	Confirm  ConfirmPolicy
 	// ServerRequests: the transport carries server-to-client requests
-	// (stdio, SSE, stateful HTTP), so clients on the older protocol can be
-	// asked to confirm through elicitation.
+	// (stdio, stateful HTTP; not SSE, whose sessions cannot carry
+	// elicitation, nor stateless HTTP), so clients on the older protocol can
+	// be asked to confirm through elicitation.
 	ServerRequests bool
 	// ConfirmKey signs confirmation states. Random when empty; replicas
 	// behind one load balancer need the same key.
@@ -62,11 +64,12 @@ type Config struct {
 
 // Server is the MCP server with the tools the config allows.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	seal  *sealer
-	mcp   *server.MCPServer
-	tools []Tool
+	cfg      Config
+	log      *slog.Logger
+	seal     *sealer
+	mcp      *server.MCPServer
+	tools    []Tool
+	inflight sync.WaitGroup
 }
 
 // New builds the server. It fails on an allow-list naming a tool that does
@@ -116,6 +119,24 @@ func New(cfg Config) (*Server, error) {
 // MCP is the mcp-go server, for a transport to serve.
 func (s *Server) MCP() *server.MCPServer { return s.mcp }
 
+// Drain waits for the calls in flight to finish, or for ctx to end. A
+// transport that answers before the tool has run (SSE answers 202 and
+// delivers the result on its stream) cannot tell a shutdown what is still
+// running; this can.
+func (s *Server) Drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("calls still in flight: %w", ctx.Err())
+	}
+}
+
 // Tools lists the tools this server offers.
 func (s *Server) Tools() []Tool { return slices.Clone(s.tools) }
 
@@ -134,6 +155,8 @@ func names(ts []Tool) string {
 // contact details.
 func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		s.inflight.Add(1)
+		defer s.inflight.Done()
 		start := time.Now()
 		trace := &skimmer.Trace{}
 		ctx = skimmer.WithTrace(ctx, trace)

@@ -72,6 +72,10 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			next.ServeHTTP(w, r) // a CORS preflight carries no credentials; the transport answers it
+			return
+		}
 		key, why := g.credentials(r)
 		if key == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="skimmer-mcp"`)
@@ -89,15 +93,15 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 		slot := &sessionSlot{}
 		ctx := context.WithValue(withKey(r.Context(), key), slotKey{}, slot)
 		next.ServeHTTP(w, r.WithContext(ctx))
-		switch {
+		switch id := w.Header().Get("Mcp-Session-Id"); {
 		case slot.id != "": // an SSE stream that has ended
 			g.sessions.drop(slot.id)
 		case sid != "" && r.Method == http.MethodDelete:
 			g.sessions.drop(sid)
-		case sid == "":
-			if id := w.Header().Get("Mcp-Session-Id"); id != "" {
-				g.sessions.bind(id, key) // a streamable session was just opened
-			}
+		case id != "" && id != sid:
+			// A streamable session was just opened: an initialize makes a new
+			// one whatever session id, stale or made up, the request carried.
+			g.sessions.bind(id, key)
 		}
 	})
 }

@@ -459,64 +459,91 @@ func TestStatefulSessionsBelongToTheirKey(t *testing.T) {
 	}
 	assert.Equal(t, 403, use("intruder-key-2"), "another key cannot use the session")
 	assert.Equal(t, 200, use("owner-key-1"))
-}
 
-// TestGracefulShutdown: a call in flight when SIGTERM arrives finishes.
-func TestDebugListener(t *testing.T) {
-	p := start(t, nil, "--sandbox", "--transport", "http", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0", "--log-format", "json")
-	p.waitURL(t)
-	var debugURL string
-	for _, line := range strings.Split(p.stderr.String(), "\n") {
-		var rec struct{ Msg, URL string }
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "debug listener" {
-			debugURL = rec.URL
-		}
-	}
-	require.NotEmpty(t, debugURL)
-	resp, err := http.Get(debugURL)
+	// An initialize that carries a stale or made-up session id still opens a
+	// new session, and that one is bound too.
+	req, _ = http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("skimmer-api-key", "owner-key-1")
+	req.Header.Set("Mcp-Session-Id", "stale-old-id")
+	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	var vars struct {
-		Goroutines int   `json:"goroutines"`
-		RSS        int64 `json:"rss_bytes"`
-		PeakRSS    int64 `json:"peak_rss_bytes"`
-		Memstats   struct{ HeapAlloc uint64 }
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&vars))
-	assert.Positive(t, vars.Goroutines)
-	assert.Positive(t, vars.RSS)
-	assert.Positive(t, vars.PeakRSS)
-	assert.Positive(t, vars.Memstats.HeapAlloc)
+	resp.Body.Close()
+	sid = resp.Header.Get("Mcp-Session-Id")
+	require.NotEmpty(t, sid)
+	require.NotEqual(t, "stale-old-id", sid)
+	assert.Equal(t, 403, use("intruder-key-2"), "the new session is bound to its opener's key")
+	assert.Equal(t, 200, use("owner-key-1"))
+}
 
-	bad := start(t, []string{"SKIMMER_API_KEY=k"}, "--debug-addr", "0.0.0.0:6060")
-	select {
-	case err := <-bad.done:
-		assert.Error(t, err)
-		assert.Contains(t, bad.stderr.String(), "must be on loopback")
-	case <-time.After(10 * time.Second):
-		t.Fatal("should refuse")
+// TestGracefulShutdown: a call in flight when SIGTERM arrives finishes, and
+// its answer reaches the client, over both hosted transports. (SSE answers
+// 202 before the tool runs, so the server must track the call itself.)
+func TestGracefulShutdown(t *testing.T) {
+	for _, tr := range []struct {
+		name    string
+		connect func(*testing.T, string, map[string]string) *client.Client
+	}{{"http", httpClient}, {"sse", sseClient}} {
+		t.Run(tr.name, func(t *testing.T) {
+			sb, base := upstreamSandbox(t)
+			p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", tr.name, "--addr", "127.0.0.1:0", "--log-format", "json")
+			url := p.waitURL(t)
+			c := tr.connect(t, url, map[string]string{"skimmer-api-key": "k-123456789"})
+			id := firstCustomerID(t, base)
+			sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Latency: time.Second})
+			got := make(chan string, 1)
+			go func() {
+				text, _ := callText(t, c, "create_customer_activity", map[string]any{"customerId": id, "type": "Call", "title": "In flight", "confirm": true})
+				got <- text
+			}()
+			time.Sleep(300 * time.Millisecond) // the write is now waiting on Skimmer
+			p.stop(t)
+			select {
+			case text := <-got:
+				assert.Contains(t, text, `Logged Call "In flight"`, "the call in flight finished and its answer arrived")
+			case <-time.After(5 * time.Second):
+				t.Fatal("the call in flight was lost")
+			}
+			assert.Contains(t, p.stderr.String(), `"tool":"create_customer_activity","outcome":"ok"`)
+		})
 	}
 }
 
-func TestGracefulShutdown(t *testing.T) {
-	sb, base := upstreamSandbox(t)
-	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json")
+// TestBrowserClients: an allowed origin gets CORS answers, preflight
+// included, which the browser needs to send the key header at all.
+func TestBrowserClients(t *testing.T) {
+	_, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json", "--allowed-origins", "https://app.example.com")
 	url := p.waitURL(t)
-	c := httpClient(t, url, map[string]string{"skimmer-api-key": "k-123456789"})
-	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpSearchCustomers}, Latency: time.Second})
-	got := make(chan string, 1)
-	go func() {
-		text, _ := callText(t, c, "search_customers", map[string]any{"text": "smith"})
-		got <- text
-	}()
-	time.Sleep(300 * time.Millisecond) // the call is now waiting on Skimmer
-	p.stop(t)
-	select {
-	case text := <-got:
-		assert.Regexp(t, `^\d+ customers? match`, text, "the call in flight finished")
-	case <-time.After(5 * time.Second):
-		t.Fatal("the call in flight was lost")
-	}
+	pre, _ := http.NewRequest("OPTIONS", url, nil)
+	pre.Header.Set("Origin", "https://app.example.com")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	pre.Header.Set("Access-Control-Request-Headers", "content-type, skimmer-api-key, mcp-session-id")
+	resp, err := http.DefaultClient.Do(pre)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode, "the preflight needs no credentials")
+	assert.NotEmpty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "skimmer-api-key")
+
+	post, _ := http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	post.Header.Set("Origin", "https://app.example.com")
+	post.Header.Set("Content-Type", "application/json")
+	post.Header.Set("Accept", "application/json, text/event-stream")
+	post.Header.Set("skimmer-api-key", "k-123456789")
+	resp, err = http.DefaultClient.Do(post)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.NotEmpty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id")
+
+	pre.Header.Set("Origin", "https://evil.example")
+	resp, err = http.DefaultClient.Do(pre)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "other origins are refused, preflight or not")
 }
 
 func TestCallCommand(t *testing.T) {

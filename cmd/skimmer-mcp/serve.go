@@ -102,6 +102,11 @@ func serveStdio(ctx context.Context, c *config, up *upstream, log *slog.Logger, 
 	std.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelError))
 	log.Info("serving MCP on stdio", "tools", len(srv.Tools()))
 	err = std.Listen(ctx, io.in, io.out)
+	drain, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if derr := srv.Drain(drain); derr != nil {
+		log.Warn("shutdown limit reached", "err", derr)
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -114,8 +119,17 @@ type hosted struct {
 	handler       http.Handler
 	endpoint      string // /mcp or /sse
 	closeSessions func(context.Context)
-	tools         int
+	tools         *tools.Server
 	stateful      bool
+}
+
+// corsHeaders are what a browser client may send: MCP's own headers and
+// the caller's Skimmer key. Which origins may send them is the gate's
+// decision, made before the transport sees the request.
+var cors = []server.CORSOption{
+	server.WithCORSAllowedOrigins("*"),
+	server.WithCORSAllowedHeaders("Content-Type", "Accept", "Authorization", "skimmer-api-key", "Mcp-Session-Id",
+		"Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"),
 }
 
 func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
@@ -133,7 +147,7 @@ func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.tools = len(srv.Tools())
+	h.tools = srv
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -142,7 +156,7 @@ func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 	})
 	switch c.transport {
 	case "http":
-		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log)}
+		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log), server.WithStreamableHTTPCORS(cors...)}
 		if h.stateful {
 			opts = append(opts, server.WithStateful(true), server.WithSessionIdleTTL(sessionIdle))
 		} else {
@@ -152,7 +166,7 @@ func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 		mux.Handle("/mcp", g.wrap(sh))
 		h.closeSessions = sh.CloseSessions
 	case "sse":
-		sh := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true))
+		sh := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true), server.WithSSECORS(cors...))
 		mux.Handle("/sse", g.wrap(sh.SSEHandler()))
 		mux.Handle("/message", g.wrap(sh.MessageHandler()))
 		h.closeSessions = func(context.Context) { sh.CloseSessions() }
@@ -175,7 +189,7 @@ func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger, r
 	}
 	hs := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	url := "http://" + ln.Addr().String() + h.endpoint
-	log.Info("serving MCP", "transport", c.transport, "url", url, "stateful", h.stateful, "auth_token", c.authToken != "", "tools", h.tools)
+	log.Info("serving MCP", "transport", c.transport, "url", url, "stateful", h.stateful, "auth_token", c.authToken != "", "tools", len(h.tools.Tools()))
 	if ready != nil {
 		ready(url)
 	}
@@ -190,9 +204,14 @@ func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger, r
 	drain, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
 	shutdown := make(chan error, 1)
-	go func() { shutdown <- hs.Shutdown(drain) }()
-	// Streams (SSE, GET listeners) never end by themselves: close them,
-	// while requests in flight keep running to the limit.
+	go func() { shutdown <- hs.Shutdown(drain) }() // stops accepting at once
+	// Let the tool calls in flight finish while their streams are still
+	// open, so their answers reach the clients: SSE answers 202 before the
+	// tool runs, and Shutdown alone would not wait for it. Then close the
+	// streams (SSE, GET listeners), which never end by themselves.
+	if err := h.tools.Drain(drain); err != nil {
+		log.Warn("shutdown limit reached", "err", err)
+	}
 	h.closeSessions(drain)
 	if err := <-shutdown; err != nil {
 		return fmt.Errorf("shutdown: %w", err)
