@@ -221,7 +221,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 		attempts = c.retry.MaxAttempts
 	}
 	for attempt := 1; ; attempt++ {
-		if err := c.limits.wait(ctx, c.key, c.retry, r.op); err != nil {
+		if err := c.limits.wait(ctx, c.key, c.retry, r.op, route.Method); err != nil {
 			return err
 		}
 		wait, err := c.once(ctx, route, target, body, r, attempt)
@@ -439,7 +439,7 @@ func (l *limits) observe(key APIKey, rl RateLimit) {
 
 // wait holds a call until a used-up window resets, or fails at once if
 // that is longer than the policy lets a caller wait.
-func (l *limits) wait(ctx context.Context, key APIKey, p RetryPolicy, op Operation) error {
+func (l *limits) wait(ctx context.Context, key APIKey, p RetryPolicy, op Operation, method string) error {
 	h := sha256.Sum256([]byte(key))
 	l.mu.Lock()
 	w := l.byKey[h]
@@ -452,7 +452,7 @@ func (l *limits) wait(ctx context.Context, key APIKey, p RetryPolicy, op Operati
 		return nil
 	}
 	if d > p.MaxRetryAfter {
-		return &APIError{Op: op, Status: http.StatusTooManyRequests, Title: "rate limit used up; not sent", RetryAfter: d.Round(time.Second)}
+		return &APIError{Op: op, Method: method, Status: http.StatusTooManyRequests, Title: "rate limit used up; not sent", RetryAfter: d.Round(time.Second)}
 	}
 	return p.Sleep(ctx, d)
 }

@@ -251,6 +251,8 @@ func (w *walker) str(path string, n *jsonschema.Schema, v any) any {
 		s = x
 	case json.Number:
 		s = string(x) // a zip code or phone number sent as a number
+	case bool:
+		s = strconv.FormatBool(x) // a filter on a true/false field
 	default:
 		w.fail(path, "must be text, not %s", describe(v))
 		return v
@@ -271,7 +273,7 @@ func (w *walker) str(path string, n *jsonschema.Schema, v any) any {
 		w.fail(path, "must be at least %d character(s)", *n.MinLength)
 	}
 	if w.schema.ids[n] && !idFormat.MatchString(s) {
-		w.fail(path, "%q is not a Skimmer id (32 lower-case hex characters); take ids from search_customers or list_customer_activities", short(s))
+		w.fail(path, "%q is not a Skimmer id (32 lower-case hex characters); customer ids come from search_customers, entry ids from list_customer_activities", short(s))
 	}
 	if re := w.schema.patterns[n]; re != nil && !re.MatchString(s) {
 		rule := w.schema.rules[n]

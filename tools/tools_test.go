@@ -551,3 +551,36 @@ func TestConcurrentUpdatesOfOneCustomer(t *testing.T) {
 	}
 	assert.Equal(t, len(fields), h.writes(), "one PUT each")
 }
+
+func TestSearchWordsAndLenientFilters(t *testing.T) {
+	assert.Equal(t, []string{"Smith", "Emily"}, searchWords("Smith, Emily"))
+	assert.Equal(t, []string{"512", "555", "0176"}, searchWords("(512) 555-0176"))
+	assert.Equal(t, []string{"o'brien", "ann.lee+pool@example.com"}, searchWords(" o'brien; ann.lee+pool@example.com "))
+
+	h := newHarness(t)
+	c := h.customer(func(c *skimmer.Customer) bool {
+		return c.MobilePhone != nil && c.FirstName != nil && c.LastName != nil && !c.IsInactive
+	})
+	digits := strings.NewReplacer("(", "", ")", "", " ", "-").Replace(*c.MobilePhone) // (512) 555-0176 → 512-555-0176
+	for _, text := range []string{*c.LastName + ", " + *c.FirstName, digits} {
+		out, isErr := h.call("search_customers", map[string]any{"text": text})
+		require.False(t, isErr, out)
+		assert.Contains(t, out, c.ID, "%q finds the customer", text)
+	}
+	out, isErr := h.call("search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": true}}})
+	assert.False(t, isErr, "a boolean value for a true/false field: %s", out)
+	assert.Contains(t, out, "(inactive)")
+
+	out, isErr = h.call("search_customers", map[string]any{"text": "smith", "page": 400000000000000000})
+	assert.True(t, isErr)
+	assert.Contains(t, out, "Invalid search: page must be from 1 to 2147483647")
+}
+
+func TestEarlyRateLimitOnAReadChangesNothingToSay(t *testing.T) {
+	h := newHarness(t, func(s *setup) { s.sandbox.RateLimit = 2 })
+	c := h.customer(func(*skimmer.Customer) bool { return true }) // spends the window's two requests
+	text, isErr := h.call("get_customer", map[string]any{"id": c.ID})
+	assert.True(t, isErr)
+	assert.Contains(t, text, "rate limit for this API key is used up. Wait")
+	assert.NotContains(t, text, "nothing was changed", "a read changes nothing anyway")
+}

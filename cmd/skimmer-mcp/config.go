@@ -128,9 +128,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 			c.set[f.Name] = true
 		}
 	})
-	if base := getenv("SKIMMER_BASE_URL"); base != "" && !c.set["base-url"] {
-		c.baseURL = base
-	}
 	c.apiKey = strings.TrimSpace(getenv("SKIMMER_API_KEY"))
 	c.confirmKey = getenv("SKIMMER_CONFIRM_KEY")
 	if len(errs) > 0 {

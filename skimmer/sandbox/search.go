@@ -112,7 +112,10 @@ func (s *Server) searchCustomers(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	total := len(matched)
-	start := min((page-1)*pageSize, total)
+	start := total // a page past the end, however large, is empty: no (page-1)*pageSize to overflow
+	if page-1 <= total/pageSize {
+		start = min((page-1)*pageSize, total)
+	}
 	end := min(start+pageSize, total)
 	items := make([]skimmer.Customer, 0, end-start)
 	for _, c := range matched[start:end] {

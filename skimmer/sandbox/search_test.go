@@ -268,3 +268,11 @@ func TestSystemEntriesCannotChange(t *testing.T) {
 	assert.Equal(t, 400, w.Code)
 	assert.Equal(t, 200, call(t, s, "GET", path, "k", nil).Code, "still there")
 }
+
+func TestHugePageIsEmptyNotAPanic(t *testing.T) {
+	s := searchFixture(t, Options{})
+	p, code := search(t, s, url.Values{"page": {"400000000000000000"}, "pageSize": {"25"}})
+	require.Equal(t, 200, code)
+	assert.Empty(t, p.Items)
+	assert.Equal(t, 4, p.TotalCount)
+}

@@ -2,6 +2,7 @@ package sieve
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -82,11 +83,11 @@ type Query struct {
 // field, an operator the field cannot take, a value of the wrong kind, a
 // page below 1.
 func (q Query) Values(schema *Schema) (url.Values, error) {
-	if q.Page < 1 {
-		return nil, fmt.Errorf("%w: page must be 1 or more, got %d", ErrInvalid, q.Page)
+	if q.Page < 1 || q.Page > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: page must be from 1 to %d, got %d", ErrInvalid, math.MaxInt32, q.Page)
 	}
-	if q.PageSize < 1 {
-		return nil, fmt.Errorf("%w: page size must be 1 or more, got %d", ErrInvalid, q.PageSize)
+	if q.PageSize < 1 || q.PageSize > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: page size must be from 1 to %d, got %d", ErrInvalid, math.MaxInt32, q.PageSize)
 	}
 	filters := make([]Filter, len(q.Filters))
 	for i, f := range q.Filters {

@@ -142,8 +142,8 @@ func TestQueryValuesRejects(t *testing.T) {
 		{"bad bool", Query{Filters: []Filter{{Names: []string{"IsInactive"}, Op: Equals, Values: []Value{Text("yes")}}}, Page: 1, PageSize: 1}, `IsInactive: takes true, false or null, not "yes"`},
 		{"bad date", Query{Filters: []Filter{{Names: []string{"CreatedAt"}, Op: GreaterThan, Values: []Value{Text("last week")}}}, Page: 1, PageSize: 1}, "takes a date like"},
 		{"no value", Query{Filters: []Filter{{Names: []string{"LastName"}, Op: Equals}}, Page: 1, PageSize: 1}, "has no value"},
-		{"page 0", Query{Filters: []Filter{ok}, Page: 0, PageSize: 1}, "page must be 1 or more, got 0"},
-		{"negative page size", Query{Page: 1, PageSize: -5}, "page size must be 1 or more, got -5"},
+		{"page 0", Query{Filters: []Filter{ok}, Page: 0, PageSize: 1}, "page must be from 1 to 2147483647, got 0"},
+		{"negative page size", Query{Page: 1, PageSize: -5}, "page size must be from 1 to 2147483647, got -5"},
 		{"unsortable", Query{Sorts: []Sort{{Name: "PrimaryEmail"}}, Page: 1, PageSize: 1}, `cannot sort by "PrimaryEmail"; sortable fields are FirstName, LastName, BillingState, CreatedAt`},
 		{"sorted twice", Query{Sorts: []Sort{{Name: "LastName"}, {Name: "lastname", Desc: true}}, Page: 1, PageSize: 1}, "LastName is sorted on twice"},
 	}
