@@ -491,13 +491,14 @@ func TestGracefulShutdown(t *testing.T) {
 			url := p.waitURL(t)
 			c := tr.connect(t, url, map[string]string{"skimmer-api-key": "k-123456789"})
 			id := firstCustomerID(t, base)
-			sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Latency: time.Second})
+			sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Latency: 1500 * time.Millisecond})
 			got := make(chan string, 1)
 			go func() {
 				text, _ := callText(t, c, "create_customer_activity", map[string]any{"customerId": id, "type": "Call", "title": "In flight", "confirm": true})
 				got <- text
 			}()
-			time.Sleep(300 * time.Millisecond) // the write is now waiting on Skimmer
+			// SIGTERM once the write has reached Skimmer and is waiting there.
+			require.Eventually(t, func() bool { return sb.Count(skimmer.OpCreateActivityLog) == 1 }, 10*time.Second, 10*time.Millisecond)
 			p.stop(t)
 			select {
 			case text := <-got:

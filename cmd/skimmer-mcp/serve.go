@@ -113,6 +113,10 @@ func serveStdio(ctx context.Context, c *config, up *upstream, log *slog.Logger, 
 	return err
 }
 
+// sseFlush is how long shutdown waits, after the last call returned, for
+// SSE streams to write their answers.
+const sseFlush = 250 * time.Millisecond
+
 // hosted is the hosted endpoint: the MCP transport behind the gate, and
 // /healthz.
 type hosted struct {
@@ -211,6 +215,12 @@ func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger, r
 	// streams (SSE, GET listeners), which never end by themselves.
 	if err := h.tools.Drain(drain); err != nil {
 		log.Warn("shutdown limit reached", "err", err)
+	}
+	if c.transport == "sse" {
+		// SSE queues an answer for its stream only after the tool returns,
+		// and mcp-go says nothing when the queue is written. Give the
+		// answers that just finished a moment to go out.
+		time.Sleep(sseFlush)
 	}
 	h.closeSessions(drain)
 	if err := <-shutdown; err != nil {
