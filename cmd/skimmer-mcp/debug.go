@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -49,29 +50,51 @@ func publishRuntime() {
 	}
 	published = true
 	expvar.Publish("goroutines", expvar.Func(func() any { return runtime.NumGoroutine() }))
-	expvar.Publish("rss_bytes", expvar.Func(func() any { return procStatus("VmRSS") }))
-	expvar.Publish("peak_rss_bytes", expvar.Func(func() any { return procStatus("VmHWM") }))
+	expvar.Publish("rss_bytes", expvar.Func(func() any { return memory().rss }))
+	expvar.Publish("peak_rss_bytes", expvar.Func(func() any { return memory().peak }))
 }
 
-// procStatus reads a kB figure from /proc/self/status, in bytes; 0 where
-// there is no /proc.
-func procStatus(field string) int64 {
+// rssSnapshot is one read of the process's resident memory.
+type rssSnapshot struct {
+	rss, peak int64 // VmRSS and VmHWM, in bytes
+	at        time.Time
+}
+
+var (
+	memMu   sync.Mutex
+	memLast rssSnapshot
+)
+
+// memory reads /proc/self/status, reusing a read less than 10ms old, so
+// that the two figures of one /debug/vars answer come from the same read,
+// where the peak is never below the current value. Zero where there is no
+// /proc.
+func memory() rssSnapshot {
+	memMu.Lock()
+	defer memMu.Unlock()
+	if time.Since(memLast.at) < 10*time.Millisecond {
+		return memLast
+	}
+	memLast = rssSnapshot{at: time.Now()}
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
-		return 0
+		return memLast
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		name, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok || name != field {
+		if !ok {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		if err != nil {
-			return 0
+		switch {
+		case err != nil:
+		case name == "VmRSS":
+			memLast.rss = kb << 10
+		case name == "VmHWM":
+			memLast.peak = kb << 10
 		}
-		return kb << 10
 	}
-	return 0
+	return memLast
 }
