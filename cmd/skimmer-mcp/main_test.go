@@ -817,3 +817,41 @@ func TestSecretsNeverLeave(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugListener: pprof and expvar on loopback only, with the figures
+// the load generator reads.
+func TestDebugListener(t *testing.T) {
+	p := start(t, nil, "--sandbox", "--transport", "http", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0", "--log-format", "json")
+	p.waitURL(t)
+	var debugURL string
+	for _, line := range strings.Split(p.stderr.String(), "\n") {
+		var rec struct{ Msg, URL string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "debug listener" {
+			debugURL = rec.URL
+		}
+	}
+	require.NotEmpty(t, debugURL)
+	resp, err := http.Get(debugURL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var vars struct {
+		Goroutines int   `json:"goroutines"`
+		RSS        int64 `json:"rss_bytes"`
+		PeakRSS    int64 `json:"peak_rss_bytes"`
+		Memstats   struct{ HeapAlloc uint64 }
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&vars))
+	assert.Positive(t, vars.Goroutines)
+	assert.Positive(t, vars.RSS)
+	assert.GreaterOrEqual(t, vars.PeakRSS, vars.RSS, "both from one read")
+	assert.Positive(t, vars.Memstats.HeapAlloc)
+
+	bad := start(t, []string{"SKIMMER_API_KEY=k"}, "--debug-addr", "0.0.0.0:6060")
+	select {
+	case err := <-bad.done:
+		assert.Error(t, err)
+		assert.Contains(t, bad.stderr.String(), "must be on loopback")
+	case <-time.After(10 * time.Second):
+		t.Fatal("should refuse")
+	}
+}
