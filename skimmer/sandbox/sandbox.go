@@ -53,6 +53,7 @@ type Options struct {
 type Server struct {
 	opts    Options
 	mux     *http.ServeMux
+	ops     map[string]skimmer.Operation // mux pattern → operation, to record a request before it is served
 	store   *store
 	limiter *limiter
 	faults  *faults
@@ -117,7 +118,7 @@ func New(opts Options) (*Server, error) {
 		faults:  newFaults(uint64(opts.Seed)),
 		log:     opts.Logger,
 	}
-	s.mux = s.routes()
+	s.mux, s.ops = s.routes()
 	return s, nil
 }
 
@@ -143,23 +144,25 @@ type opKey struct{}
 
 // routes registers the client's route table, lower-cased: ASP.NET matches
 // routes without regard to case, and ServeHTTP lower-cases the path.
-func (s *Server) routes() *http.ServeMux {
+func (s *Server) routes() (*http.ServeMux, map[string]skimmer.Operation) {
 	mux := http.NewServeMux()
+	ops := map[string]skimmer.Operation{}
 	handlers := s.handlers()
 	for _, r := range skimmer.Routes() {
 		h, ok := handlers[r.Op]
 		if !ok {
 			panic("sandbox: no handler for " + r.Op)
 		}
-		op := r.Op
-		mux.HandleFunc(r.Method+" "+lowerLiterals(r.Path), func(w http.ResponseWriter, req *http.Request) {
+		op, pattern := r.Op, r.Method+" "+lowerLiterals(r.Path)
+		ops[pattern] = op
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, req *http.Request) {
 			s.serveOp(op, h, w, req)
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "Not Found", fmt.Sprintf("No route for %s %s.", r.Method, r.URL.Path), nil)
 	})
-	return mux
+	return mux, ops
 }
 
 // lowerLiterals lower-cases a route pattern's literal segments and keeps
@@ -174,18 +177,20 @@ func lowerLiterals(path string) string {
 	return strings.Join(segs, "/")
 }
 
-// ServeHTTP answers one request.
+// ServeHTTP answers one request. It is recorded on arrival, with the
+// operation the mux will pick, so a test can see a request still in flight.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	entry := s.record(Request{Op: opOf(r), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Key: r.Header.Get("skimmer-api-key")})
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = strings.ToLower(r.URL.Path)
+	r2.URL.RawPath = ""
+	_, pattern := s.mux.Handler(r2)
+	entry := s.record(Request{Op: s.ops[pattern], Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Key: r.Header.Get("skimmer-api-key")})
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		s.recMu.Lock()
 		entry.Status = rec.status
 		s.recMu.Unlock()
 	}()
-	r2 := r.Clone(r.Context())
-	r2.URL.Path = strings.ToLower(r.URL.Path)
-	r2.URL.RawPath = ""
 	s.mux.ServeHTTP(rec, r2)
 }
 
@@ -234,35 +239,6 @@ func (s *Server) record(r Request) *Request {
 	}
 	s.requests = append(s.requests, &r)
 	return &r
-}
-
-// opOf finds the operation a request is for, the way the mux will.
-func opOf(r *http.Request) skimmer.Operation {
-	for _, rt := range skimmer.Routes() {
-		if rt.Method == r.Method && matchPath(rt.Path, r.URL.Path) {
-			return rt.Op
-		}
-	}
-	return ""
-}
-
-// matchPath compares a route pattern with a path, segment by segment,
-// without regard to case. Literal segments win over {wildcards}, as in the
-// mux: /Customers/Search is not /Customers/{id}.
-func matchPath(pattern, path string) bool {
-	ps, xs := strings.Split(pattern, "/"), strings.Split(strings.TrimSuffix(path, "/"), "/")
-	if len(ps) != len(xs) {
-		return false
-	}
-	for i, p := range ps {
-		if !strings.HasPrefix(p, "{") && !strings.EqualFold(p, xs[i]) {
-			return false
-		}
-	}
-	if len(ps) == 3 && strings.HasPrefix(ps[2], "{") && strings.EqualFold(xs[2], "search") {
-		return false
-	}
-	return true
 }
 
 // Requests returns the requests received so far (the most recent 10,000

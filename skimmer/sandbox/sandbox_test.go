@@ -130,6 +130,32 @@ func TestRoutesMatchWithoutRegardToCase(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, w.Code)
 }
 
+func TestRequestsRecordTheOperationTheMuxPicks(t *testing.T) {
+	s, _ := newTest(t, Options{})
+	id := s.store.customers()[0].ID
+	for _, tt := range []struct {
+		method, path string
+		want         skimmer.Operation
+	}{
+		{"GET", "/Customers/Search", skimmer.OpSearchCustomers},
+		{"GET", "/customers/SEARCH", skimmer.OpSearchCustomers},
+		{"GET", "/Customers/" + id, skimmer.OpGetCustomer},
+		{"POST", "/Customers/Deactivate", skimmer.OpDeactivateCustomers},
+		{"POST", "/Customers", skimmer.OpCreateCustomer},
+		{"GET", "/CUSTOMERS/" + id + "/activitylogs", skimmer.OpListActivityLogs},
+		{"DELETE", "/Customers/" + id + "/ActivityLogs/x", skimmer.OpDeleteActivityLog},
+		{"GET", "/Nope", ""},
+		{"PATCH", "/Customers", ""},
+	} {
+		s.ResetRequests()
+		call(t, s, tt.method, tt.path, "k", nil)
+		got := s.Requests()
+		require.Len(t, got, 1, tt.path)
+		assert.Equal(t, tt.want, got[0].Op, "%s %s", tt.method, tt.path)
+		assert.Equal(t, tt.path, got[0].Path, "the path is recorded as sent")
+	}
+}
+
 func TestAuth(t *testing.T) {
 	s, _ := newTest(t, Options{Keys: []string{"good"}, ReadOnlyKeys: []string{"reader"}})
 	w := call(t, s, "GET", "/Customers", "", nil)
