@@ -80,7 +80,7 @@ func TestCredentials(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newGate(&config{authToken: tt.token, maxBody: 1 << 20}, tt.serverKey, nil)
+			g := newGate(&config{authToken: tt.token, maxBody: 1 << 20}, tt.serverKey)
 			r := httptest.NewRequest("POST", "/mcp", nil)
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)

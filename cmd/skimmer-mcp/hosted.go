@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -38,7 +37,6 @@ type gate struct {
 	origins   []string
 	maxBody   int64
 	sessions  *bindings
-	log       *slog.Logger
 }
 
 type keyCtx struct{}
@@ -53,8 +51,8 @@ func keyFrom(ctx context.Context) string {
 	return k
 }
 
-func newGate(c *config, serverKey string, log *slog.Logger) *gate {
-	g := &gate{serverKey: serverKey, origins: c.origins(), maxBody: c.maxBody, sessions: newBindings(), log: log}
+func newGate(c *config, serverKey string) *gate {
+	g := &gate{serverKey: serverKey, origins: c.origins(), maxBody: c.maxBody, sessions: newBindings()}
 	if c.authToken != "" {
 		g.token, g.hasToken = sha256.Sum256([]byte(c.authToken)), true
 	}

@@ -145,7 +145,7 @@ func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 	if up.key != "" && (local || c.authToken != "" || c.sandbox) {
 		serverKey = up.key // the sandbox's key opens only demo data
 	}
-	g := newGate(c, serverKey, log)
+	g := newGate(c, serverKey)
 	h := &hosted{endpoint: "/mcp", stateful: c.transport == "http" && c.stateful}
 	srv, err := newTools(c, up, log, true, h.stateful)
 	if err != nil {
