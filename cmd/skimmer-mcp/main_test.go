@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -350,23 +351,37 @@ func TestKeyIsolation(t *testing.T) {
 	assert.Equal(t, map[string]int{"key-alpha-1111": 20, "key-bravo-2222": 20}, seen)
 }
 
+// initializeMsg opens an MCP session.
+const initializeMsg = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
+
+// postMCP sends one JSON-RPC message the way a streamable HTTP client does,
+// with headers added ("Host" sets the request's host), and returns the
+// answer with its body closed: the tests here look at status and headers.
+func postMCP(t *testing.T, url, body string, headers map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, v := range headers {
+		if k == "Host" {
+			req.Host = v
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp
+}
+
 func TestAuthTokenAndServerKey(t *testing.T) {
 	sb, base := upstreamSandbox(t)
 	p := start(t, []string{"SKIMMER_BASE_URL=" + base, "SKIMMER_API_KEY=server-wide-key-5d3e", "SKIMMER_AUTH_TOKEN=team-token-c0ffee"},
 		"--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json")
 	url := p.waitURL(t)
-	post := func(headers map[string]string) int {
-		req, _ := http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	post := func(headers map[string]string) int { return postMCP(t, url, initializeMsg, headers).StatusCode }
 	assert.Equal(t, 401, post(nil), "no token")
 	assert.Equal(t, 401, post(map[string]string{"Authorization": "Bearer wrong"}), "wrong token")
 	assert.Equal(t, 401, post(map[string]string{"skimmer-api-key": "my-own-key"}), "an own key does not replace the token")
@@ -406,21 +421,9 @@ func TestBrowserProtections(t *testing.T) {
 		"--allowed-origins", "https://agents.example.com", "--max-body", "4096")
 	url := p.waitURL(t)
 	post := func(body string, headers map[string]string) int {
-		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("skimmer-api-key", "k-123456789")
-		for k, v := range headers {
-			if k == "Host" {
-				req.Host = v
-			} else {
-				req.Header.Set(k, v)
-			}
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
+		h := map[string]string{"skimmer-api-key": "k-123456789"}
+		maps.Copy(h, headers)
+		return postMCP(t, url, body, h).StatusCode
 	}
 	ping := `{"jsonrpc":"2.0","id":1,"method":"ping"}`
 	assert.Equal(t, 403, post(ping, map[string]string{"Origin": "https://evil.example"}), "a foreign origin")
@@ -436,41 +439,18 @@ func TestStatefulSessionsBelongToTheirKey(t *testing.T) {
 	_, base := upstreamSandbox(t)
 	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--stateful", "--addr", "127.0.0.1:0", "--log-format", "json")
 	url := p.waitURL(t)
-	req, _ := http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("skimmer-api-key", "owner-key-1")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	sid := resp.Header.Get("Mcp-Session-Id")
+	sid := postMCP(t, url, initializeMsg, map[string]string{"skimmer-api-key": "owner-key-1"}).Header.Get("Mcp-Session-Id")
 	require.NotEmpty(t, sid)
 
 	use := func(key string) int {
-		req, _ := http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("Mcp-Session-Id", sid)
-		req.Header.Set("skimmer-api-key", key)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
+		return postMCP(t, url, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": key}).StatusCode
 	}
 	assert.Equal(t, 403, use("intruder-key-2"), "another key cannot use the session")
 	assert.Equal(t, 200, use("owner-key-1"))
 
 	// An initialize that carries a stale or made-up session id still opens a
 	// new session, and that one is bound too.
-	req, _ = http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("skimmer-api-key", "owner-key-1")
-	req.Header.Set("Mcp-Session-Id", "stale-old-id")
-	resp, err = http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	sid = resp.Header.Get("Mcp-Session-Id")
+	sid = postMCP(t, url, initializeMsg, map[string]string{"skimmer-api-key": "owner-key-1", "Mcp-Session-Id": "stale-old-id"}).Header.Get("Mcp-Session-Id")
 	require.NotEmpty(t, sid)
 	require.NotEqual(t, "stale-old-id", sid)
 	assert.Equal(t, 403, use("intruder-key-2"), "the new session is bound to its opener's key")
@@ -528,14 +508,7 @@ func TestBrowserClients(t *testing.T) {
 	assert.NotEmpty(t, resp.Header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "skimmer-api-key")
 
-	post, _ := http.NewRequest("POST", url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
-	post.Header.Set("Origin", "https://app.example.com")
-	post.Header.Set("Content-Type", "application/json")
-	post.Header.Set("Accept", "application/json, text/event-stream")
-	post.Header.Set("skimmer-api-key", "k-123456789")
-	resp, err = http.DefaultClient.Do(post)
-	require.NoError(t, err)
-	resp.Body.Close()
+	resp = postMCP(t, url, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Origin": "https://app.example.com", "skimmer-api-key": "k-123456789"})
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.NotEmpty(t, resp.Header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id")
