@@ -247,19 +247,21 @@ func compare(op sieve.Op, p prop, c *skimmer.Customer, want fval) bool {
 		if null || want.null {
 			break
 		}
+		// A negated operator is the opposite of the whole match, a value
+		// too short to hold the text included.
 		switch op.Positive() {
 		case sieve.Contains:
 			return containsFold(*got, want.s, op.IgnoreCase()) != op.Negated()
 		case sieve.StartsWith:
-			return len(*got) >= len(want.s) && equal((*got)[:len(want.s)], want.s, op.IgnoreCase()) != op.Negated()
+			return (len(*got) >= len(want.s) && equal((*got)[:len(want.s)], want.s, op.IgnoreCase())) != op.Negated()
 		case sieve.EndsWith:
-			return len(*got) >= len(want.s) && equal((*got)[len(*got)-len(want.s):], want.s, op.IgnoreCase()) != op.Negated()
+			return (len(*got) >= len(want.s) && equal((*got)[len(*got)-len(want.s):], want.s, op.IgnoreCase())) != op.Negated()
 		}
+		// Only == and != come with a * variant, so a case-blind
+		// comparison needs equality, not an order.
 		if op.IgnoreCase() {
-			if strings.EqualFold(*got, want.s) {
-				order = 0
-			} else {
-				order = strings.Compare(strings.ToUpper(*got), strings.ToUpper(want.s))
+			if !strings.EqualFold(*got, want.s) {
+				order = 1
 			}
 		} else {
 			order = strings.Compare(*got, want.s)

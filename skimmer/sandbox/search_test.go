@@ -86,6 +86,9 @@ func TestSieveSemantics(t *testing.T) {
 		{"FirstName!@=*a", []string{"bob"}},
 		{"FirstName!_=*a", []string{"bob", "Carla", "Dan"}},
 		{"FirstName!_-=n", []string{"bob", "Carla"}},
+		{"FirstName!_=Annabelle", []string{"Ann", "bob", "Carla", "Dan"}}, // too short to start with it
+		{"FirstName!_-=*xCarla", []string{"Ann", "bob", "Carla", "Dan"}},  // too short to end with it
+		{"FirstName_=Annabelle", []string{}},
 		{"FirstName!@=*nn|ob", []string{"Carla", "Dan"}}, // negated: contains neither
 		{"(FirstName|LastName)@=*jones", []string{"Carla"}},
 		{"(LastName|CompanyName)@=*smith", []string{"Ann", "bob", "Carla"}},
