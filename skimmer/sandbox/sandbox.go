@@ -140,8 +140,6 @@ func (s *Server) handlers() map[skimmer.Operation]http.HandlerFunc {
 	}
 }
 
-type opKey struct{}
-
 // routes registers the client's route table, lower-cased: ASP.NET matches
 // routes without regard to case, and ServeHTTP lower-cases the path.
 func (s *Server) routes() (*http.ServeMux, map[string]skimmer.Operation) {

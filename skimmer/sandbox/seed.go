@@ -162,7 +162,6 @@ func hexID(rng *rand.Rand) string { return fmt.Sprintf("%016x%016x", rng.Uint64(
 func (g *gen) id() string                 { return hexID(g.rng) }
 func (g *gen) pick(list []string) string  { return list[g.rng.IntN(len(list))] }
 func (g *gen) chance(p float64) bool      { return g.rng.Float64() < p }
-func (g *gen) str(s string) *string       { return &s }
 func (g *gen) num(lo, hi float64) float64 { return math.Round((lo+g.rng.Float64()*(hi-lo))*100) / 100 }
 
 // between returns a time in [from, to), to the second.
