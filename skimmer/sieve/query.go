@@ -150,6 +150,9 @@ func (f Field) accepts(op Op, values []Value) error {
 	if op.TextOnly() {
 		return fmt.Errorf("%w: operator %s only works on text fields, and %s is %s; use == or !=", ErrInvalid, op, f.Name, f.Kind)
 	}
+	if f.Kind == Bool && op != Equals && op != NotEquals {
+		return fmt.Errorf("%w: %s is %s, which has no order; use == or !=", ErrInvalid, f.Name, f.Kind)
+	}
 	for _, v := range values {
 		if v.IsNull() {
 			continue

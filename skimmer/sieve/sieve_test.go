@@ -138,7 +138,8 @@ func TestQueryValuesRejects(t *testing.T) {
 	}{
 		{"unknown field", Query{Filters: []Filter{{Names: []string{"Shoe"}, Op: Equals, Values: []Value{Text("x")}}}, Page: 1, PageSize: 1}, `unknown filter field "Shoe"; filterable fields are FirstName, LastName`},
 		{"unknown operator", Query{Filters: []Filter{{Names: []string{"LastName"}, Op: "=~", Values: []Value{Text("x")}}}, Page: 1, PageSize: 1}, `unknown operator "=~"`},
-		{"text op on bool", Query{Filters: []Filter{{Names: []string{"IsInactive"}, Op: Contains, Values: []Value{Text("t")}}}, Page: 1, PageSize: 1}, "only works on text fields"},
+		{"text op on bool", Query{Filters: []Filter{{Names: []string{"IsInactive"}, Op: Contains, Values: []Value{Text("t")}}}, Page: 1, PageSize: 1}, "operator @= only works on text fields, and IsInactive is true/false; use == or !="},
+		{"order on bool", Query{Filters: []Filter{{Names: []string{"IsInactive"}, Op: GreaterThan, Values: []Value{Text("true")}}}, Page: 1, PageSize: 1}, "IsInactive is true/false, which has no order; use == or !="},
 		{"bad bool", Query{Filters: []Filter{{Names: []string{"IsInactive"}, Op: Equals, Values: []Value{Text("yes")}}}, Page: 1, PageSize: 1}, `IsInactive: takes true, false or null, not "yes"`},
 		{"bad date", Query{Filters: []Filter{{Names: []string{"CreatedAt"}, Op: GreaterThan, Values: []Value{Text("last week")}}}, Page: 1, PageSize: 1}, "takes a date like"},
 		{"no value", Query{Filters: []Filter{{Names: []string{"LastName"}, Op: Equals}}, Page: 1, PageSize: 1}, "has no value"},
