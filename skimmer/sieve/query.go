@@ -119,14 +119,10 @@ func (q Query) Values(schema *Schema) (url.Values, error) {
 
 // check validates one filter and returns it with canonical names.
 func (s *Schema) check(f Filter) (Filter, error) {
+	// The kind rules assume a known operator. A missing name or value is
+	// EncodeFilters' to report.
 	if !f.Op.Valid() {
 		return Filter{}, fmt.Errorf("%w: unknown operator %q; use one of %s", ErrInvalid, f.Op, opList())
-	}
-	if len(f.Names) == 0 {
-		return Filter{}, fmt.Errorf("%w: a filter needs a field name", ErrInvalid)
-	}
-	if len(f.Values) == 0 {
-		return Filter{}, fmt.Errorf("%w: the filter on %s has no value", ErrInvalid, strings.Join(f.Names, "|"))
 	}
 	out := Filter{Op: f.Op, Values: f.Values, Names: make([]string, len(f.Names))}
 	for i, n := range f.Names {
