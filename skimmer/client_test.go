@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -542,6 +543,29 @@ func TestSearchEnvelopes(t *testing.T) {
 			assert.Equal(t, 80, res.Total)
 		}
 	}
+}
+
+// TestUnknownSearchShape: an answer in none of the known shapes is an
+// unreadable response, reported like any other and not asked for again.
+func TestUnknownSearchShape(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"rows":[],"count":0}`)
+	}))
+	defer srv.Close()
+	c, err := skimmer.New(skimmer.Options{BaseURL: srv.URL, APIKey: testKey})
+	require.NoError(t, err)
+	_, err = c.SearchCustomers(context.Background(), sieve.Query{Page: 1, PageSize: 5})
+	require.ErrorIs(t, err, skimmer.ErrBadResponse)
+	assert.Contains(t, err.Error(), "no items, data or results array")
+	var apiErr *skimmer.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, skimmer.OpSearchCustomers, apiErr.Op)
+	assert.Equal(t, 200, apiErr.Status)
+	assert.Equal(t, 1, apiErr.Attempts)
+	assert.Equal(t, int32(1), calls.Load(), "a shape it cannot read is not retried")
 }
 
 func TestInvalidQueriesAreNeverSent(t *testing.T) {

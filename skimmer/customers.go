@@ -223,13 +223,9 @@ func (c *Client) SearchCustomers(ctx context.Context, q sieve.Query) (*SearchRes
 	if err != nil {
 		return nil, err
 	}
-	var raw json.RawMessage
-	if err := c.do(ctx, request{op: OpSearchCustomers, query: values, out: &raw}); err != nil {
-		return nil, err
-	}
-	res, err := decodeSearch(raw)
+	res, err := fetch[SearchResult](ctx, c, request{op: OpSearchCustomers, query: values})
 	if err != nil {
-		return nil, &APIError{Op: OpSearchCustomers, Method: "GET", Status: 200, Detail: err.Error(), err: ErrBadResponse}
+		return nil, err
 	}
 	if res.Page == 0 {
 		res.Page = q.Page
@@ -240,12 +236,13 @@ func (c *Client) SearchCustomers(ctx context.Context, q sieve.Query) (*SearchRes
 	return res, nil
 }
 
-// decodeSearch accepts a bare array or an envelope under any of the names
-// ASP.NET services commonly use: the shape is not documented.
-func decodeSearch(raw json.RawMessage) (*SearchResult, error) {
-	res := &SearchResult{Total: -1}
+// UnmarshalJSON accepts a bare array or an envelope under any of the names
+// ASP.NET services commonly use: the shape is not documented. An answer in
+// none of them is ErrBadResponse, which the client does not retry.
+func (res *SearchResult) UnmarshalJSON(raw []byte) error {
+	*res = SearchResult{Total: -1}
 	if len(raw) > 0 && raw[0] == '[' {
-		return res, json.Unmarshal(raw, &res.Items)
+		return json.Unmarshal(raw, &res.Items)
 	}
 	var env struct {
 		Items      []Customer `json:"items"`
@@ -257,7 +254,7 @@ func decodeSearch(raw json.RawMessage) (*SearchResult, error) {
 		PageSize   int        `json:"pageSize"`
 	}
 	if err := json.Unmarshal(raw, &env); err != nil {
-		return nil, err
+		return err
 	}
 	switch {
 	case env.Items != nil:
@@ -267,7 +264,7 @@ func decodeSearch(raw json.RawMessage) (*SearchResult, error) {
 	case env.Results != nil:
 		res.Items = env.Results
 	default:
-		return nil, fmt.Errorf("search answer has no items, data or results array")
+		return fmt.Errorf("%w: a search answer with no items, data or results array", ErrBadResponse)
 	}
 	switch {
 	case env.TotalCount != nil:
@@ -276,7 +273,7 @@ func decodeSearch(raw json.RawMessage) (*SearchResult, error) {
 		res.Total = *env.Total
 	}
 	res.Page, res.PageSize = env.Page, env.PageSize
-	return res, nil
+	return nil
 }
 
 // GetCustomer fetches one customer with its service locations. A deleted
