@@ -31,6 +31,7 @@ type config struct {
 	readOnly        bool
 	tools           string
 	confirm         string
+	policy          tools.ConfirmPolicy // confirm, parsed
 	baseURL         string
 	timeout         time.Duration
 	authToken       string
@@ -148,7 +149,8 @@ func (c *config) check() error {
 	default:
 		return fmt.Errorf("unknown command %q: use call, tools, or no command to serve (see --help)", c.command)
 	}
-	if _, err := tools.ParseConfirmPolicy(c.confirm); err != nil {
+	var err error
+	if c.policy, err = tools.ParseConfirmPolicy(c.confirm); err != nil {
 		return fmt.Errorf("--confirm: %w", err)
 	}
 	if c.maxBody < 1024 {

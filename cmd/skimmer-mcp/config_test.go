@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"regexp"
@@ -56,6 +57,27 @@ func TestConfigRefusals(t *testing.T) {
 	for _, tt := range tests {
 		_, err := parseConfig(tt.args, env(tt.env), io.Discard)
 		assert.ErrorContains(t, err, tt.want)
+	}
+}
+
+// TestNoConfirmationIsLoud: the warning follows the parsed policy, so no
+// spelling of none turns confirmation off quietly.
+func TestNoConfirmationIsLoud(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		warn bool
+	}{
+		{[]string{"--confirm", "none"}, true},
+		{[]string{"--confirm", "NONE"}, true},
+		{[]string{"--confirm", " None "}, true},
+		{[]string{"--confirm", "flag"}, false},
+		{[]string{"--confirm", "none", "--read-only"}, false},
+	} {
+		c, err := parseConfig(tt.args, env(nil), io.Discard)
+		require.NoError(t, err)
+		var logs strings.Builder
+		logPolicy(c, slog.New(slog.NewTextHandler(&logs, nil)))
+		assert.Equal(t, tt.warn, strings.Contains(logs.String(), "no preview and no confirmation"), "%v", tt.args)
 	}
 }
 

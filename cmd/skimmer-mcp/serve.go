@@ -64,7 +64,6 @@ func startUpstream(c *config, log *slog.Logger) (*upstream, error) {
 // newTools builds the MCP server. perCaller picks the key from the request
 // (hosted); otherwise every call uses the server's own.
 func newTools(c *config, up *upstream, log *slog.Logger, perCaller, serverRequests bool) (*tools.Server, error) {
-	policy, _ := tools.ParseConfirmPolicy(c.confirm)
 	clientFor := func(context.Context) (*skimmer.Client, error) { return up.client, nil }
 	if perCaller {
 		clientFor = func(ctx context.Context) (*skimmer.Client, error) {
@@ -79,7 +78,7 @@ func newTools(c *config, up *upstream, log *slog.Logger, perCaller, serverReques
 		Client:         clientFor,
 		ReadOnly:       c.readOnly,
 		Tools:          c.toolNames(),
-		Confirm:        policy,
+		Confirm:        c.policy,
 		ServerRequests: serverRequests,
 		ConfirmKey:     []byte(c.confirmKey),
 		Logger:         log,
@@ -231,7 +230,7 @@ func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger, r
 
 // logPolicy says, loudly, when writes need no confirmation.
 func logPolicy(c *config, log *slog.Logger) {
-	if c.confirm == string(tools.ConfirmNone) && !c.readOnly {
+	if c.policy == tools.ConfirmNone && !c.readOnly {
 		log.Warn("--confirm none: every write tool applies changes to Skimmer at once, with no preview and no confirmation")
 	}
 }
