@@ -79,7 +79,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.BoolVar(&c.stateful, "stateful", false, "http: keep MCP sessions, so older clients can confirm writes through elicitation (sticky load balancing needed)")
 	fs.BoolVar(&c.sandbox, "sandbox", false, "serve an embedded emulator of Skimmer with seeded demo data; no key needed")
 	fs.Int64Var(&c.sandboxSeed, "sandbox-seed", 1, "seed of the sandbox's demo account")
-	fs.IntVar(&c.sandboxCount, "sandbox-customers", 250, "customers in the sandbox's demo account")
+	fs.IntVar(&c.sandboxCount, "sandbox-customers", 250, "customers in the sandbox's demo account; 0 for an empty one")
 	fs.StringVar(&c.sandboxData, "sandbox-data", "", "JSON file that keeps the sandbox's changes across restarts")
 	fs.IntVar(&c.sandboxRate, "sandbox-rate-limit", 500, "requests per minute per key the sandbox allows, like Skimmer; 0 turns it off")
 	fs.BoolVar(&c.readOnly, "read-only", false, "offer only the tools that read")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"io"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -78,6 +81,24 @@ func TestNoConfirmationIsLoud(t *testing.T) {
 		var logs strings.Builder
 		logPolicy(c, slog.New(slog.NewTextHandler(&logs, nil)))
 		assert.Equal(t, tt.warn, strings.Contains(logs.String(), "no preview and no confirmation"), "%v", tt.args)
+	}
+}
+
+// TestSandboxFlagsMeanWhatTheySay: --sandbox-customers 0 is an empty
+// account, not the sandbox's default of 250.
+func TestSandboxFlagsMeanWhatTheySay(t *testing.T) {
+	for _, tt := range []struct {
+		customers string
+		want      int
+	}{{"0", 0}, {"7", 7}} {
+		c, err := parseConfig([]string{"--sandbox", "--sandbox-customers", tt.customers}, env(nil), io.Discard)
+		require.NoError(t, err)
+		up, err := startUpstream(c, slog.New(slog.DiscardHandler))
+		require.NoError(t, err)
+		res, err := up.client.SearchCustomers(context.Background(), sieve.Query{Page: 1, PageSize: 1})
+		up.stop()
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, res.Total, "--sandbox-customers %s", tt.customers)
 	}
 }
 

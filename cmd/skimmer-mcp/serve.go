@@ -34,11 +34,8 @@ func startUpstream(c *config, log *slog.Logger) (*upstream, error) {
 	base, key := c.baseURL, c.apiKey
 	stop := func() {}
 	if c.sandbox {
-		rate := c.sandboxRate
-		if rate <= 0 {
-			rate = -1 // off
-		}
-		sb, err := sandbox.New(sandbox.Options{Seed: c.sandboxSeed, Customers: c.sandboxCount, DataFile: c.sandboxData, RateLimit: rate, Logger: log})
+		sb, err := sandbox.New(sandbox.Options{Seed: c.sandboxSeed, Customers: sandbox.AsGiven(c.sandboxCount), DataFile: c.sandboxData,
+			RateLimit: sandbox.AsGiven(c.sandboxRate), Logger: log})
 		if err != nil {
 			return nil, err
 		}

@@ -58,14 +58,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		return err
 	}
 	opts := sandbox.Options{
-		Customers: *customers, Seed: *seed, DataFile: *data, Envelope: *envelope, Logger: log,
-		RateLimit: *rateLimit,
-	}
-	if *rateLimit == 0 {
-		opts.RateLimit = -1
-	}
-	if *customers == 0 {
-		opts.Customers = -1
+		Customers: sandbox.AsGiven(*customers), Seed: *seed, DataFile: *data, Envelope: *envelope, Logger: log,
+		RateLimit: sandbox.AsGiven(*rateLimit),
 	}
 	if *keys != "" {
 		opts.Keys = strings.Split(*keys, ",")

@@ -74,6 +74,15 @@ type Request struct {
 	Status int    // 0 until answered
 }
 
+// AsGiven turns a command-line count, where 0 means none (no customers,
+// no rate limit), into the Options field, where 0 means the default.
+func AsGiven(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
 // maxRecorded bounds the request record, so a long load run stays small.
 const maxRecorded = 10000
 

@@ -156,6 +156,14 @@ func TestRequestsRecordTheOperationTheMuxPicks(t *testing.T) {
 	}
 }
 
+func TestAsGiven(t *testing.T) {
+	for n, want := range map[int]int{0: -1, -3: -1, 1: 1, 250: 250} {
+		assert.Equal(t, want, AsGiven(n), "AsGiven(%d)", n)
+	}
+	s, _ := newTest(t, Options{Customers: AsGiven(0)})
+	assert.Empty(t, s.store.customers(), "0 from a command line is an empty account")
+}
+
 func TestAuth(t *testing.T) {
 	s, _ := newTest(t, Options{Keys: []string{"good"}, ReadOnlyKeys: []string{"reader"}})
 	w := call(t, s, "GET", "/Customers", "", nil)
