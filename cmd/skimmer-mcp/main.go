@@ -21,7 +21,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr}, os.Getenv, nil)
+	code := run(ctx, os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr}, os.Getenv)
 	stop()
 	os.Exit(code)
 }
@@ -31,9 +31,8 @@ type stdio struct {
 	out, err io.Writer
 }
 
-// run is the whole command; it returns the exit status. ready, when set,
-// receives the URL of a hosted server once it listens.
-func run(ctx context.Context, args []string, io stdio, getenv func(string) string, ready func(string)) int {
+// run is the whole command; it returns the exit status.
+func run(ctx context.Context, args []string, io stdio, getenv func(string) string) int {
 	c, err := parseConfig(args, getenv, io.err)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -82,7 +81,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	case "stdio":
 		err = serveStdio(ctx, c, up, log, io)
 	default:
-		err = serveHTTP(ctx, c, up, log, ready)
+		err = serveHTTP(ctx, c, up, log)
 	}
 	if err != nil {
 		log.Error("stopped", "err", err)

@@ -133,15 +133,12 @@ var cors = []server.CORSOption{
 }
 
 func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
-	local := loopback(c.addr)
-	if up.key != "" && c.authToken == "" && !local && !c.sandbox {
+	if up.key != "" && c.authToken == "" && !loopback(c.addr) && !c.sandbox {
 		return nil, fmt.Errorf("refusing to serve SKIMMER_API_KEY to anyone who can reach %s: set SKIMMER_AUTH_TOKEN (--auth-token) so only holders of the token can use it, or unset SKIMMER_API_KEY so every caller sends its own key", c.addr)
 	}
-	serverKey := "" // served to callers who bring no key of their own
-	if up.key != "" && (local || c.authToken != "" || c.sandbox) {
-		serverKey = up.key // the sandbox's key opens only demo data
-	}
-	g := newGate(c, serverKey)
+	// The server's key serves callers who bring none: past the check above
+	// that is on loopback, behind a token, or the sandbox's demo key.
+	g := newGate(c, up.key)
 	h := &hosted{endpoint: "/mcp", stateful: c.transport == "http" && c.stateful}
 	srv, err := newTools(c, up, log, true, h.stateful)
 	if err != nil {
@@ -177,7 +174,7 @@ func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 }
 
 // serveHTTP runs the hosted transports until ctx ends, then drains.
-func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger, ready func(string)) error {
+func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger) error {
 	h, err := newHosted(c, up, log)
 	if err != nil {
 		return err
@@ -190,9 +187,6 @@ func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger, r
 	hs := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	url := "http://" + ln.Addr().String() + h.endpoint
 	log.Info("serving MCP", "transport", c.transport, "url", url, "stateful", h.stateful, "auth_token", c.authToken != "", "tools", len(h.tools.Tools()))
-	if ready != nil {
-		ready(url)
-	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
