@@ -186,6 +186,11 @@ func (c *config) origins() []string {
 // loopback reports whether addr listens on loopback only.
 func loopback(addr string) bool {
 	host, _, _ := net.SplitHostPort(addr)
+	return loopbackHost(host)
+}
+
+// loopbackHost reports whether host names this machine only.
+func loopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}
