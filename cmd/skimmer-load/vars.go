@@ -44,10 +44,12 @@ func (v *varsClient) read(ctx context.Context) (Vars, error) {
 		return Vars{}, fmt.Errorf("reading %s: status %s", v.url, resp.Status)
 	}
 	var raw struct {
-		Goroutines int   `json:"goroutines"`
-		RSS        int64 `json:"rss_bytes"`
-		PeakRSS    int64 `json:"peak_rss_bytes"`
-		Memstats   struct {
+		Goroutines int `json:"goroutines"`
+		Memory     struct {
+			RSS     int64 `json:"rss_bytes"`
+			PeakRSS int64 `json:"peak_rss_bytes"`
+		} `json:"memory"`
+		Memstats struct {
 			HeapInuse uint64
 			NumGC     uint32
 		} `json:"memstats"`
@@ -58,7 +60,7 @@ func (v *varsClient) read(ctx context.Context) (Vars, error) {
 	if raw.Goroutines == 0 {
 		return Vars{}, fmt.Errorf("reading %s: no goroutines figure; is it skimmer-mcp's --debug-addr?", v.url)
 	}
-	return Vars{At: time.Now(), Goroutines: raw.Goroutines, RSS: raw.RSS, PeakRSS: raw.PeakRSS, HeapInuse: raw.Memstats.HeapInuse, NumGC: raw.Memstats.NumGC}, nil
+	return Vars{At: time.Now(), Goroutines: raw.Goroutines, RSS: raw.Memory.RSS, PeakRSS: raw.Memory.PeakRSS, HeapInuse: raw.Memstats.HeapInuse, NumGC: raw.Memstats.NumGC}, nil
 }
 
 func (v *varsClient) close() { v.hc.CloseIdleConnections() }

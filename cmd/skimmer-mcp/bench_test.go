@@ -194,10 +194,12 @@ func idleRSS(b *testing.B, env, args []string) float64 {
 	}
 	defer resp.Body.Close()
 	var vars struct {
-		RSS int64 `json:"rss_bytes"`
+		Memory struct {
+			RSS int64 `json:"rss_bytes"`
+		} `json:"memory"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
 		b.Fatal(err)
 	}
-	return float64(vars.RSS)
+	return float64(vars.Memory.RSS)
 }

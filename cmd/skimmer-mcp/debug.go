@@ -12,12 +12,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
 // The debug listener serves pprof and expvar (/debug/vars: memstats,
-// goroutines, rss_bytes, peak_rss_bytes) for profiling and for the load
+// goroutines, memory.rss_bytes, memory.peak_rss_bytes) for profiling and for the load
 // generator's before/after figures. It listens on loopback only: a goroutine
 // dump is not for the open network.
 func serveDebug(addr string, log *slog.Logger) (func(), error) {
@@ -42,43 +41,25 @@ func serveDebug(addr string, log *slog.Logger) (func(), error) {
 	return func() { _ = srv.Close() }, nil
 }
 
-var published bool
-
+// publishRuntime adds what expvar lacks. serveDebug runs once a process.
 func publishRuntime() {
-	if published {
-		return
-	}
-	published = true
 	expvar.Publish("goroutines", expvar.Func(func() any { return runtime.NumGoroutine() }))
-	expvar.Publish("rss_bytes", expvar.Func(func() any { return memory().rss }))
-	expvar.Publish("peak_rss_bytes", expvar.Func(func() any { return memory().peak }))
+	expvar.Publish("memory", expvar.Func(func() any { return memory() }))
 }
 
-// rssSnapshot is one read of the process's resident memory.
-type rssSnapshot struct {
-	rss, peak int64 // VmRSS and VmHWM, in bytes
-	at        time.Time
+// rss is one read of the process's resident memory: both figures come from
+// it, so the peak is never below the current value. Zero where there is
+// no /proc.
+type rss struct {
+	RSS  int64 `json:"rss_bytes"`      // VmRSS
+	Peak int64 `json:"peak_rss_bytes"` // VmHWM
 }
 
-var (
-	memMu   sync.Mutex
-	memLast rssSnapshot
-)
-
-// memory reads /proc/self/status, reusing a read less than 10ms old, so
-// that the two figures of one /debug/vars answer come from the same read,
-// where the peak is never below the current value. Zero where there is no
-// /proc.
-func memory() rssSnapshot {
-	memMu.Lock()
-	defer memMu.Unlock()
-	if time.Since(memLast.at) < 10*time.Millisecond {
-		return memLast
-	}
-	memLast = rssSnapshot{at: time.Now()}
+func memory() rss {
+	var m rss
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
-		return memLast
+		return m
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -91,10 +72,10 @@ func memory() rssSnapshot {
 		switch {
 		case err != nil:
 		case name == "VmRSS":
-			memLast.rss = kb << 10
+			m.RSS = kb << 10
 		case name == "VmHWM":
-			memLast.peak = kb << 10
+			m.Peak = kb << 10
 		}
 	}
-	return memLast
+	return m
 }

@@ -808,15 +808,17 @@ func TestDebugListener(t *testing.T) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var vars struct {
-		Goroutines int   `json:"goroutines"`
-		RSS        int64 `json:"rss_bytes"`
-		PeakRSS    int64 `json:"peak_rss_bytes"`
-		Memstats   struct{ HeapAlloc uint64 }
+		Goroutines int `json:"goroutines"`
+		Memory     struct {
+			RSS     int64 `json:"rss_bytes"`
+			PeakRSS int64 `json:"peak_rss_bytes"`
+		} `json:"memory"`
+		Memstats struct{ HeapAlloc uint64 }
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&vars))
 	assert.Positive(t, vars.Goroutines)
-	assert.Positive(t, vars.RSS)
-	assert.GreaterOrEqual(t, vars.PeakRSS, vars.RSS, "both from one read")
+	assert.Positive(t, vars.Memory.RSS)
+	assert.GreaterOrEqual(t, vars.Memory.PeakRSS, vars.Memory.RSS, "both from one read")
 	assert.Positive(t, vars.Memstats.HeapAlloc)
 
 	bad := start(t, []string{"SKIMMER_API_KEY=k"}, "--debug-addr", "0.0.0.0:6060")
