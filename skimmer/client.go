@@ -167,9 +167,6 @@ func (c *Client) WithAPIKey(key string) *Client {
 	return &cp
 }
 
-// HasAPIKey reports whether the client has a key to send.
-func (c *Client) HasAPIKey() bool { return c.key != "" }
-
 // BaseURL is where the client sends requests.
 func (c *Client) BaseURL() string { return c.base.String() }
 

@@ -33,10 +33,6 @@ func callTool(ctx context.Context, c *config, up *upstream, log *slog.Logger, io
 		fmt.Fprintf(io.err, "skimmer-mcp: the arguments must be one JSON object, e.g. '{\"text\":\"smith\"}': %v\n", err)
 		return 2
 	}
-	if !up.client.HasAPIKey() {
-		fmt.Fprintln(io.err, "skimmer-mcp: SKIMMER_API_KEY is not set: export your Skimmer API key, or add --sandbox to try the demo data")
-		return 2
-	}
 	srv, err := newTools(c, up, log, false, false)
 	if err != nil {
 		fmt.Fprintln(io.err, "skimmer-mcp:", err)

@@ -60,6 +60,12 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	if c.command == "tools" {
 		return listTools(c, io)
 	}
+	// Before anything starts: stdio and call make every call with the
+	// server's key. Hosted callers bring their own; the sandbox needs none.
+	if c.apiKey == "" && !c.sandbox && (c.command == "call" || c.transport == "stdio") {
+		fmt.Fprintln(io.err, "skimmer-mcp: SKIMMER_API_KEY is not set: export your Skimmer API key, or add --sandbox to try the demo data")
+		return 2
+	}
 	if c.debugAddr != "" {
 		stopDebug, err := serveDebug(c.debugAddr, log)
 		if err != nil {

@@ -86,9 +86,6 @@ func newTools(c *config, up *upstream, log *slog.Logger, perCaller, serverReques
 // serveStdio speaks MCP on stdin/stdout until ctx ends or stdin closes.
 // Nothing else may write to stdout: logs go to stderr.
 func serveStdio(ctx context.Context, c *config, up *upstream, log *slog.Logger, io stdio) error {
-	if !up.client.HasAPIKey() {
-		return errors.New("SKIMMER_API_KEY is not set: export your Skimmer API key, or run with --sandbox to try the demo data")
-	}
 	srv, err := newTools(c, up, log, false, true)
 	if err != nil {
 		return err
