@@ -94,15 +94,9 @@ func renderActivities(logs []skimmer.ActivityLog, all int, a listActivitiesArgs)
 	}
 	page := logs[a.Offset:min(a.Offset+a.Limit, len(logs))]
 	var out answer
-	out.addf("%s %d-%d of %d, newest first; times UTC.", capitalize(which), a.Offset+1, a.Offset+len(page), len(logs))
 	out.add("Columns: id | when | type | title | by | details")
-	shown := 0
-	for i := range page {
-		if !out.add(activityLine(&page[i])) {
-			break
-		}
-		shown++
-	}
+	shown := out.rows(len(page), func(i int) string { return activityLine(&page[i]) })
+	out.head = fmt.Sprintf("%s %d-%d of %d, newest first; times UTC.", capitalize(which), a.Offset+1, a.Offset+shown, len(logs))
 	next := ""
 	if a.Offset+shown < len(logs) {
 		next = fmt.Sprintf("Next: offset=%d.", a.Offset+shown)

@@ -85,14 +85,8 @@ func renderList(s *listSink, a listCustomersArgs) string {
 	if len(s.page) == 0 {
 		return fmt.Sprintf("No customers at offset %d: there are %d (%s).", a.Offset, s.total, counts)
 	}
-	out.addf("Customers %d-%d of %d (%s).", a.Offset+1, a.Offset+len(s.page), s.total, counts)
-	shown := 0
-	for i := range s.page {
-		if !out.add(customerLine(&s.page[i], a.Detail)) {
-			break
-		}
-		shown++
-	}
+	shown := out.rows(len(s.page), func(i int) string { return customerLine(&s.page[i], a.Detail) })
+	out.head = fmt.Sprintf("Customers %d-%d of %d (%s).", a.Offset+1, a.Offset+shown, s.total, counts)
 	next := "End of list."
 	if a.Offset+shown < s.total {
 		next = fmt.Sprintf("Next: offset=%d. To find someone, search_customers is faster.", a.Offset+shown)
@@ -194,17 +188,11 @@ func renderSearch(res *skimmer.SearchResult, a searchCustomersArgs) string {
 	} else {
 		out.addf("Page %d: %d customers (Skimmer did not say how many match).", res.Page, len(res.Items))
 	}
-	shown := 0
-	for i := range res.Items {
-		if !out.add(customerLine(&res.Items[i], a.Detail)) {
-			break
-		}
-		shown++
-	}
+	shown := out.rows(len(res.Items), func(i int) string { return customerLine(&res.Items[i], a.Detail) })
 	var next string
 	switch {
 	case shown < len(res.Items):
-		next = fmt.Sprintf("Only %d of this page's %d fit; ask for a smaller pageSize.", shown, len(res.Items))
+		next = "For the rest of this page, ask for a smaller pageSize."
 	case res.Total < 0 && len(res.Items) == res.PageSize, res.Page < pages:
 		next = fmt.Sprintf("Next: page=%d.", res.Page+1)
 	}

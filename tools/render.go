@@ -18,6 +18,7 @@ const (
 
 // answer builds a tool's text within the caps.
 type answer struct {
+	head  string // a list's first line, known once its rows are in; short, so outside the caps
 	b     strings.Builder
 	lines int
 	cut   int // lines that did not fit
@@ -37,10 +38,26 @@ func (a *answer) add(line string) bool {
 
 func (a *answer) addf(format string, args ...any) bool { return a.add(fmt.Sprintf(format, args...)) }
 
+// rows adds row(0) … row(n-1) until one does not fit, counts the rest as
+// cut, and returns how many went in: a list's header and its next-page
+// hint are written from that.
+func (a *answer) rows(n int, row func(i int) string) int {
+	for i := range n {
+		if !a.add(row(i)) {
+			a.cut += n - i - 1
+			return i
+		}
+	}
+	return n
+}
+
 // String is the text, with a note when lines were cut. tail lines (the
 // next-page hint) are always written.
 func (a *answer) String(tail ...string) string {
 	out := a.b.String()
+	if a.head != "" {
+		out = a.head + "\n" + out
+	}
 	if a.cut > 0 {
 		out += fmt.Sprintf("[%d more line(s) cut to keep this answer short]\n", a.cut)
 	}

@@ -478,6 +478,8 @@ func TestOutputIsBounded(t *testing.T) {
 	assert.Less(t, shown, 200, "detail lines are long; the cap stops the list early")
 	assert.Contains(t, text, "line(s) cut to keep this answer short")
 	assert.Contains(t, text, fmt.Sprintf("Next: offset=%d.", shown), "the next page starts right after the last line shown")
+	assert.True(t, strings.HasPrefix(text, fmt.Sprintf("Customers 1-%d of ", shown)), "the header counts the lines shown: %.80s", text)
+	assert.Contains(t, text, fmt.Sprintf("[%d more line(s) cut", 200-shown), "the note counts every line left out")
 }
 
 func TestSealedConfirmationState(t *testing.T) {
