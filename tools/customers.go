@@ -201,19 +201,24 @@ func renderSearch(res *skimmer.SearchResult, a searchCustomersArgs) string {
 
 // customerLine is a customer in one line: what a person scanning a list
 // looks at, each column recognisable without a legend (id, name with its
-// status, city and state, email, phone, tags). Empty columns are left out;
-// detail adds the rest of what a list knows.
+// status, city and state, email, phone, tags). Empty columns are left out.
+// detail gives the full name and every phone and email in their place,
+// and adds the rest of what a list knows.
 func customerLine(c *skimmer.Customer, detail bool) string {
-	ps := []string{c.ID, parts(" ", shortName(c), wrap(status(c))), parts(" ", val(c.BillingCity), val(c.BillingState)),
-		firstOf(c.PrimaryEmail, c.SecondaryEmail, c.Email3, c.Email4),
-		firstOf(c.MobilePhone, c.HomePhone, c.WorkPhone, c.MobilePhone2),
-		tagList(c.Tags, "", "")}
+	name := shortName(c)
+	contact := []string{firstOf(c.PrimaryEmail, c.SecondaryEmail, c.Email3, c.Email4),
+		firstOf(c.MobilePhone, c.HomePhone, c.WorkPhone, c.MobilePhone2)}
+	if detail {
+		name = displayName(c)
+		contact = []string{parts(", ", val(c.MobilePhone), val(c.MobilePhone2), val(c.HomePhone), val(c.WorkPhone),
+			val(c.PrimaryEmail), val(c.SecondaryEmail), val(c.Email3), val(c.Email4))}
+	}
+	ps := []string{c.ID, parts(" ", name, wrap(status(c))), parts(" ", val(c.BillingCity), val(c.BillingState))}
+	ps = append(ps, contact...)
+	ps = append(ps, tagList(c.Tags))
 	if detail {
 		ps = append(ps,
-			displayName(c),
 			parts(" ", val(c.BillingAddress), val(c.BillingZip)),
-			parts(", ", val(c.MobilePhone), val(c.MobilePhone2), val(c.HomePhone), val(c.WorkPhone),
-				val(c.PrimaryEmail), val(c.SecondaryEmail), val(c.Email3), val(c.Email4)),
 			prefixed("notes: ", clip(val(c.Notes), 120)),
 			prefixed("code ", val(c.CustomerCode)),
 			prefixed("source ", val(c.LeadSourceName)),
@@ -277,7 +282,7 @@ func firstOf(ss ...*string) string {
 	return ""
 }
 
-func tagList(tags []skimmer.Tag, open, close string) string {
+func tagList(tags []skimmer.Tag) string {
 	if len(tags) == 0 {
 		return ""
 	}
@@ -285,7 +290,7 @@ func tagList(tags []skimmer.Tag, open, close string) string {
 	for i, t := range tags {
 		names[i] = t.Name
 	}
-	return open + strings.Join(names, ", ") + close
+	return strings.Join(names, ", ")
 }
 
 // ---- get_customer
@@ -378,7 +383,7 @@ func customerDetail(out *answer, c *skimmer.Customer, draft bool) {
 	if addr := parts(", ", val(c.BillingAddress), val(c.BillingCity), parts(" ", val(c.BillingState), val(c.BillingZip))); addr != "" {
 		out.add("Billing address: " + addr)
 	}
-	if t := tagList(c.Tags, "", ""); t != "" {
+	if t := tagList(c.Tags); t != "" {
 		out.add("Tags: " + t)
 	}
 	var account []string
@@ -736,7 +741,7 @@ func orNone(s string) string {
 // fieldDrift names the fields Skimmer stored differently from what was
 // sent, tags compared by name.
 func fieldDrift(sent, got skimmer.CustomerFields) string {
-	sentTags, gotTags := tagList(sent.Tags, "", ""), tagList(got.Tags, "", "")
+	sentTags, gotTags := tagList(sent.Tags), tagList(got.Tags)
 	sent.Tags, got.Tags = nil, nil
 	var a, b map[string]any
 	if convert(sent, &a) != nil || convert(got, &b) != nil {
