@@ -76,7 +76,7 @@ const elicitKey = "confirm"
 
 // confirm carries a write through the server's policy: it returns the
 // preview, asks the person, or applies the plan.
-func (s *Server) confirm(ctx context.Context, c *call, tool string, e effect, args []byte, confirmed bool, p *Plan) (string, error) {
+func (s *Server) confirm(ctx context.Context, c *call, tool string, args []byte, confirmed bool, p *Plan) (string, error) {
 	if p.Unchanged != "" {
 		c.outcome = "unchanged"
 		return p.Unchanged, nil
