@@ -115,7 +115,7 @@ func write[A confirmer](name, title, description string, e effect, plan func(ctx
 		}
 		delete(clean, "confirm")
 		digest, _ := json.Marshal(clean) // map keys marshal sorted: a stable digest
-		sum := sha256.Sum256(digest) // the sealed state names the tool itself
+		sum := sha256.Sum256(digest)     // the sealed state names the tool itself
 		return c.server.confirm(ctx, c, name, sum[:], a.confirmed(), p)
 	}
 	return t
