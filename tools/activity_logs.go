@@ -291,7 +291,7 @@ func patchActivity(cur *skimmer.ActivityLog, a updateActivityArgs) (skimmer.Acti
 	var changes []string
 	change := func(field string, from, to *string) {
 		if val(from) != val(to) || (from == nil) != (to == nil) {
-			changes = append(changes, fmt.Sprintf("  %s: %s → %s", field, quote(deref(from)), quote(deref(to))))
+			changes = append(changes, changeLine(field, from, to))
 		}
 	}
 	if a.Type != "" {
@@ -307,14 +307,6 @@ func patchActivity(cur *skimmer.ActivityLog, a updateActivityArgs) (skimmer.Acti
 	change("description", cur.Description, desc)
 	req.Description = desc
 	return req, changes
-}
-
-// deref gives nil for a null field, for quote.
-func deref(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
 }
 
 // ---- delete_customer_activity

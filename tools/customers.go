@@ -701,7 +701,7 @@ func mergeFields(f *skimmer.CustomerFields, patch customerFields[Patch[string]])
 		if fmt.Sprint(cur[k]) == fmt.Sprint(set[k]) && (cur[k] == nil) == (set[k] == nil) {
 			continue
 		}
-		changes = append(changes, fmt.Sprintf("  %s: %s → %s", k, quote(cur[k]), quote(set[k])))
+		changes = append(changes, changeLine(k, cur[k], set[k]))
 		cur[k] = set[k]
 	}
 	return changes, convert(cur, f)

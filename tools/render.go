@@ -112,11 +112,21 @@ func clip(s string, n int) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
+// changeLine is one line of a preview's diff, "  field: old → new".
+func changeLine(field string, from, to any) string {
+	return fmt.Sprintf("  %s: %s → %s", field, quote(from), quote(to))
+}
+
 // quote renders a value for a diff: quoted text, or (none) for null.
 func quote(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "(none)"
+	case *string:
+		if x == nil {
+			return "(none)"
+		}
+		return fmt.Sprintf("%q", *x)
 	case string:
 		return fmt.Sprintf("%q", x)
 	}
