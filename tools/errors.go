@@ -61,6 +61,7 @@ func explainAPI(e *skimmer.APIError) *failure {
 	if e.Detail != "" {
 		said = " Skimmer said: " + sentence(e.Detail)
 	}
+	told := strings.TrimSpace(e.Title + " " + e.Detail + e.Body) // all Skimmer said, however it said it
 	switch {
 	case errors.Is(e, skimmer.ErrBadResponse):
 		if e.Method != "GET" && e.Status >= 200 && e.Status < 300 {
@@ -82,16 +83,16 @@ func explainAPI(e *skimmer.APIError) *failure {
 	case errors.Is(e, skimmer.ErrValidation):
 		detail := e.FieldSummary()
 		if detail == "" {
-			detail = strings.TrimSpace(e.Title + " " + e.Detail + e.Body)
+			detail = told
 		}
 		return &failure{"rejected", fmt.Sprintf("Skimmer rejected the request; nothing was changed. %s Fix that and call again.", sentence(detail))}
-	case e.Status >= 500:
+	case errors.Is(e, skimmer.ErrUnavailable):
 		if e.Method != "GET" {
 			return &failure{"upstream_error", fmt.Sprintf("Skimmer failed with HTTP %d; the change was most likely not made. Check with a read before trying again.", e.Status)}
 		}
 		return &failure{"unavailable", fmt.Sprintf("Skimmer is failing (HTTP %d, %d attempt(s)). Try again in a minute.", e.Status, e.Attempts)}
 	}
-	return &failure{"upstream_error", fmt.Sprintf("Skimmer answered HTTP %d: %s", e.Status, sentence(strings.TrimSpace(e.Title+" "+e.Detail+e.Body)))}
+	return &failure{"upstream_error", fmt.Sprintf("Skimmer answered HTTP %d: %s", e.Status, sentence(told))}
 }
 
 // unchanged says, for a write, that it was not applied.
