@@ -34,10 +34,8 @@ func Catalogue() []Tool {
 
 // Instructions tell a model, once per session, how the tools fit together.
 const Instructions = `Skimmer holds a pool-service company's customers and each customer's activity log.
-- Find customers with search_customers; its ids feed every other tool. list_customers pages through everyone and suits small accounts.
-- get_customer shows a customer in full; list_customer_activities shows their history.
-- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true. Some clients ask the user directly instead.
-- update tools change only the fields you pass; null clears a field.`
+- Start with search_customers: its ids feed every other tool.
+- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true. Some clients ask the user directly instead.`
 
 // Config is what the server needs from the command that runs it.
 type Config struct {
