@@ -10,7 +10,6 @@ package skimmer
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,6 +56,9 @@ type Options struct {
 	Timeout    time.Duration // per attempt, body included; 30s when 0
 	Retry      RetryPolicy
 	Logger     *slog.Logger // discards when nil
+	// Budget paces each key's requests to its rate-limit window: this
+	// process's own when nil. Replicas share one to share the window.
+	Budget Budget
 }
 
 // RetryPolicy bounds the retries of reads. Writes are never retried.
@@ -117,7 +119,8 @@ type Client struct {
 	retry     RetryPolicy
 	log       *slog.Logger
 	userAgent string
-	limits    *limits // shared by the copies WithAPIKey makes
+	budget    Budget // shared by the copies WithAPIKey makes
+	keyID     KeyID  // the key's name in the budget
 }
 
 // New returns a client. It fails on a base URL that is not an absolute
@@ -147,6 +150,10 @@ func New(opts Options) (*Client, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	budget := opts.Budget
+	if budget == nil {
+		budget = NewMemoryBudget(nil)
+	}
 	return &Client{
 		base:      base,
 		key:       APIKey(opts.APIKey),
@@ -155,7 +162,8 @@ func New(opts Options) (*Client, error) {
 		retry:     opts.Retry.withDefaults(),
 		log:       logger,
 		userAgent: "skimmer-mcp/" + Version,
-		limits:    &limits{byKey: map[[32]byte]*window{}},
+		budget:    budget,
+		keyID:     IDOf(opts.APIKey),
 	}, nil
 }
 
@@ -163,7 +171,7 @@ func New(opts Options) (*Client, error) {
 // else, connections included. A hosted server makes one per caller.
 func (c *Client) WithAPIKey(key string) *Client {
 	cp := *c
-	cp.key = APIKey(key)
+	cp.key, cp.keyID = APIKey(key), IDOf(key)
 	return &cp
 }
 
@@ -218,7 +226,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 		attempts = c.retry.MaxAttempts
 	}
 	for attempt := 1; ; attempt++ {
-		if err := c.limits.wait(ctx, c.key, c.retry, r.op, route.Method); err != nil {
+		if err := c.hold(ctx, r.op, route.Method); err != nil {
 			return err
 		}
 		wait, err := c.once(ctx, route, target, body, r, attempt)
@@ -273,7 +281,7 @@ func (c *Client) once(ctx context.Context, route Route, target string, body []by
 		resp.Body.Close()
 	}()
 	rl := parseRateLimit(resp.Header, time.Now())
-	c.limits.observe(c.key, rl)
+	c.budget.Observe(ctx, c.keyID, rl)
 	traceFrom(ctx).add(Exchange{Op: r.op, Attempt: attempt, Status: resp.StatusCode, Duration: time.Since(start)})
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -410,48 +418,27 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// limits remembers, per key, a window the server said is used up, so that
-// the next call waits for it rather than spending a request on a 429. Keys
-// are held as hashes.
-type limits struct {
-	mu    sync.Mutex
-	byKey map[[32]byte]*window
-}
-
-type window struct{ resetAt time.Time }
-
-func (l *limits) observe(key APIKey, rl RateLimit) {
-	if !rl.Known {
-		return
+// hold waits until the key's budget lets a request go, or fails at once,
+// saying how long, when that is longer than the policy lets a caller wait.
+func (c *Client) hold(ctx context.Context, op Operation, method string) error {
+	var held time.Duration
+	for {
+		wait, err := c.budget.Reserve(ctx, c.keyID)
+		if err != nil {
+			return err
+		}
+		if wait <= 0 {
+			traceFrom(ctx).hold(op, held)
+			return nil
+		}
+		if held+wait > c.retry.MaxRetryAfter {
+			return &APIError{Op: op, Method: method, Status: http.StatusTooManyRequests, Title: "rate limit used up; not sent", RetryAfter: wait.Round(time.Second)}
+		}
+		if err := c.retry.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		held += wait
 	}
-	h := sha256.Sum256([]byte(key))
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if rl.Remaining > 0 {
-		delete(l.byKey, h)
-		return
-	}
-	l.byKey[h] = &window{resetAt: rl.At.Add(rl.Reset)}
-}
-
-// wait holds a call until a used-up window resets, or fails at once if
-// that is longer than the policy lets a caller wait.
-func (l *limits) wait(ctx context.Context, key APIKey, p RetryPolicy, op Operation, method string) error {
-	h := sha256.Sum256([]byte(key))
-	l.mu.Lock()
-	w := l.byKey[h]
-	l.mu.Unlock()
-	if w == nil {
-		return nil
-	}
-	d := time.Until(w.resetAt)
-	if d <= 0 {
-		return nil
-	}
-	if d > p.MaxRetryAfter {
-		return &APIError{Op: op, Method: method, Status: http.StatusTooManyRequests, Title: "rate limit used up; not sent", RetryAfter: d.Round(time.Second)}
-	}
-	return p.Sleep(ctx, d)
 }
 
 // Exchange is one HTTP attempt, for the per-call log line.
@@ -463,10 +450,17 @@ type Exchange struct {
 	Duration time.Duration
 }
 
+// Hold is a wait for the key's rate-limit budget before a request.
+type Hold struct {
+	Op       Operation
+	Duration time.Duration
+}
+
 // Trace collects the exchanges made on behalf of one caller's context.
 type Trace struct {
 	mu        sync.Mutex
 	exchanges []Exchange
+	holds     []Hold
 }
 
 type traceKey struct{}
@@ -488,6 +482,22 @@ func (t *Trace) add(e Exchange) {
 	t.mu.Lock()
 	t.exchanges = append(t.exchanges, e)
 	t.mu.Unlock()
+}
+
+func (t *Trace) hold(op Operation, d time.Duration) {
+	if t == nil || d <= 0 {
+		return
+	}
+	t.mu.Lock()
+	t.holds = append(t.holds, Hold{Op: op, Duration: d})
+	t.mu.Unlock()
+}
+
+// Holds returns the waits for the rate-limit budget recorded so far.
+func (t *Trace) Holds() []Hold {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Hold(nil), t.holds...)
 }
 
 // Exchanges returns what was recorded so far.
