@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/store"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
@@ -41,6 +42,8 @@ type config struct {
 	logFormat       string
 	shutdownTimeout time.Duration
 	debugAddr       string
+	store           string
+	metricsAddr     string
 	version         bool
 
 	apiKey     string // SKIMMER_API_KEY
@@ -94,6 +97,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: "+logging.Formats+" (json for hosted use)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight calls may take to finish on SIGINT/SIGTERM")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "loopback address for pprof and /debug/vars (memory, goroutines); off when empty")
+	fs.StringVar(&c.store, "store", "", "where state shared by requests lives: empty for this process's memory, or redis://host:6379 (rediss:// for TLS) shared by every replica")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (its own listener, no authentication); off when empty")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)
@@ -158,6 +163,19 @@ func (c *config) check() error {
 	}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return fmt.Errorf("--addr %q: use host:port, e.g. 127.0.0.1:8080", c.addr)
+	}
+	if c.store = strings.TrimSpace(c.store); strings.EqualFold(c.store, "memory") {
+		c.store = ""
+	}
+	if c.store != "" {
+		if _, err := store.Describe(c.store); err != nil {
+			return err
+		}
+	}
+	if c.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.metricsAddr); err != nil {
+			return fmt.Errorf("--metrics-addr %q: use host:port, e.g. 0.0.0.0:9464", c.metricsAddr)
+		}
 	}
 	return nil
 }

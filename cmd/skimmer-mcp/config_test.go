@@ -93,7 +93,7 @@ func TestSandboxFlagsMeanWhatTheySay(t *testing.T) {
 	}{{"0", 0}, {"7", 7}} {
 		c, err := parseConfig([]string{"--sandbox", "--sandbox-customers", tt.customers}, env(nil), io.Discard)
 		require.NoError(t, err)
-		up, err := startUpstream(c, slog.New(slog.DiscardHandler))
+		up, err := startUpstream(context.Background(), c, slog.New(slog.DiscardHandler))
 		require.NoError(t, err)
 		res, err := up.client.SearchCustomers(context.Background(), sieve.Query{Page: 1, PageSize: 1})
 		up.stop()
