@@ -19,21 +19,21 @@ type Budget interface {
 	// Reserve takes one request from key's budget. It returns 0 when the
 	// request may be sent now, or how long until one may be; a caller that
 	// waits calls Reserve again, since others may take the place first.
-	Reserve(ctx context.Context, key KeyID) (time.Duration, error)
+	Reserve(ctx context.Context, key KeyHash) (time.Duration, error)
 	// Observe records what an answer's RateLimit-* headers said of key's
 	// window: its limit, and whether it is used up until it resets.
-	Observe(ctx context.Context, key KeyID, rl RateLimit)
+	Observe(ctx context.Context, key KeyHash, rl RateLimit)
 }
 
-// KeyID names an API key without holding it: the SHA-256 of the key. A
+// KeyHash names an API key without holding it: the SHA-256 of the key. A
 // budget, in memory or in a shared store, never sees the key itself.
-type KeyID [32]byte
+type KeyHash [32]byte
 
-// IDOf returns the KeyID of key.
-func IDOf(key string) KeyID { return sha256.Sum256([]byte(key)) }
+// HashKey returns the KeyHash of key.
+func HashKey(key string) KeyHash { return sha256.Sum256([]byte(key)) }
 
 // String is the id in hex.
-func (k KeyID) String() string { return hex.EncodeToString(k[:]) }
+func (k KeyHash) String() string { return hex.EncodeToString(k[:]) }
 
 // RateWindow is Skimmer's rate-limit window: a fixed minute per key,
 // opened by the key's first request.
@@ -55,7 +55,7 @@ const BudgetSpan = RateWindow + time.Second
 type memoryBudget struct {
 	now   func() time.Time
 	mu    sync.Mutex
-	keys  map[KeyID]*keyBudget
+	keys  map[KeyHash]*keyBudget
 	limit int // the last limit any key was told, for keys not yet told their own
 	swept time.Time
 }
@@ -73,10 +73,10 @@ func NewMemoryBudget(now func() time.Time) Budget {
 	if now == nil {
 		now = time.Now
 	}
-	return &memoryBudget{now: now, keys: map[KeyID]*keyBudget{}}
+	return &memoryBudget{now: now, keys: map[KeyHash]*keyBudget{}}
 }
 
-func (b *memoryBudget) Reserve(_ context.Context, key KeyID) (time.Duration, error) {
+func (b *memoryBudget) Reserve(_ context.Context, key KeyHash) (time.Duration, error) {
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -112,7 +112,7 @@ func (b *memoryBudget) Reserve(_ context.Context, key KeyID) (time.Duration, err
 	return 0, nil
 }
 
-func (b *memoryBudget) Observe(_ context.Context, key KeyID, rl RateLimit) {
+func (b *memoryBudget) Observe(_ context.Context, key KeyHash, rl RateLimit) {
 	if !rl.Known || rl.Limit <= 0 {
 		return
 	}

@@ -35,10 +35,10 @@ func (c *clock) advance(d time.Duration) {
 
 func TestMemoryBudget(t *testing.T) {
 	ctx := context.Background()
-	a, b := skimmer.IDOf("key-a"), skimmer.IDOf("key-b")
+	a, b := skimmer.HashKey("key-a"), skimmer.HashKey("key-b")
 	type step struct {
 		after   time.Duration // clock advance before the step
-		key     skimmer.KeyID
+		key     skimmer.KeyHash
 		observe *skimmer.RateLimit
 		want    time.Duration // Reserve's answer; -1 for "any positive wait"
 	}

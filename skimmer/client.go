@@ -119,8 +119,8 @@ type Client struct {
 	retry     RetryPolicy
 	log       *slog.Logger
 	userAgent string
-	budget    Budget // shared by the copies WithAPIKey makes
-	keyID     KeyID  // the key's name in the budget
+	budget    Budget  // shared by the copies WithAPIKey makes
+	keyHash   KeyHash // the key's name in the budget
 }
 
 // New returns a client. It fails on a base URL that is not an absolute
@@ -163,7 +163,7 @@ func New(opts Options) (*Client, error) {
 		log:       logger,
 		userAgent: "skimmer-mcp/" + Version,
 		budget:    budget,
-		keyID:     IDOf(opts.APIKey),
+		keyHash:   HashKey(opts.APIKey),
 	}, nil
 }
 
@@ -171,7 +171,7 @@ func New(opts Options) (*Client, error) {
 // else, connections included. A hosted server makes one per caller.
 func (c *Client) WithAPIKey(key string) *Client {
 	cp := *c
-	cp.key, cp.keyID = APIKey(key), IDOf(key)
+	cp.key, cp.keyHash = APIKey(key), HashKey(key)
 	return &cp
 }
 
@@ -281,7 +281,7 @@ func (c *Client) once(ctx context.Context, route Route, target string, body []by
 		resp.Body.Close()
 	}()
 	rl := parseRateLimit(resp.Header, time.Now())
-	c.budget.Observe(ctx, c.keyID, rl)
+	c.budget.Observe(ctx, c.keyHash, rl)
 	traceFrom(ctx).add(Exchange{Op: r.op, Attempt: attempt, Status: resp.StatusCode, Duration: time.Since(start)})
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -423,7 +423,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 func (c *Client) hold(ctx context.Context, op Operation, method string) error {
 	var held time.Duration
 	for {
-		wait, err := c.budget.Reserve(ctx, c.keyID)
+		wait, err := c.budget.Reserve(ctx, c.keyHash)
 		if err != nil {
 			return err
 		}

@@ -78,12 +78,12 @@ if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) en
 return 0
 `)
 
-func (b *budget) keys(key skimmer.KeyID) []string {
+func (b *budget) keys(key skimmer.KeyHash) []string {
 	log := b.s.name("budget", key.String())
 	return []string{log, log + ":meta"}
 }
 
-func (b *budget) Reserve(ctx context.Context, key skimmer.KeyID) (time.Duration, error) {
+func (b *budget) Reserve(ctx context.Context, key skimmer.KeyHash) (time.Duration, error) {
 	if !b.s.Up() {
 		b.s.fellBack(ctx, "reserve")
 		return b.local.Reserve(ctx, key)
@@ -107,7 +107,7 @@ func (b *budget) Reserve(ctx context.Context, key skimmer.KeyID) (time.Duration,
 // Observe tells the local budget at once, and the store in the background:
 // the caller already has its answer and need not wait for Redis. When too
 // many observations are in flight, one that says nothing new is dropped.
-func (b *budget) Observe(ctx context.Context, key skimmer.KeyID, rl skimmer.RateLimit) {
+func (b *budget) Observe(ctx context.Context, key skimmer.KeyHash, rl skimmer.RateLimit) {
 	b.local.Observe(ctx, key, rl)
 	if !rl.Known || rl.Limit <= 0 || !b.s.Up() {
 		return

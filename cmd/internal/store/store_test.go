@@ -160,7 +160,7 @@ func TestEntriesAreHashedAndExpire(t *testing.T) {
 	_, err = s.Spend(ctx, nonce, 10*time.Minute)
 	require.NoError(t, err)
 	b := s.Budget()
-	id := skimmer.IDOf(apiKey)
+	id := skimmer.HashKey(apiKey)
 	b.Observe(ctx, id, skimmer.RateLimit{Known: true, Limit: 500, Remaining: 0, Reset: 30 * time.Second, At: time.Now()})
 	require.Eventually(t, func() bool {
 		wait, err := b.Reserve(ctx, id)
@@ -195,7 +195,7 @@ func TestBudgetSharedAcrossReplicas(t *testing.T) {
 		s, _ := open(t, srv, store.Options{})
 		budgets = append(budgets, s.Budget())
 	}
-	id := skimmer.IDOf("a-key-shared-by-three-replicas")
+	id := skimmer.HashKey("a-key-shared-by-three-replicas")
 	// Before any limit is known, nothing is held.
 	for _, b := range budgets {
 		wait, err := b.Reserve(ctx, id)
@@ -227,7 +227,7 @@ func TestBudgetSharedAcrossReplicas(t *testing.T) {
 		assert.LessOrEqual(t, wait, skimmer.BudgetSpan)
 	}
 	// Another key is not.
-	wait, err := budgets[2].Reserve(ctx, skimmer.IDOf("another-key"))
+	wait, err := budgets[2].Reserve(ctx, skimmer.HashKey("another-key"))
 	require.NoError(t, err)
 	assert.Zero(t, wait)
 }
@@ -237,7 +237,7 @@ func TestOutageReadsGoOnWritesRefuseThenRecover(t *testing.T) {
 	s, logs := open(t, srv, store.Options{Timeout: 200 * time.Millisecond})
 	ctx := context.Background()
 	b := s.Budget()
-	id := skimmer.IDOf("key-during-outage")
+	id := skimmer.HashKey("key-during-outage")
 	b.Observe(ctx, id, skimmer.RateLimit{Known: true, Limit: 3, Remaining: 3, Reset: time.Minute, At: time.Now()})
 
 	srv.Stop()
