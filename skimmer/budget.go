@@ -47,11 +47,15 @@ const RateWindow = time.Minute
 // were counted here.
 const BudgetSpan = RateWindow + time.Second
 
+// unknownLimitLog bounds a key's log while no limit has been announced:
+// twice Skimmer's 500.
+const unknownLimitLog = 1000
+
 // memoryBudget is the default Budget: a sliding log per key of when its
 // requests went out, in this process. The limit is learned from the
 // RateLimit-Limit header, so an upstream that announces none is never
-// held. Memory is bounded by the limit per key, and a key's log goes away
-// once it has been idle for a span.
+// held. Memory is bounded per key (twice the limit, or unknownLimitLog),
+// and a key's log goes away once it has been idle for a span.
 type memoryBudget struct {
 	now   func() time.Time
 	mu    sync.Mutex
@@ -62,7 +66,7 @@ type memoryBudget struct {
 
 type keyBudget struct {
 	limit   int
-	sent    []time.Time // oldest first; at most twice the limit long
+	sent    []time.Time // oldest first
 	blocked time.Time   // Skimmer said the window is used up until then
 	seen    time.Time
 }
@@ -83,30 +87,30 @@ func (b *memoryBudget) Reserve(_ context.Context, key KeyHash) (time.Duration, e
 	b.sweep(now)
 	k := b.keys[key]
 	if k == nil {
-		if b.limit == 0 {
-			return 0, nil // no limit announced yet: nothing to keep
-		}
 		k = &keyBudget{}
 		b.keys[key] = k
 	}
 	k.seen = now
-	if wait := k.blocked.Sub(now); wait > 0 {
-		return wait, nil
-	}
-	limit := k.limit
-	if limit == 0 {
-		limit = b.limit
-	}
-	if limit <= 0 {
-		return 0, nil
-	}
 	drop := 0
 	for drop < len(k.sent) && now.Sub(k.sent[drop]) >= BudgetSpan {
 		drop++
 	}
 	k.sent = k.sent[drop:]
-	if len(k.sent) >= limit {
-		return k.sent[len(k.sent)-limit].Add(BudgetSpan).Sub(now), nil
+	limit := k.limit
+	if limit == 0 {
+		limit = b.limit
+	}
+	wait := k.blocked.Sub(now)
+	if limit > 0 && len(k.sent) >= limit {
+		wait = max(wait, k.sent[len(k.sent)-limit].Add(BudgetSpan).Sub(now))
+	}
+	if wait > 0 {
+		return wait, nil
+	}
+	// Requests are logged even before a limit is known, so that those made
+	// while the first answers are on their way count once it is.
+	if limit <= 0 && len(k.sent) >= unknownLimitLog {
+		k.sent = k.sent[1:]
 	}
 	k.sent = append(k.sent, now)
 	return 0, nil

@@ -57,14 +57,19 @@ func TestMemoryBudget(t *testing.T) {
 			{after: skimmer.BudgetSpan - 15*time.Second, key: a},
 			{key: a, want: 10 * time.Second},
 		}},
+		{"requests made before the limit was known count once it is", []step{
+			{key: a}, {key: a}, {key: a},
+			// the answers to those three arrive: Skimmer counted them all
+			{key: a, observe: &skimmer.RateLimit{Known: true, Limit: 4, Remaining: 1, Reset: time.Minute}}, // the last place
+			{key: a, want: skimmer.BudgetSpan},
+		}},
 		{"Skimmer counted more than the log holds: the log catches up", []step{
 			{key: a, observe: &skimmer.RateLimit{Known: true, Limit: 3, Remaining: 1, Reset: 50 * time.Second}},
 			{key: a, want: skimmer.BudgetSpan - 10*time.Second}, // the two Skimmer counted were made when its window opened
 		}},
-		{"a used-up window holds until Skimmer's reset, whatever the log says", []step{
-			{key: a, observe: &skimmer.RateLimit{Known: true, Limit: 100, Remaining: 0, Reset: 30 * time.Second}, want: 30 * time.Second},
-			{after: 30 * time.Second, key: a, want: time.Second}, // the span's extra second
-			{after: time.Second, key: a},
+		{"a used-up window holds until Skimmer's reset, and the span's extra second", []step{
+			{key: a, observe: &skimmer.RateLimit{Known: true, Limit: 100, Remaining: 0, Reset: 30 * time.Second}, want: 31 * time.Second},
+			{after: 31 * time.Second, key: a},
 		}},
 	}
 	for _, tt := range tests {
@@ -127,7 +132,7 @@ func TestBudgetSharedByClients(t *testing.T) {
 		assert.NotEqual(t, http.StatusTooManyRequests, r.Status)
 	}
 	assert.Equal(t, 15, sb.Count(skimmer.OpListCustomers))
-	assert.Equal(t, []time.Duration{time.Minute, time.Second, time.Minute, time.Second}, slept)
+	assert.Equal(t, []time.Duration{skimmer.BudgetSpan, skimmer.BudgetSpan}, slept, "one hold a window, as long as it needs")
 
 	// A caller is held only as long as the policy allows (20s by default);
 	// past that it is told how long to wait, and nothing is sent.
@@ -136,7 +141,7 @@ func TestBudgetSharedByClients(t *testing.T) {
 	_, err = short.AllCustomers(ctx, false)
 	require.ErrorIs(t, err, skimmer.ErrRateLimited)
 	assert.Contains(t, err.Error(), "not sent")
-	assert.Contains(t, err.Error(), "retry after 1m0s")
+	assert.Contains(t, err.Error(), "retry after 1m1s")
 	assert.Equal(t, 15, sb.Count(skimmer.OpListCustomers))
 }
 

@@ -74,7 +74,6 @@ func TestStoreAndMetricsFlags(t *testing.T) {
 	assert.Contains(t, p.stderr.String(), `"store":"`+redis.URL()+`"`)
 
 	c := httpClient(t, url, map[string]string{"skimmer-api-key": "tenant-key-one"})
-	initialize(t, c)
 	_, isErr := callText(t, c, "search_customers", map[string]any{"text": "smith"})
 	require.False(t, isErr)
 	_, isErr = callText(t, c, "get_customer", map[string]any{"id": "ffffffffffffffffffffffffffffffff"})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,12 +20,15 @@ import (
 // has heard every answer's RateLimit-* headers all along: a read may then
 // meet a 429 (and waits out its Retry-After), never a wrong answer.
 func (s *Redis) Budget() skimmer.Budget {
-	return &budget{s: s, local: skimmer.NewMemoryBudget(nil), observing: make(chan struct{}, 64)}
+	return &budget{s: s, local: skimmer.NewMemoryBudget(nil), observing: make(chan struct{}, 64), told: map[skimmer.KeyHash]time.Time{}}
 }
 
 type budget struct {
 	s     *Redis
 	local skimmer.Budget
+	mu    sync.Mutex
+	told  map[skimmer.KeyHash]time.Time // when this replica last wrote a key's limit
+	swept time.Time
 	// limit is the last limit any key was told, for keys whose own is not
 	// in the store yet (Skimmer's is the same for every key).
 	limit     atomic.Int64
@@ -32,22 +36,29 @@ type budget struct {
 }
 
 // reserveScript takes one place in a key's log, or says how long until
-// one frees. KEYS: the log (a sorted set of send times, in ms), the meta
-// (limit, blocked). ARGV: span ms, a unique member, the default limit.
+// one frees: the later of a used-up window's reset and the oldest counted
+// request leaving the span. Requests are logged before a limit is known
+// too (up to ARGV[4]), so that the first ones count once it is. KEYS: the
+// log (a sorted set of send times, in ms), the meta (limit, blocked).
+// ARGV: span ms, a unique member, the default limit, the cap without one.
+// unknownLimitLog bounds a key's log while no limit is known: twice
+// Skimmer's 500, as in skimmer's own budget.
+const unknownLimitLog = 1000
+
 var reserveScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local span = tonumber(ARGV[1])
-local blocked = tonumber(redis.call('HGET', KEYS[2], 'blocked') or '0')
-if blocked > now then return blocked - now end
-local limit = tonumber(redis.call('HGET', KEYS[2], 'limit') or ARGV[3])
-if limit <= 0 then return 0 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - span)
+local wait = tonumber(redis.call('HGET', KEYS[2], 'blocked') or '0') - now
+local limit = tonumber(redis.call('HGET', KEYS[2], 'limit') or ARGV[3])
 local n = redis.call('ZCARD', KEYS[1])
-if n >= limit then
+if limit > 0 and n >= limit then
   local first = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
-  return math.max(tonumber(first[2]) + span - now, 1)
+  wait = math.max(wait, tonumber(first[2]) + span - now)
 end
+if wait > 0 then return wait end
+if limit <= 0 and n >= tonumber(ARGV[4]) then redis.call('ZPOPMIN', KEYS[1]) end
 redis.call('ZADD', KEYS[1], now, ARGV[2])
 redis.call('PEXPIRE', KEYS[1], span)
 return 0
@@ -91,7 +102,7 @@ func (b *budget) Reserve(ctx context.Context, key skimmer.KeyHash) (time.Duratio
 	var ms int64
 	err := b.s.do(ctx, "reserve", func(ctx context.Context) error {
 		var err error
-		ms, err = reserveScript.Run(ctx, b.s.rdb, b.keys(key), skimmer.BudgetSpan.Milliseconds(), nonce(), b.limit.Load()).Int64()
+		ms, err = reserveScript.Run(ctx, b.s.rdb, b.keys(key), skimmer.BudgetSpan.Milliseconds(), nonce(), b.limit.Load(), unknownLimitLog).Int64()
 		return err
 	})
 	switch {
@@ -104,15 +115,22 @@ func (b *budget) Reserve(ctx context.Context, key skimmer.KeyHash) (time.Duratio
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// Observe tells the local budget at once, and the store in the background:
-// the caller already has its answer and need not wait for Redis. When too
-// many observations are in flight, one that says nothing new is dropped.
+// Observe tells the local budget at once, and the store in the background
+// once the window is half spent: the caller already has its answer and
+// need not wait for Redis. When too many observations are in flight, one
+// that does not say the window is used up is dropped.
 func (b *budget) Observe(ctx context.Context, key skimmer.KeyHash, rl skimmer.RateLimit) {
 	b.local.Observe(ctx, key, rl)
 	if !rl.Known || rl.Limit <= 0 || !b.s.Up() {
 		return
 	}
 	b.limit.Store(int64(rl.Limit))
+	if rl.Remaining >= rl.Limit/2 && !b.stale(key) {
+		// Half the window is left and the store has the key's limit: the
+		// log, which counts every request the replicas made, is what holds
+		// them; nothing here needs writing.
+		return
+	}
 	write := func() {
 		_ = b.s.do(context.WithoutCancel(ctx), "observe", func(ctx context.Context) error {
 			return observeScript.Run(ctx, b.s.rdb, b.keys(key), rl.Limit, rl.Remaining, rl.Reset.Milliseconds(),
@@ -130,6 +148,27 @@ func (b *budget) Observe(ctx context.Context, key skimmer.KeyHash, rl skimmer.Ra
 			write() // a used-up window must reach the others
 		}
 	}
+}
+
+// stale reports whether the store may lack key's limit, which it keeps for
+// a span after it was last written, and if so counts it as written now.
+func (b *budget) stale(key skimmer.KeyHash) bool {
+	now := time.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.Sub(b.swept) > skimmer.BudgetSpan {
+		for k, at := range b.told {
+			if now.Sub(at) > skimmer.BudgetSpan/2 {
+				delete(b.told, k)
+			}
+		}
+		b.swept = now
+	}
+	if at, ok := b.told[key]; ok && now.Sub(at) < skimmer.BudgetSpan/2 {
+		return false
+	}
+	b.told[key] = now
+	return true
 }
 
 // nonce is a unique member for a log entry.

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/redistest"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
+)
+
+// BenchmarkConfirmedWriteStore times a confirmed update_customer on a
+// hosted server keeping its state in this process, and on one keeping it in
+// Redis (--store), interleaved in one run against one in-process sandbox
+// with the rate limit announced (so the budget does its full work), and
+// reports both medians and what the store adds at the median.
+//
+//	go test ./cmd/skimmer-mcp -run '^$' -bench ConfirmedWriteStore -benchtime 2000x
+func BenchmarkConfirmedWriteStore(b *testing.B) {
+	redis := redistest.Start(b)
+	sb, err := sandbox.New(sandbox.Options{Seed: 1, Customers: 50, RateLimit: 1_000_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	api := httptest.NewServer(sb)
+	defer api.Close()
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	serve := func(store string) *client.Client {
+		c := &config{transport: "http", addr: "127.0.0.1:0", confirm: "flag", maxBody: 1 << 20, baseURL: api.URL, store: store, timeout: 10 * time.Second, set: map[string]bool{}}
+		if err := c.check(); err != nil {
+			b.Fatal(err)
+		}
+		up, err := startUpstream(ctx, c, log)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(up.stop)
+		h, err := newHosted(c, up, log)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := httptest.NewServer(h.handler)
+		b.Cleanup(srv.Close)
+		tr, err := transport.NewStreamableHTTP(srv.URL+"/mcp", transport.WithHTTPHeaders(map[string]string{"skimmer-api-key": "bench-key"}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		mc := client.NewClient(tr)
+		if err := mc.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { mc.Close() })
+		var init mcp.InitializeRequest
+		init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+		init.Params.ClientInfo = mcp.Implementation{Name: "bench", Version: "1"}
+		if _, err := mc.Initialize(ctx, init); err != nil {
+			b.Fatal(err)
+		}
+		return mc
+	}
+	memory, shared := serve(""), serve(redis.URL())
+	sk, err := skimmer.New(skimmer.Options{BaseURL: api.URL, APIKey: "setup-key"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	all, err := sk.AllCustomers(ctx, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := all[0].ID
+	n := 0
+	update := func(c *client.Client) time.Duration {
+		n++
+		var req mcp.CallToolRequest
+		req.Params.Name = "update_customer"
+		req.Params.Arguments = map[string]any{"id": id, "notes": fmt.Sprintf("benchmark %d", n), "confirm": true}
+		start := time.Now()
+		res, err := c.CallTool(ctx, req)
+		d := time.Since(start)
+		if err != nil || res.IsError {
+			b.Fatalf("update: %v %v", err, res)
+		}
+		return d
+	}
+	for range 50 { // warm both: connections, scripts loaded
+		update(memory)
+		update(shared)
+	}
+	var m, s []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		m = append(m, update(memory))
+		s = append(s, update(shared))
+	}
+	b.StopTimer()
+	slices.Sort(m)
+	slices.Sort(s)
+	report(b, "memory", m)
+	report(b, "store", s)
+	b.ReportMetric(float64((percentile(s, 50) - percentile(m, 50)).Microseconds()), "added-p50-µs")
+}
