@@ -41,7 +41,7 @@ func BenchmarkOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := &config{transport: "http", addr: "127.0.0.1:0", confirm: "flag", maxBody: 1 << 20, set: map[string]bool{}}
-	h, err := newHosted(c, &upstream{client: sk, key: "bench-key", stop: func() {}}, slog.New(slog.DiscardHandler))
+	h, err := newHosted(c, &upstream{client: sk, key: "bench-key", stop: func() {}}, slog.New(slog.DiscardHandler), "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
