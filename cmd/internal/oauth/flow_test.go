@@ -20,7 +20,7 @@ func TestFlow(t *testing.T) {
 	require.Equal(t, http.StatusOK, f.status)
 	assert.Contains(t, f.body, "Connect Test App to Skimmer")
 	assert.Contains(t, f.body, "you go back to <strong>127.0.0.1</strong>")
-	assert.Contains(t, f.body, "an app on this computer", "a loopback redirect is pointed out")
+	assert.Contains(t, f.body, "Test App runs on this computer (127.0.0.1)", "a loopback redirect is pointed out")
 	assert.Contains(t, f.header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
 	assert.Contains(t, f.header.Get("Content-Security-Policy"), "default-src 'none'")
 	assert.Equal(t, "no-referrer", f.header.Get("Referrer-Policy"))

@@ -60,7 +60,7 @@ var (
 <h1>Connect {{.Client}} to Skimmer</h1>
 <p class="who"><strong>{{.Client}}</strong> is asking to use your company's Skimmer account. When you connect, you go back to <strong>{{.Host}}</strong>.</p>
 {{- if .Loopback}}
-<p class="note">{{.Host}} is an app on this computer. Connect only if you started it yourself just now.</p>
+<p class="note">{{.Client}} runs on this computer ({{.Host}}). Connect only if you started it yourself just now.</p>
 {{- end}}
 {{- if .Problem}}
 <p class="problem" role="alert">{{.Problem}}</p>
@@ -83,7 +83,7 @@ var (
 <button type="submit" name="action" value="cancel" class="secondary" formnovalidate>Cancel</button>
 </div>
 </form>
-<p class="small">Your key is checked with Skimmer, then kept encrypted inside the access this server gives {{.Client}}: {{.Client}} cannot read it.</p>
+<p class="small">Your key is checked with Skimmer once, then kept encrypted. {{.Client}} never sees it.</p>
 {{- else}}
 <h1>{{.Title}}</h1>
 <p class="problem" role="alert">{{.Problem}}</p>
