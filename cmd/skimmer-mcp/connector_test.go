@@ -24,7 +24,7 @@ const oauthKey = "test-oauth-key-for-the-binary-0123456789abcdef"
 // the sign-in page, paste the key, choose the access, and exchange the
 // code. It returns the token answer and every value the flow carried
 // (codes, tokens) for the secrets scan.
-func signIn(t *testing.T, base, key, access string) (map[string]any, []string) {
+func signIn(t testing.TB, base, key, access string) (map[string]any, []string) {
 	t.Helper()
 	const callback = "http://127.0.0.1:9/callback"
 	reg, err := http.Post(base+"/register", "application/json", strings.NewReader(`{"client_name":"Go Test Host","redirect_uris":["`+callback+`"],"token_endpoint_auth_method":"none"}`))
