@@ -94,9 +94,10 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request) {
 	case hasScopes(req.Prompt, oidc.PromptNone):
 		fail("login_required", "signing in needs the person's Skimmer key")
 	default:
-		// No scope asks for everything this server offers; the person
-		// still chooses on the page.
-		write := len(req.Scopes) == 0 || hasScopes(req.Scopes, ScopeWrite)
+		// A request that names none of this server's scopes (none at all,
+		// or only others such as offline_access) asks for everything it
+		// offers; the person still chooses on the page.
+		write := hasScopes(req.Scopes, ScopeWrite) || !hasScopes(req.Scopes, ScopeRead)
 		p := pending{ClientID: c.ID, Redirect: req.RedirectURI, Challenge: req.CodeChallenge, State: req.State, Write: write,
 			Expires: s.now().Add(pendingTTL).Unix()}
 		raw, _ := json.Marshal(p)

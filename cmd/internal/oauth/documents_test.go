@@ -124,6 +124,9 @@ func TestMetadataDocumentRefusals(t *testing.T) {
 	_, err := strict.srv.client(context.Background(), d.URL+"/not-json")
 	assert.ErrorContains(t, err, "private or internal address")
 	assert.Equal(t, hits, d.hits.Load(), "nothing reached the document server")
+	// A private address is refused when dialled, before a packet is sent.
+	_, err = strict.srv.client(context.Background(), "https://10.255.255.1/client.json")
+	assert.ErrorContains(t, err, "10.255.255.1 is a private or internal address")
 
 	for _, id := range []string{"http://app.example.com/client.json", "https://app.example.com", "https://app.example.com/", "https://user@app.example.com/c.json", "https://app.example.com/a/../c.json"} {
 		_, err := a.srv.client(context.Background(), id)

@@ -74,6 +74,10 @@ func TestReadOnlyGrant(t *testing.T) {
 	b := a.browser()
 	f := a.open(b, a.authorizeURL(id, map[string]string{"scope": ScopeRead}))
 	assert.NotContains(t, f.body, `value="write"`)
+	for _, scope := range []string{"", "offline_access", ScopeWrite} {
+		g := a.open(a.browser(), a.authorizeURL(id, map[string]string{"scope": scope}))
+		assert.Contains(t, g.body, `value="write"`, "scope %q offers both", scope)
+	}
 	resp, _ := a.submit(b, f, map[string]string{"access": "write"})
 	code, _ := url.Parse(resp.Header.Get("Location"))
 	status, out := a.exchange(id, code.Query().Get("code"), nil)
