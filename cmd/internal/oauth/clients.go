@@ -31,7 +31,6 @@ type client struct {
 	Confidential bool   `json:"s,omitempty"`
 	Method       string `json:"m,omitempty"` // client_secret_basic or client_secret_post
 	IssuedAt     int64  `json:"t"`
-	fromDocument bool
 }
 
 const (

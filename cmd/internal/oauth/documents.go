@@ -226,7 +226,7 @@ func (d *documents) fetch(ctx context.Context, id string) (*client, time.Duratio
 		u, _ := url.Parse(id)
 		name = u.Hostname()
 	}
-	return &client{ID: id, Name: name, Redirects: doc.RedirectURIs, fromDocument: true}, cacheTTL(resp.Header.Get("Cache-Control")), nil
+	return &client{ID: id, Name: name, Redirects: doc.RedirectURIs}, cacheTTL(resp.Header.Get("Cache-Control")), nil
 }
 
 // cacheTTL reads max-age from Cache-Control, held between a minute and a

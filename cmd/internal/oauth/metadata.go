@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -45,14 +44,4 @@ func (s *Server) protectedResource() http.Handler {
 		BearerMethodsSupported: []string{"header"},
 		ResourceName:           "Skimmer",
 	})
-}
-
-// hasScope reports whether a space-separated scope list holds scope.
-func hasScope(list, scope string) bool {
-	for _, s := range strings.Fields(list) {
-		if s == scope {
-			return true
-		}
-	}
-	return false
 }
