@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -112,4 +113,43 @@ func TestStoreMustAnswerAtStart(t *testing.T) {
 			t.Fatal("should refuse to start")
 		}
 	}
+}
+
+// TestOAuthAcrossReplicas: two replicas of a connector on one store. A
+// refresh token spent on one is refused on the other, and that reuse
+// revokes the grant on both.
+func TestOAuthAcrossReplicas(t *testing.T) {
+	redis := redistest.Start(t)
+	_, upstream := upstreamSandbox(t)
+	env := []string{"SKIMMER_BASE_URL=" + upstream, "SKIMMER_OAUTH_KEY=" + oauthKey, "SKIMMER_STORE=" + redis.URL()}
+	a := start(t, env, "--transport", "http", "--oauth", "--addr", "127.0.0.1:0", "--log-format", "json")
+	endpointA := a.waitURL(t)
+	baseA := strings.TrimSuffix(endpointA, "/mcp")
+	// Both replicas are one server to a client: the same public URL.
+	b := start(t, env, "--transport", "http", "--oauth", "--addr", "127.0.0.1:0", "--public-url", baseA, "--log-format", "json")
+	endpointB := b.waitURL(t)
+	baseB := strings.TrimSuffix(endpointB, "/mcp")
+
+	tok, _ := signIn(t, baseA, "sk_live_replicated_key_12345678", "write")
+	refresh := func(base, token string) (int, map[string]any) {
+		r, err := http.PostForm(base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}, "client_id": {tok["client_id"].(string)}})
+		require.NoError(t, err)
+		defer r.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(r.Body).Decode(&out))
+		return r.StatusCode, out
+	}
+	status, fresh := refresh(baseB, tok["refresh_token"].(string))
+	require.Equal(t, http.StatusOK, status, "a grant made on one replica refreshes on another: %v", fresh)
+	c := httpClient(t, endpointB, map[string]string{"Authorization": "Bearer " + fresh["access_token"].(string)})
+	_, isErr := callText(t, c, "search_customers", map[string]any{"text": "smith"})
+	require.False(t, isErr)
+
+	status, _ = refresh(baseA, tok["refresh_token"].(string))
+	assert.Equal(t, http.StatusBadRequest, status, "spent on the other replica")
+	resp := postMCP(t, endpointB, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{"Authorization": "Bearer " + fresh["access_token"].(string)})
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the reuse revoked the grant on every replica")
+	a.stop(t)
+	b.stop(t)
 }

@@ -45,7 +45,7 @@ func BenchmarkConfirmedWriteStore(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Cleanup(up.stop)
-		h, err := newHosted(c, up, log)
+		h, err := newHosted(c, up, log, "127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/redistest"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/store"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
@@ -291,4 +292,54 @@ func TestOpenSaysWhatIsWrong(t *testing.T) {
 			assert.NotContains(t, err.Error(), "s3cret-pass")
 		})
 	}
+}
+
+func TestOAuthStateIsShared(t *testing.T) {
+	srv := redistest.Start(t)
+	a, _ := open(t, srv, store.Options{})
+	b, _ := open(t, srv, store.Options{})
+	oa, ob := a.OAuth(), b.OAuth()
+	ctx := context.Background()
+
+	require.NoError(t, oa.Put(ctx, "code:abc", []byte("sealed"), time.Minute))
+	got, err := ob.Get(ctx, "code:abc")
+	require.NoError(t, err)
+	assert.Equal(t, []byte("sealed"), got, "put on one replica, read on another")
+
+	// Two replicas exchange one code at once: one gets it.
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := oa
+			if i%2 == 1 {
+				o = ob
+			}
+			if _, err := o.Take(ctx, "code:abc"); err == nil {
+				wins.Add(1)
+			} else {
+				assert.ErrorIs(t, err, oauth.ErrNotFound)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), wins.Load())
+
+	first, err := oa.PutNew(ctx, "refresh-spent:1", []byte("g"), time.Minute)
+	require.NoError(t, err)
+	assert.True(t, first)
+	first, err = ob.PutNew(ctx, "refresh-spent:1", []byte("g"), time.Minute)
+	require.NoError(t, err)
+	assert.False(t, first, "spent on the other replica")
+	_, err = ob.Get(ctx, "revoked:nothing")
+	assert.ErrorIs(t, err, oauth.ErrNotFound)
+
+	srv.Stop()
+	_, err = oa.Get(ctx, "revoked:g")
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, oauth.ErrNotFound, "an unreachable store is not an empty one: the token is refused, not served unchecked")
+	_, err = oa.PutNew(ctx, "refresh-spent:2", []byte("g"), time.Minute)
+	assert.ErrorIs(t, err, store.ErrUnavailable)
 }
