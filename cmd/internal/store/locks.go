@@ -17,19 +17,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `)
 
-// renewScript extends a lock's lease, again only for its holder.
-var renewScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`)
-
-// Lock takes the lock called name for a read-merge-write, waiting up to
-// Options.LockWait for another holder. The lease bounds how long a holder that
-// died keeps it; a live holder renews it every third of the lease until it
-// releases. It fails with ErrBusy after the wait, and with ErrUnavailable
-// when the store cannot be reached: a write must not go ahead unguarded.
+// Lock takes the lock called name for a read-merge-write, for at most the
+// lease (so that a replica that dies holding it frees it), waiting up to
+// Options.LockWait for another holder. It fails with ErrBusy after the
+// wait, and with ErrUnavailable when the store cannot be reached: a write
+// must not go ahead unguarded. The release frees the lock only while it is
+// still this holder's, and may be called more than once.
 func (s *Redis) Lock(ctx context.Context, name string, lease time.Duration) (func(), error) {
-	lease = max(lease, 100*time.Millisecond)
+	lease = max(lease, time.Millisecond)
 	key, token := s.name("lock", name), nonce()
 	deadline := time.Now().Add(s.wait)
 	pause := 2 * time.Millisecond
@@ -49,7 +44,7 @@ func (s *Redis) Lock(ctx context.Context, name string, lease time.Duration) (fun
 		case err != nil:
 			return nil, s.unavailable(ctx, "lock", err)
 		case got:
-			return s.hold(key, token, lease), nil
+			return s.hold(key, token), nil
 		}
 		wait := pause/2 + rand.N(pause/2+1)
 		if time.Now().Add(wait).After(deadline) {
@@ -65,39 +60,15 @@ func (s *Redis) Lock(ctx context.Context, name string, lease time.Duration) (fun
 	}
 }
 
-// hold renews a taken lock until its release is called, and returns that
-// release. Releasing twice is harmless.
-func (s *Redis) hold(key, token string, lease time.Duration) func() {
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-s.closed:
-				return
-			case <-t.C:
-				_ = s.do(context.Background(), "renew", func(ctx context.Context) error {
-					return renewScript.Run(ctx, s.rdb, []string{key}, token, lease.Milliseconds()).Err()
-				})
-			}
-		}
-	}()
+// hold returns the release of a taken lock.
+func (s *Redis) hold(key, token string) func() {
 	var once sync.Once
-	return func() { once.Do(func() { s.release(key, token, stop, done) }) }
-}
-
-func (s *Redis) release(key, token string, stop, done chan struct{}) {
-	{
-		close(stop)
-		<-done
-		// Past an outage the lease frees the lock by itself.
-		_ = s.do(context.Background(), "unlock", func(ctx context.Context) error {
-			return releaseScript.Run(ctx, s.rdb, []string{key}, token).Err()
+	return func() {
+		once.Do(func() {
+			// Past an outage the lease frees the lock by itself.
+			_ = s.do(context.Background(), "unlock", func(ctx context.Context) error {
+				return releaseScript.Run(ctx, s.rdb, []string{key}, token).Err()
+			})
 		})
 	}
 }
