@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -280,23 +279,10 @@ func TestReplicas(t *testing.T) {
 		perMinute := float64(offered) / runFor.Minutes()
 		assert.Greater(t, perMinute, float64(rateLimit), "the load was above the limit")
 		assert.Greater(t, waited.Load(), int64(0), "some callers were told to wait")
-		holds, long := 0.0, 0
+		holds := 0.0
 		for _, r := range rs {
 			holds += metricSum(t, r, "skimmer_mcp_rate_limit_holds_total")
-			for _, line := range strings.Split(r.p.stderr.String(), "\n") {
-				var rec struct {
-					Msg      string
-					Duration time.Duration
-				}
-				if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "tool call" && rec.Duration > time.Second {
-					long++
-					if long < 3 {
-						t.Log(line)
-					}
-				}
-			}
 		}
-		t.Logf("calls that took over a second: %d", long)
 		assert.Greater(t, holds, 0.0, "some callers were held until the window reset")
 		t.Logf("rate: %d calls offered in %s (%.0f a minute) by %d clients through HAProxy; %d answered, %d told to wait; upstream saw %d requests, at most %d in any minute (limit %d), %d 429s; %0.f holds",
 			offered, runFor, perMinute, clients, ok.Load(), waited.Load(), len(got), most, rateLimit, tooMany, holds)
