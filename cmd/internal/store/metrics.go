@@ -54,9 +54,9 @@ func opAttr(op string) metric.MeasurementOption {
 	return metric.WithAttributes(attribute.String("operation", op))
 }
 
-func (in instruments) observe(ctx context.Context, op string, d time.Duration, err error) {
+func (in instruments) observe(ctx context.Context, op string, d time.Duration, failed bool) {
 	outcome := "ok"
-	if err != nil {
+	if failed {
 		outcome = "error"
 		in.errors.Add(ctx, 1, opAttr(op))
 	}

@@ -191,8 +191,11 @@ func (s *Redis) do(ctx context.Context, op string, f func(ctx context.Context) e
 	defer cancel()
 	start := time.Now()
 	err := f(octx)
-	s.m.observe(ctx, op, time.Since(start), err)
-	if err != nil && ctx.Err() == nil && !errors.Is(err, redis.Nil) {
+	// An empty answer (redis.Nil) is an answer; a caller that gave up is
+	// not the store's failure.
+	failed := err != nil && ctx.Err() == nil && !errors.Is(err, redis.Nil)
+	s.m.observe(ctx, op, time.Since(start), failed)
+	if failed {
 		s.failed(op, err)
 	}
 	return err
@@ -227,7 +230,7 @@ func (s *Redis) probeUntilUp() {
 		start := time.Now()
 		err := s.rdb.Ping(ctx).Err()
 		cancel()
-		s.m.observe(context.Background(), "ping", time.Since(start), err)
+		s.m.observe(context.Background(), "ping", time.Since(start), err != nil)
 		if err == nil {
 			s.mu.Lock()
 			since, served := s.downSince, s.fallbacks
