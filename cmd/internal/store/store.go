@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -38,8 +39,8 @@ var ErrBusy = errors.New("another change to this record is in progress")
 
 // Options configure Open. Zero values are sensible defaults.
 type Options struct {
-	// Timeout bounds one store operation; past it the store counts as
-	// down. 500ms when 0.
+	// Timeout bounds one store operation; three in a row past it, or one
+	// refused connection, and the store counts as down. 1s when 0.
 	Timeout time.Duration
 	// Probe is how often an unreachable store is tried again; 500ms when 0.
 	Probe time.Duration
@@ -62,9 +63,11 @@ type Redis struct {
 	wait    time.Duration // for a lock
 	log     *slog.Logger
 	where   string // scheme://host:port, for log lines: never the password
+	addr    string // host:port
 	m       instruments
 
 	down      atomic.Bool
+	slow      atomic.Int32 // operations timed out in a row
 	mu        sync.Mutex
 	downSince time.Time
 	fallbacks int64 // reads served from local state in this outage
@@ -89,7 +92,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Redis, error) {
 	q, _ := url.Parse(rawURL)
 	given := q.Query()
 	if opts.Timeout <= 0 {
-		opts.Timeout = 500 * time.Millisecond
+		opts.Timeout = time.Second
 	}
 	if opts.Probe <= 0 {
 		opts.Probe = 500 * time.Millisecond
@@ -126,7 +129,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Redis, error) {
 	redis.SetLogger(redisLogger{opts.Logger})
 	s := &Redis{
 		rdb: redis.NewClient(ro), prefix: opts.Prefix, timeout: opts.Timeout, probe: opts.Probe, wait: opts.LockWait,
-		log: opts.Logger, where: where, closed: make(chan struct{}),
+		log: opts.Logger, where: where, addr: ro.Addr, closed: make(chan struct{}),
 	}
 	if s.m, err = newInstruments(opts.Meter, s); err != nil {
 		return nil, err
@@ -195,10 +198,37 @@ func (s *Redis) do(ctx context.Context, op string, f func(ctx context.Context) e
 	// not the store's failure.
 	failed := err != nil && ctx.Err() == nil && !errors.Is(err, redis.Nil)
 	s.m.observe(ctx, op, time.Since(start), failed)
-	if failed {
+	switch {
+	case !failed:
+		s.slow.Store(0)
+	case !timedOut(err) || s.slow.Add(1) >= slowTrips || !s.listening():
 		s.failed(op, err)
 	}
 	return err
+}
+
+// slowTrips is how many operations in a row must time out before the
+// store counts as down. A refused or broken connection counts at once; a
+// lone timeout on a busy machine fails only its own operation (a read
+// falls back, a write is refused), rather than every write until the
+// next probe.
+const slowTrips = 3
+
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// listening reports whether anything accepts connections at the store's
+// address: a client that cannot connect may report a refused connection
+// only as its operation's timeout.
+func (s *Redis) listening() bool {
+	c, err := net.DialTimeout("tcp", s.addr, s.timeout/4)
+	if err != nil {
+		return false
+	}
+	_ = c.Close()
+	return true
 }
 
 // failed marks the store down and starts the probe, once per outage.
@@ -235,6 +265,7 @@ func (s *Redis) probeUntilUp() {
 			s.mu.Lock()
 			since, served := s.downSince, s.fallbacks
 			s.mu.Unlock()
+			s.slow.Store(0)
 			s.down.Store(false)
 			s.log.Warn("shared store answering again: writes resume", "store", s.where, "down_for", time.Since(since).Round(time.Millisecond), "reads_on_local_state", served)
 			return

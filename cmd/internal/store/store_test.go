@@ -341,3 +341,26 @@ func TestOAuthStateIsShared(t *testing.T) {
 	_, err = oa.PutNew(ctx, "refresh-spent:2", []byte("g"), time.Minute)
 	assert.ErrorIs(t, err, store.ErrUnavailable)
 }
+
+func TestASlowStoreIsDownOnlyAfterThreeTimeoutsInARow(t *testing.T) {
+	srv := redistest.Start(t)
+	s, logs := open(t, srv, store.Options{Timeout: 100 * time.Millisecond})
+	ctx := context.Background()
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	require.NoError(t, raw.Do(ctx, "CLIENT", "PAUSE", "1500", "ALL").Err()) // Redis answers no one else for 1.5 s
+	time.Sleep(50 * time.Millisecond)
+
+	b := s.Budget()
+	id := skimmer.HashKey("slow-key")
+	for i := range 2 {
+		_, err := b.Reserve(ctx, id)
+		require.NoError(t, err, "a read falls back")
+		assert.True(t, s.Up(), "after %d timeout(s) the store is not yet down", i+1)
+	}
+	_, err := s.Spend(ctx, "n", time.Minute)
+	require.ErrorIs(t, err, store.ErrUnavailable, "a write that timed out is refused")
+	assert.False(t, s.Up(), "three in a row: down")
+	assert.Equal(t, 1, strings.Count(logs.String(), "shared store unreachable"))
+	require.Eventually(t, s.Up, 5*time.Second, 20*time.Millisecond, "back once Redis answers")
+}
