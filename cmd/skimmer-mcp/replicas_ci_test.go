@@ -105,7 +105,7 @@ func startReplicas(t *testing.T, n int, upstream, store string) []*replica {
 		if store != "" {
 			env = append(env, "SKIMMER_STORE="+store)
 		}
-		p := start(t, env, "--transport", "http", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--confirm", "flag", "--log-format", "json")
+		p := start(t, env, "--transport", "http", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json")
 		rs = append(rs, &replica{p: p})
 	}
 	for _, r := range rs {
