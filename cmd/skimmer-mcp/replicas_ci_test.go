@@ -264,17 +264,29 @@ func TestReplicas(t *testing.T) {
 			}
 		}
 		assert.Zero(t, tooMany, "no request of the key met a 429")
-		// The sandbox's window is a fixed minute; no 60 s, wherever it starts,
-		// holds more than the limit.
-		most := 0
+		// The sandbox's window is a fixed minute, opened by the key's first
+		// request after the last one closed: count as it does.
+		most, inWindow := 0, 0
+		var opened time.Time
+		for _, a := range got {
+			if opened.IsZero() || a.at.Sub(opened) >= time.Minute {
+				opened, inWindow = a.at, 0
+			}
+			inWindow++
+			most = max(most, inWindow)
+		}
+		assert.LessOrEqual(t, most, rateLimit)
+		// And, stricter, any 60 s at all (for the log; arrival times carry
+		// the scheduling delay between a request's place in the budget and
+		// its arrival).
+		sliding := 0
 		for i := range got {
 			j := i
 			for j < len(got) && got[j].at.Sub(got[i].at) < time.Minute {
 				j++
 			}
-			most = max(most, j-i)
+			sliding = max(sliding, j-i)
 		}
-		assert.LessOrEqual(t, most, rateLimit)
 		offered := ok.Load() + waited.Load()
 		perMinute := float64(offered) / runFor.Minutes()
 		assert.Greater(t, perMinute, float64(rateLimit), "the load was above the limit")
@@ -284,8 +296,8 @@ func TestReplicas(t *testing.T) {
 			holds += metricSum(t, r, "skimmer_mcp_rate_limit_holds_total")
 		}
 		assert.Greater(t, holds, 0.0, "some callers were held until the window reset")
-		t.Logf("rate: %d calls offered in %s (%.0f a minute) by %d clients through HAProxy; %d answered, %d told to wait; upstream saw %d requests, at most %d in any minute (limit %d), %d 429s; %0.f holds",
-			offered, runFor, perMinute, clients, ok.Load(), waited.Load(), len(got), most, rateLimit, tooMany, holds)
+		t.Logf("rate: %d calls offered in %s (%.0f a minute) by %d clients through HAProxy; %d answered, %d told to wait; upstream saw %d requests, at most %d in one of its windows and %d in any 60 s (limit %d), %d 429s; %0.f holds",
+			offered, runFor, perMinute, clients, ok.Load(), waited.Load(), len(got), most, sliding, rateLimit, tooMany, holds)
 		for i, r := range rs {
 			assert.Greater(t, metricSum(t, r, "skimmer_mcp_tool_calls_total"), 0.0, "replica %d served calls", i+1)
 		}
