@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,10 +61,11 @@ func newRecordingUpstream(t *testing.T) *recordingUpstream {
 	require.NoError(t, err)
 	u := &recordingUpstream{sb: sb}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now()
 		sw := &statusRecorder{ResponseWriter: w, status: 200}
 		sb.ServeHTTP(sw, r)
 		u.mu.Lock()
-		u.log = append(u.log, arrival{at: time.Now(), key: r.Header.Get("skimmer-api-key"), method: r.Method, op: r.URL.Path, status: sw.status})
+		u.log = append(u.log, arrival{at: at, key: r.Header.Get("skimmer-api-key"), method: r.Method, op: r.URL.Path, status: sw.status})
 		u.mu.Unlock()
 	}))
 	t.Cleanup(srv.Close)
@@ -87,6 +89,7 @@ func (u *recordingUpstream) arrivals(key string) []arrival {
 			out = append(out, a)
 		}
 	}
+	slices.SortFunc(out, func(a, b arrival) int { return a.at.Compare(b.at) }) // logged as answered, sorted as arrived
 	return out
 }
 
