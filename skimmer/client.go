@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -169,6 +170,15 @@ func (c *Client) WithAPIKey(key string) *Client {
 
 // BaseURL is where the client sends requests.
 func (c *Client) BaseURL() string { return c.base.String() }
+
+// KeyID identifies the key this client calls with, for binding state to a
+// caller and scoping it (a confirmation, a lock, a double-submit guard)
+// without holding the key: 32 hex characters of a SHA-256 digest, the same
+// in every process, from which the key cannot be read back.
+func (c *Client) KeyID() string {
+	sum := sha256.Sum256([]byte("skimmer-mcp key id\x00" + string(c.key)))
+	return hex.EncodeToString(sum[:16])
+}
 
 // request is one API call.
 type request struct {

@@ -625,3 +625,17 @@ func TestTraceRecordsEachAttempt(t *testing.T) {
 	}
 	assert.Equal(t, []int{503, 503, 200}, statuses)
 }
+
+// TestKeyID: the caller's identity for binding state is stable, differs per
+// key, and never holds the key.
+func TestKeyID(t *testing.T) {
+	a, err := skimmer.New(skimmer.Options{APIKey: "sk-live-0123456789abcdef"})
+	require.NoError(t, err)
+	b := a.WithAPIKey("sk-live-fedcba9876543210")
+	again, err := skimmer.New(skimmer.Options{APIKey: "sk-live-0123456789abcdef", BaseURL: "http://127.0.0.1:1"})
+	require.NoError(t, err)
+	assert.Regexp(t, `^[0-9a-f]{32}$`, a.KeyID())
+	assert.Equal(t, a.KeyID(), again.KeyID(), "the same key gives the same id in every client and process")
+	assert.NotEqual(t, a.KeyID(), b.KeyID())
+	assert.NotContains(t, a.KeyID(), "0123456789abcdef")
+}

@@ -54,6 +54,9 @@ type Config struct {
 	// ConfirmKey signs confirmation states. Random when empty; replicas
 	// behind one load balancer need the same key.
 	ConfirmKey []byte
+	// Store holds record locks and spent confirmations. A new MemoryStore
+	// (this process only) when nil; replicas share one to stay exact.
+	Store Store
 
 	Logger  *slog.Logger
 	Version string
@@ -84,6 +87,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Store == nil {
+		cfg.Store = NewMemoryStore()
 	}
 	if cfg.Version == "" {
 		cfg.Version = skimmer.Version
