@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,9 +15,37 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
-// The customer tools: Skimmer's six customer operations.
-func init() {
-	register(listCustomers(), searchCustomers(), getCustomer(), createCustomer(), updateCustomer(), deactivateCustomers())
+// customers is Skimmer's customers: six operations, the customer card and
+// its completion, and the office's everyday customer workflows.
+var customers = &Area{
+	Name:         "customers",
+	Instructions: "Start with search_customers: its ids feed every other tool.",
+	Tools:        []Tool{listCustomers(), searchCustomers(), getCustomer(), createCustomer(), updateCustomer(), deactivateCustomers()},
+	IDs:          []IDKind{{Name: "customer", Hint: "customer ids come from search_customers"}},
+	NotFound: map[skimmer.Operation]string{
+		skimmer.OpGetCustomer:    customerNotFound,
+		skimmer.OpUpdateCustomer: customerNotFound,
+	},
+	Mirrors: []Mirror{
+		{Args: customerFields[*string]{}, Model: skimmer.CustomerFields{}, ModelOnly: unexposedCustomerFields},
+		{Args: customerFields[Patch[string]]{}, Model: skimmer.CustomerFields{}, ModelOnly: unexposedCustomerFields},
+		{Args: locationInput{}, Model: skimmer.ServiceLocation{}, ModelOnly: map[string]string{
+			"id": "Skimmer assigns it", "customerId": "the customer being created", "deleted": "a new location is not deleted",
+			"latitude": "Skimmer places an address itself", "longitude": "Skimmer places an address itself",
+		}},
+	},
+	ContextBudget: 2100,
+}
+
+func init() { register(customers) }
+
+const customerNotFound = "Skimmer has no customer with that id, or it is deleted. Find ids with search_customers; get_customer takes includeDeleted: true."
+
+// unexposedCustomerFields are the writable customer fields no argument
+// sets, and why.
+var unexposedCustomerFields = map[string]string{
+	"tags":         "set through tags, addTags and removeTags, by name",
+	"leadSourceId": "no tool lists lead sources, so a model could never know a valid one; an update keeps it as it is",
 }
 
 // textFields are what search_customers' free text is matched against.
@@ -76,7 +103,7 @@ func (s *listSink) Add(c *skimmer.Customer) error {
 
 func renderList(s *listSink, a listCustomersArgs) string {
 	var out answer
-	counts := fmt.Sprintf("%d active, %d inactive, %d leads", s.active, s.inactive, s.leads)
+	counts := fmt.Sprintf("%d active, %d inactive, %s", s.active, s.inactive, plural(s.leads, "lead", "leads"))
 	if a.IncludeDeleted {
 		counts += fmt.Sprintf(", %d deleted", s.deleted)
 	} else {
@@ -273,15 +300,6 @@ func status(c *skimmer.Customer) string {
 	return strings.Join(s, " ")
 }
 
-func firstOf(ss ...*string) string {
-	for _, s := range ss {
-		if v := val(s); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 func tagList(tags []skimmer.Tag) string {
 	if len(tags) == 0 {
 		return ""
@@ -300,21 +318,7 @@ type getCustomerArgs struct {
 	IncludeDeleted bool   `json:"includeDeleted,omitempty" jsonschema_description:"Find soft-deleted customers too."`
 }
 
-func (getCustomerArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "id") }
-
-// idArgs marks properties as Skimmer ids, which the decoder checks.
-func idArgs(s *jsonschema.Schema, names ...string) {
-	for _, n := range names {
-		p, _ := s.Properties.Get(n)
-		if p.Type == "array" {
-			p = p.Items
-		}
-		if p.Extras == nil {
-			p.Extras = map[string]any{}
-		}
-		p.Extras[idMark] = true
-	}
-}
+func (getCustomerArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "customer", "id") }
 
 func getCustomer() Tool {
 	return read("get_customer", "Get customer",
@@ -436,20 +440,6 @@ func customerDetail(out *answer, c *skimmer.Customer, draft bool) {
 	}
 }
 
-func wrap(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "(" + s + ")"
-}
-
-func prefixed(prefix, s string) string {
-	if s == "" {
-		return ""
-	}
-	return prefix + s
-}
-
 // ---- the writable fields, shared by create_customer and update_customer
 
 // customerFields are a customer's writable fields as tool arguments. T is
@@ -528,12 +518,12 @@ func (locationInput) JSONSchemaExtend(s *jsonschema.Schema) {
 func createCustomer() Tool {
 	return write("create_customer", "Create customer",
 		"Create a customer, with service locations and tags if given.",
-		adds, func(ctx context.Context, c *skimmer.Client, a createCustomerArgs) (*Plan, error) {
+		adds, func(ctx context.Context, w *writeCall, a createCustomerArgs) (*Plan, error) {
 			var req skimmer.CreateCustomerRequest
-			if err := convert(a.customerFields, &req.CustomerFields); err != nil {
+			if err := carry(a.customerFields, &req.CustomerFields); err != nil {
 				return nil, err
 			}
-			if err := convert(a.ServiceLocations, &req.ServiceLocations); err != nil {
+			if err := carry(a.ServiceLocations, &req.ServiceLocations); err != nil {
 				return nil, err
 			}
 			if req.ServiceLocations == nil {
@@ -549,7 +539,7 @@ func createCustomer() Tool {
 			return &Plan{
 				Preview: preview.String(),
 				Apply: func(ctx context.Context) (string, error) {
-					created, err := c.CreateCustomer(ctx, req)
+					created, err := w.client.CreateCustomer(ctx, req)
 					if err != nil {
 						return "", err
 					}
@@ -557,7 +547,7 @@ func createCustomer() Tool {
 						plural(len(created.ServiceLocations), "service location", "service locations")), nil
 				},
 				Done: func(ctx context.Context, since time.Time) (string, error) {
-					found, err := findCreated(ctx, c, req.CustomerFields, since)
+					found, err := findCreated(ctx, w.client, req.CustomerFields, since)
 					if found == nil || err != nil {
 						return "", err
 					}
@@ -567,42 +557,26 @@ func createCustomer() Tool {
 		})
 }
 
-// findCreated looks for a customer with exactly these names and email,
-// created since the given time. Text Sieve cannot express (leading spaces)
-// is not looked for: the check is skipped rather than wrong.
+// findCreated looks for a customer created since the given time with
+// exactly these names and email. It asks Skimmer only for what was created
+// since then, newest first, and compares in Go: a name Sieve cannot express
+// (a leading space, say) is still compared.
 func findCreated(ctx context.Context, c *skimmer.Client, f skimmer.CustomerFields, since time.Time) (*skimmer.Customer, error) {
-	q := sieve.Query{Page: 1, PageSize: 1, Filters: []sieve.Filter{
-		{Names: []string{"CreatedAt"}, Op: sieve.GreaterOrEqual, Values: []sieve.Value{sieve.Text(since.UTC().Format(time.RFC3339))}},
-	}}
-	for _, field := range []struct {
-		name  string
-		value *string
-	}{{"FirstName", f.FirstName}, {"LastName", f.LastName}, {"CompanyName", f.CompanyName}, {"PrimaryEmail", f.PrimaryEmail}} {
-		v := sieve.Null
-		if field.value != nil {
-			v = sieve.Text(*field.value)
-		}
-		q.Filters = append(q.Filters, sieve.Filter{Names: []string{field.name}, Op: sieve.Equals, Values: []sieve.Value{v}})
-	}
-	res, err := c.SearchCustomers(ctx, q)
-	switch {
-	case errors.Is(err, sieve.ErrInvalid):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	case len(res.Items) == 0:
-		return nil, nil
-	}
-	return &res.Items[0], nil
-}
-
-// convert moves values between types that share JSON names.
-func convert(from, to any) error {
-	raw, err := json.Marshal(from)
+	res, err := c.SearchCustomers(ctx, sieve.Query{Page: 1, PageSize: 100,
+		Filters: []sieve.Filter{{Names: []string{"CreatedAt"}, Op: sieve.GreaterOrEqual, Values: []sieve.Value{sieve.Text(since.UTC().Format(time.RFC3339))}}},
+		Sorts:   []sieve.Sort{sieve.ParseSort("-CreatedAt")},
+	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return json.Unmarshal(raw, to)
+	same := func(a, b *string) bool { return val(a) == val(b) }
+	for i := range res.Items {
+		x := &res.Items[i]
+		if same(x.FirstName, f.FirstName) && same(x.LastName, f.LastName) && same(x.CompanyName, f.CompanyName) && same(x.PrimaryEmail, f.PrimaryEmail) {
+			return x, nil
+		}
+	}
+	return nil, nil
 }
 
 // ---- update_customer
@@ -615,55 +589,31 @@ type updateCustomerArgs struct {
 	confirmation
 }
 
-func (updateCustomerArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "id") }
+func (updateCustomerArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "customer", "id") }
 
 func updateCustomer() Tool {
 	return write("update_customer", "Update customer",
 		"Change the fields you pass and nothing else; null clears a field.",
-		overwrites, func(ctx context.Context, c *skimmer.Client, a updateCustomerArgs) (*Plan, error) {
-			cur, err := c.GetCustomer(ctx, a.ID, false)
-			if err != nil {
-				return nil, err
-			}
-			_, changes, err := patchCustomer(cur, a)
-			if err != nil {
-				return nil, err
-			}
-			who := fmt.Sprintf("customer %s, id %s", displayName(cur), cur.ID)
-			if len(changes) == 0 {
-				return &Plan{Unchanged: fmt.Sprintf("Nothing to change: %s already has these values.", who)}, nil
-			}
-			return &Plan{
-				Preview: "Would update " + who + ":\n" + strings.Join(changes, "\n") + "\nEvery other field stays as it is.",
-				Apply: func(ctx context.Context) (string, error) {
-					// Skimmer replaces the whole customer and has no ETags. Read
-					// it again right before the PUT, under a lock that queues
-					// this server's other writes to the customer: fields this
-					// call does not name keep their latest values, and only a
-					// writer outside this process can slip in between.
-					defer recordLocks.lock(cur.ID)()
-					fresh, err := c.GetCustomer(ctx, cur.ID, false)
-					if err != nil {
-						return "", err
-					}
-					req, changes, err := patchCustomer(fresh, a)
-					if err != nil {
-						return "", err
-					}
-					if len(changes) == 0 {
-						return fmt.Sprintf("Nothing to change: %s already has these values.", who), nil
-					}
-					got, err := c.UpdateCustomer(ctx, req)
-					if err != nil {
-						return "", err
-					}
-					report := fmt.Sprintf("Updated %s:\n%s", who, strings.Join(changes, "\n"))
-					if drift := fieldDrift(req.CustomerFields, got.CustomerFields); drift != "" {
-						report += "\nWarning: Skimmer stored different values than sent for " + drift + "; check with get_customer."
-					}
-					return report, nil
+		overwrites, func(ctx context.Context, w *writeCall, a updateCustomerArgs) (*Plan, error) {
+			return planUpdate(ctx, w, recordUpdate[*skimmer.Customer]{
+				kind: "customer", id: a.ID,
+				read: func(ctx context.Context) (*skimmer.Customer, error) { return w.client.GetCustomer(ctx, a.ID, false) },
+				merge: func(cur *skimmer.Customer) ([]string, func(context.Context) (string, error), error) {
+					req, changes, err := patchCustomer(cur, a)
+					return changes, func(ctx context.Context) (string, error) {
+						got, err := w.client.UpdateCustomer(ctx, req)
+						if err != nil {
+							return "", err
+						}
+						if drift := fieldDrift(req.CustomerFields, got.CustomerFields); drift != "" {
+							return "\nWarning: Skimmer stored different values than sent for " + drift + "; check with get_customer.", nil
+						}
+						return "", nil
+					}, err
 				},
-			}, nil
+				what: func(cur *skimmer.Customer) string { return fmt.Sprintf("customer %s, id %s", displayName(cur), cur.ID) },
+				note: "Every other field stays as it is.",
+			})
 		})
 }
 
@@ -685,10 +635,10 @@ func patchCustomer(cur *skimmer.Customer, a updateCustomerArgs) (skimmer.UpdateC
 // describes each change as "  field: old → new".
 func mergeFields(f *skimmer.CustomerFields, patch customerFields[Patch[string]]) ([]string, error) {
 	var cur, set map[string]any
-	if err := convert(f, &cur); err != nil {
+	if err := carry(f, &cur); err != nil {
 		return nil, err
 	}
-	if err := convert(patch, &set); err != nil {
+	if err := carry(patch, &set); err != nil {
 		return nil, err
 	}
 	keys := make([]string, 0, len(set))
@@ -704,7 +654,7 @@ func mergeFields(f *skimmer.CustomerFields, patch customerFields[Patch[string]])
 		changes = append(changes, changeLine(k, cur[k], set[k]))
 		cur[k] = set[k]
 	}
-	return changes, convert(cur, f)
+	return changes, carry(cur, f)
 }
 
 // editTags adds and removes tags by name, any case. Removing a tag the
@@ -731,20 +681,13 @@ func editTags(f *skimmer.CustomerFields, add, remove []string) string {
 	return strings.Join(out, " ")
 }
 
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
 // fieldDrift names the fields Skimmer stored differently from what was
 // sent, tags compared by name.
 func fieldDrift(sent, got skimmer.CustomerFields) string {
 	sentTags, gotTags := tagList(sent.Tags), tagList(got.Tags)
 	sent.Tags, got.Tags = nil, nil
 	var a, b map[string]any
-	if convert(sent, &a) != nil || convert(got, &b) != nil {
+	if carry(sent, &a) != nil || carry(got, &b) != nil {
 		return ""
 	}
 	var drift []string
@@ -772,18 +715,18 @@ type deactivateCustomersArgs struct {
 	confirmation
 }
 
-func (deactivateCustomersArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "ids") }
+func (deactivateCustomersArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "customer", "ids") }
 
 func deactivateCustomers() Tool {
 	return write("deactivate_customers", "Deactivate customers",
 		"Mark customers inactive (they stay on record); delete flags also remove what hangs off them.",
-		removes, func(ctx context.Context, c *skimmer.Client, a deactivateCustomersArgs) (*Plan, error) {
+		removes, func(ctx context.Context, w *writeCall, a deactivateCustomersArgs) (*Plan, error) {
 			var ids, names, lines []string
 			for _, id := range a.IDs {
 				if slices.Contains(ids, id) {
 					continue
 				}
-				cust, err := c.GetCustomer(ctx, id, false)
+				cust, err := w.client.GetCustomer(ctx, id, false)
 				if errors.Is(err, skimmer.ErrNotFound) {
 					return nil, refuse("not_found", "No customer has the id %s (or it is deleted); nothing was changed. Check the ids with search_customers.", id)
 				}
@@ -819,7 +762,7 @@ func deactivateCustomers() Tool {
 				Preview: fmt.Sprintf("Would deactivate %s:\n%s\n%s", plural(len(ids), "customer", "customers"), strings.Join(lines, "\n"), cascades),
 				Check:   check,
 				Apply: func(ctx context.Context) (string, error) {
-					if err := c.DeactivateCustomers(ctx, req); err != nil {
+					if err := w.client.DeactivateCustomers(ctx, req); err != nil {
 						return "", err
 					}
 					return fmt.Sprintf("Deactivated %s:\n%s\n%s", plural(len(ids), "customer", "customers"), strings.Join(lines, "\n"), cascades), nil

@@ -59,12 +59,12 @@ func TestSchemaFiles(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, string(b), string(got), "schemas/%s is stale; run go generate ./... and review the change", name)
 	}
-	assert.Len(t, files, 11, "one file per tool")
+	assert.Len(t, files, len(want), "one file per tool")
 }
 
 func TestEveryToolIsDeclaredFully(t *testing.T) {
 	tools := Catalogue()
-	require.Len(t, tools, 11)
+	require.NotEmpty(t, tools)
 	for _, tl := range tools {
 		t.Run(tl.Name, func(t *testing.T) {
 			assert.NotEmpty(t, tl.Title)
@@ -78,21 +78,16 @@ func TestEveryToolIsDeclaredFully(t *testing.T) {
 			if *a.ReadOnlyHint {
 				assert.False(t, *a.DestructiveHint)
 				assert.True(t, *a.IdempotentHint)
+			} else {
+				assert.Equal(t, tl.effect != adds, *a.DestructiveHint, "a write is destructive unless it only adds")
+				assert.Equal(t, tl.effect != adds, *a.IdempotentHint, "repeating an update or a removal changes nothing more; repeating a create makes another")
 			}
+			require.NotNil(t, tl.area, "declared by an area")
 			assert.Equal(t, tl.Write, tl.args.root.Properties.Len() > 0 && hasProp(tl.args.root, "confirm"), "writes, and only writes, take confirm")
 			assert.Equal(t, false, tl.args.root.AdditionalProperties == nil, "additionalProperties: false")
 			walkSchema(t, tl.Name, tl.args.root)
 		})
 	}
-	destructive := map[string]bool{}
-	for _, tl := range tools {
-		destructive[tl.Name] = *tl.Annotations.DestructiveHint
-	}
-	assert.Equal(t, map[string]bool{
-		"create_customer": false, "create_customer_activity": false, "update_customer": true, "update_customer_activity": true,
-		"deactivate_customers": true, "delete_customer_activity": true, "get_customer": false, "get_customer_activity": false,
-		"list_customer_activities": false, "list_customers": false, "search_customers": false,
-	}, destructive)
 }
 
 func hasProp(s *jsonschema.Schema, name string) bool {

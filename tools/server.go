@@ -19,24 +19,6 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
 
-// catalogue holds every tool, added by the init of its API area's file:
-// a new area is one new file.
-var catalogue []Tool
-
-func register(ts ...Tool) { catalogue = append(catalogue, ts...) }
-
-// Catalogue returns every tool, by name.
-func Catalogue() []Tool {
-	out := slices.Clone(catalogue)
-	slices.SortFunc(out, func(a, b Tool) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
-
-// Instructions tell a model, once per session, how the tools fit together.
-const Instructions = `Skimmer holds a pool-service company's customers and each customer's activity log.
-- Start with search_customers: its ids feed every other tool.
-- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true. Some clients ask the user directly instead.`
-
 // Config is what the server needs from the command that runs it.
 type Config struct {
 	// Client returns the Skimmer client for a call. A hosted server returns
@@ -70,7 +52,14 @@ type Server struct {
 	seal     *sealer
 	mcp      *server.MCPServer
 	tools    []Tool
+	areas    []*Area // those with at least one tool offered
+	flights  flights
 	inflight sync.WaitGroup
+	// replayGuard: a confirmation this process spent could be replayed to
+	// another that does not know it was (a confirm key shared by replicas,
+	// with no shared store), so a create first looks in Skimmer for the
+	// record it would make.
+	replayGuard bool
 }
 
 // New builds the server. It fails on an allow-list naming a tool that does
@@ -88,9 +77,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Store == nil {
-		cfg.Store = NewMemoryStore()
-	}
 	if cfg.Version == "" {
 		cfg.Version = skimmer.Version
 	}
@@ -100,24 +86,57 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("unknown tool %q in the allow-list; the tools are %s", name, names(all))
 		}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, seal: newSealer(cfg.ConfirmKey, cfg.Now)}
+	s := &Server{cfg: cfg, log: cfg.Logger, seal: newSealer(cfg.ConfirmKey, cfg.Now), replayGuard: len(cfg.ConfirmKey) > 0 && cfg.Store == nil}
+	if cfg.Store == nil {
+		s.cfg.Store = NewMemoryStore()
+	}
+	for _, a := range areas() {
+		offered := false
+		for _, t := range a.Tools {
+			if s.allows(t) {
+				s.tools = append(s.tools, t)
+				offered = true
+			}
+		}
+		if offered {
+			s.areas = append(s.areas, a)
+		}
+	}
+	slices.SortFunc(s.tools, func(a, b Tool) int { return strings.Compare(a.Name, b.Name) })
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
-		server.WithInstructions(Instructions),
+		server.WithInstructions(s.instructions()),
 		server.WithTitle("Skimmer"),
 	}
 	if cfg.Confirm == ConfirmElicit {
 		opts = append(opts, server.WithElicitation())
 	}
 	s.mcp = server.NewMCPServer("skimmer-mcp", cfg.Version, opts...)
-	for _, t := range all {
-		if (cfg.ReadOnly && t.Write) || (len(cfg.Tools) > 0 && !slices.Contains(cfg.Tools, t.Name)) {
-			continue
-		}
-		s.tools = append(s.tools, t)
+	for _, t := range s.tools {
 		s.mcp.AddTool(t.Tool, s.handler(t))
 	}
 	return s, nil
+}
+
+// allows reports whether the config offers a tool.
+func (s *Server) allows(t Tool) bool {
+	return !(s.cfg.ReadOnly && t.Write) && (len(s.cfg.Tools) == 0 || slices.Contains(s.cfg.Tools, t.Name))
+}
+
+// instructions tell a model, once per session, how the tools fit
+// together: a line from each area offered, and how writes work when there
+// are any.
+func (s *Server) instructions() string {
+	lines := []string{"Skimmer holds a pool-service company's records."}
+	for _, a := range s.areas {
+		if a.Instructions != "" {
+			lines = append(lines, "- "+a.Instructions)
+		}
+	}
+	if slices.ContainsFunc(s.tools, func(t Tool) bool { return t.Write }) {
+		lines = append(lines, "- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true. Some clients ask the user directly instead.")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // MCP is the mcp-go server, for a transport to serve.
@@ -164,37 +183,32 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 		start := time.Now()
 		trace := &skimmer.Trace{}
 		ctx = skimmer.WithTrace(ctx, trace)
-		c := &call{req: req, server: s, outcome: "ok"}
+		logged := "panic" // until the call returns
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.ErrorContext(ctx, "tool panicked", "tool", t.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				c.outcome = "panic"
 				res, err = mcp.NewToolResultError(fmt.Sprintf("%s failed with an internal error, and nothing more is known about whether it acted. The server logged it; check with a read before trying again.", t.Name)), nil
 			}
-			s.logCall(ctx, t.Name, c.outcome, time.Since(start), trace)
+			s.logCall(ctx, t.Name, logged, time.Since(start), trace)
 		}()
 
 		client, cerr := s.cfg.Client(ctx)
 		if cerr != nil {
-			c.outcome = "no_client"
+			logged = "no_client"
 			return mcp.NewToolResultError(sentence(cerr.Error())), nil
 		}
-		c.client = client
-		c.raw = rawArguments(req)
-		text, rerr := t.run(ctx, c)
+		r, rerr := t.run(ctx, &call{req: req, raw: rawArguments(req), client: client, server: s})
 		if rerr != nil {
-			f := explain(rerr)
+			f := explain(rerr, t.area)
 			if f == nil {
-				c.outcome = "bug"
+				logged = "bug"
 				return nil, fmt.Errorf("%s: %w", t.Name, rerr)
 			}
-			c.outcome = f.class
+			logged = f.class
 			return mcp.NewToolResultError(f.text), nil
 		}
-		if c.result != nil {
-			return c.result, nil
-		}
-		return mcp.NewToolResultText(text), nil
+		logged = r.logged()
+		return r.result(), nil
 	}
 }
 

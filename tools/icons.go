@@ -1,0 +1,4 @@
+package tools
+
+// Icon is an image shown beside what an area offers.
+type Icon struct{}

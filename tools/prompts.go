@@ -1,0 +1,4 @@
+package tools
+
+// Prompt is a workflow an area offers.
+type Prompt struct{}
