@@ -15,9 +15,9 @@ import (
 // activities is each customer's activity log: Skimmer's five operations
 // on it, and the log as a resource.
 var activities = &Area{
-	Name:         "activity logs",
-	Tools:        []Tool{listActivities(), getActivity(), createActivity(), updateActivity(), deleteActivity()},
-	IDs:          []IDKind{{Name: "entry", Hint: "entry ids come from list_customer_activities"}},
+	Name:  "activity logs",
+	Tools: []Tool{listActivities(), getActivity(), createActivity(), updateActivity(), deleteActivity()},
+	IDs:   []IDKind{{Name: "entry", Hint: "entry ids come from list_customer_activities"}},
 	NotFound: map[skimmer.Operation]string{
 		skimmer.OpListActivityLogs:  "Skimmer has no customer with that id, or it is deleted. Find ids with search_customers.",
 		skimmer.OpCreateActivityLog: "Skimmer has no customer with that id, or it is deleted. Nothing was logged; find ids with search_customers.",
@@ -293,7 +293,9 @@ func updateActivity() Tool {
 						return "", err
 					}, nil
 				},
-				what: func(cur *skimmer.ActivityLog) string { return fmt.Sprintf("entry %s (%s %q)", cur.ID, cur.Type, cur.Title) },
+				what: func(cur *skimmer.ActivityLog) string {
+					return fmt.Sprintf("entry %s (%s %q)", cur.ID, cur.Type, cur.Title)
+				},
 				note: "Edited by " + orSystem(a.AuthorName) + ".",
 			})
 		})
