@@ -25,6 +25,11 @@ var activities = &Area{
 		skimmer.OpUpdateActivityLog: entryNotFound,
 		skimmer.OpDeleteActivityLog: entryNotFound,
 	},
+	Mirrors: []Mirror{
+		{Args: createActivityArgs{}, Model: skimmer.ActivityLogRequest{}, ArgsOnly: map[string]string{"customerId": "in the path"}},
+		{Args: updateActivityArgs{}, Model: skimmer.ActivityLogRequest{}, ArgsOnly: map[string]string{"customerId": "in the path", "id": "in the path"}},
+		{Args: deleteActivityArgs{}, ArgsOnly: map[string]string{"customerId": "in the path", "id": "in the path"}},
+	},
 	ContextBudget: 900,
 }
 

@@ -48,12 +48,14 @@ type IDKind struct {
 	Hint string
 }
 
-// Mirror pairs an argument struct with the model it is carried into by
-// JSON name. ArgsOnly names argument fields the model does not have;
-// ModelOnly names model fields no argument sets, each with why.
+// Mirror pairs a write tool's argument struct (or a part of one) with the
+// API model it becomes, field by field under the same JSON names. ArgsOnly
+// names argument fields the model has no field for, ModelOnly model fields
+// no argument sets, each with why. Model is nil for a write with no body.
+// The confirm argument every write takes is the server's own.
 type Mirror struct {
 	Args, Model any
-	ArgsOnly    []string
+	ArgsOnly    map[string]string
 	ModelOnly   map[string]string
 }
 

@@ -27,12 +27,15 @@ var customers = &Area{
 		skimmer.OpUpdateCustomer: customerNotFound,
 	},
 	Mirrors: []Mirror{
-		{Args: customerFields[*string]{}, Model: skimmer.CustomerFields{}, ModelOnly: unexposedCustomerFields},
-		{Args: customerFields[Patch[string]]{}, Model: skimmer.CustomerFields{}, ModelOnly: unexposedCustomerFields},
+		{Args: createCustomerArgs{}, Model: skimmer.CreateCustomerRequest{},
+			ArgsOnly: map[string]string{"tags": "tag names, each sent as a tag"}, ModelOnly: unexposedCustomerFields},
+		{Args: updateCustomerArgs{}, Model: skimmer.UpdateCustomerRequest{},
+			ArgsOnly: map[string]string{"addTags": "edits the tags by name", "removeTags": "edits the tags by name"}, ModelOnly: unexposedCustomerFields},
 		{Args: locationInput{}, Model: skimmer.ServiceLocation{}, ModelOnly: map[string]string{
 			"id": "Skimmer assigns it", "customerId": "the customer being created", "deleted": "a new location is not deleted",
 			"latitude": "Skimmer places an address itself", "longitude": "Skimmer places an address itself",
 		}},
+		{Args: deactivateCustomersArgs{}, Model: skimmer.DeactivateCustomersRequest{}},
 	},
 	ContextBudget: 2100,
 }
@@ -42,9 +45,9 @@ func init() { register(customers) }
 const customerNotFound = "Skimmer has no customer with that id, or it is deleted. Find ids with search_customers; get_customer takes includeDeleted: true."
 
 // unexposedCustomerFields are the writable customer fields no argument
-// sets, and why.
+// sets as they are, and why.
 var unexposedCustomerFields = map[string]string{
-	"tags":         "set through tags, addTags and removeTags, by name",
+	"tags":         "set by name, through tags, addTags and removeTags",
 	"leadSourceId": "no tool lists lead sources, so a model could never know a valid one; an update keeps it as it is",
 }
 

@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"reflect"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -29,6 +30,7 @@ type Tool struct {
 	effect effect
 	area   *Area // set when the area is registered
 	args   *argSchema
+	argsOf reflect.Type // the argument struct
 	run    func(ctx context.Context, c *call) (reply, error)
 }
 
@@ -109,7 +111,7 @@ func declare[A any](name, title, description string, h hints) Tool {
 		IdempotentHint:  &h.idempotent,
 		OpenWorldHint:   &openWorld,
 	}
-	return Tool{Tool: def, args: args}
+	return Tool{Tool: def, args: args, argsOf: reflect.TypeFor[A]()}
 }
 
 // read declares a tool that only reads: decode, run, return its text.
