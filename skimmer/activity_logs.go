@@ -60,10 +60,16 @@ func (c *Client) ListActivityLogs(ctx context.Context, customerID string) ([]Act
 	return *out, nil
 }
 
-// GetActivityLog fetches one entry.
+// GetActivityLog fetches one entry. An answer without the fields an
+// update is built from (activityFieldNames) is ErrIncomplete.
 func (c *Client) GetActivityLog(ctx context.Context, customerID, id string) (*ActivityLog, error) {
-	return fetch[ActivityLog](ctx, c, request{op: OpGetActivityLog, params: []string{customerID, id}})
+	return fetch[ActivityLog](ctx, c, request{op: OpGetActivityLog, params: []string{customerID, id}, require: activityFieldNames})
 }
+
+// activityFieldNames are the fields Skimmer always sends for an entry that
+// an update of it needs: which entry, whether a person wrote it, and the
+// writable fields it sends back.
+var activityFieldNames = []string{"id", "customerId", "isSystemGenerated", "type", "title", "description"}
 
 // CreateActivityLog logs a manual entry.
 func (c *Client) CreateActivityLog(ctx context.Context, customerID string, req ActivityLogRequest) (*ActivityLog, error) {

@@ -26,9 +26,9 @@ func refuse(class, format string, args ...any) error {
 }
 
 // explain turns an error into one actionable sentence, in the words of
-// the area whose tool failed. It returns nil for errors it does not
-// recognise: those are bugs, and go back as Go errors.
-func explain(err error, from *Area) *failure {
+// the area of the tool that failed (nil when none did). It returns nil for
+// errors it does not recognise: those are bugs, and go back as Go errors.
+func explain(err error, t *Tool) *failure {
 	var f *failure
 	var args *argError
 	var apiErr *skimmer.APIError
@@ -50,20 +50,30 @@ func explain(err error, from *Area) *failure {
 		}
 		return &failure{"unavailable", fmt.Sprintf("Skimmer did not answer after %d attempt(s). Try again in a minute.", terr.Attempts)}
 	case errors.As(err, &apiErr):
-		return explainAPI(apiErr, from)
+		return explainAPI(apiErr, t)
 	case errors.Is(err, context.DeadlineExceeded):
 		return &failure{"timeout", "Skimmer did not answer in time. Try again shortly."}
 	}
 	return nil
 }
 
-func explainAPI(e *skimmer.APIError, from *Area) *failure {
+func explainAPI(e *skimmer.APIError, t *Tool) *failure {
 	said := ""
 	if e.Detail != "" {
 		said = " Skimmer said: " + sentence(e.Detail)
 	}
 	told := strings.TrimSpace(e.Title + " " + e.Detail + e.Body) // all Skimmer said, however it said it
 	switch {
+	case errors.Is(e, skimmer.ErrIncomplete):
+		lacked := strings.Join(e.Missing, ", ")
+		if len(e.Missing) > 4 {
+			lacked = fmt.Sprintf("%s and %d more", strings.Join(e.Missing[:3], ", "), len(e.Missing)-3)
+		}
+		text := fmt.Sprintf("Skimmer sent the record without fields it always sends (%s), so it was not used.", lacked)
+		if t != nil && t.Write {
+			text += " Nothing was changed: an update built from it would have wiped those fields."
+		}
+		return &failure{"incomplete_record", text + " Try again in a minute; if it keeps happening, Skimmer is failing."}
 	case errors.Is(e, skimmer.ErrBadResponse):
 		if e.Method != "GET" && e.Status >= 200 && e.Status < 300 {
 			return &failure{"answer_unreadable", fmt.Sprintf("Skimmer accepted the change (HTTP %d) but its answer could not be read. Check the result with a read before doing anything else; do not repeat the change.", e.Status)}
@@ -80,6 +90,10 @@ func explainAPI(e *skimmer.APIError, from *Area) *failure {
 	case errors.Is(e, skimmer.ErrForbidden):
 		return &failure{"forbidden", "Skimmer's API key is not allowed to do this (403)" + nothingChanged(e) + ". The account owner can issue a key with access." + said}
 	case errors.Is(e, skimmer.ErrNotFound):
+		var from *Area
+		if t != nil {
+			from = t.area
+		}
 		return &failure{"not_found", notFoundText(e.Op, from)}
 	case errors.Is(e, skimmer.ErrValidation):
 		detail := e.FieldSummary()

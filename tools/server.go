@@ -199,7 +199,7 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 		}
 		r, rerr := t.run(ctx, &call{req: req, raw: rawArguments(req), client: client, server: s})
 		if rerr != nil {
-			f := explain(rerr, t.area)
+			f := explain(rerr, &t)
 			if f == nil {
 				logged = "bug"
 				return nil, fmt.Errorf("%s: %w", t.Name, rerr)
