@@ -11,6 +11,7 @@ import (
 type flights struct {
 	mu      sync.Mutex
 	running map[string]*flight
+	waiting int // calls waiting on another's run, across keys
 }
 
 type flight struct {
@@ -29,7 +30,13 @@ func (f *flights) do(ctx context.Context, key string, fn func() (reply, error)) 
 		f.running = map[string]*flight{}
 	}
 	if fl, ok := f.running[key]; ok {
+		f.waiting++
 		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			f.waiting--
+			f.mu.Unlock()
+		}()
 		select {
 		case <-fl.done:
 			r := fl.r
@@ -50,4 +57,11 @@ func (f *flights) do(ctx context.Context, key string, fn func() (reply, error)) 
 	}()
 	fl.r, fl.err = fn()
 	return fl.r, fl.err
+}
+
+// waiters is how many calls are waiting on another's run.
+func (f *flights) waiters() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.waiting
 }
