@@ -44,11 +44,18 @@ const (
 	ActivityDefaultAuthor  = "System"
 )
 
+// ActivityAuthorMax bounds authorId and authorName. Skimmer documents no
+// limit; a person's name or id fits well within this one, and an unbounded
+// text would otherwise be written into every entry's history.
+const ActivityAuthorMax = 100
+
 var (
 	// ActivityTypes are the types a manual entry may have.
 	ActivityTypes = []string{"Call", "Text", "Email", "Other"}
-	// ActivityTitlePattern is what a title may consist of.
-	ActivityTitlePattern = regexp.MustCompile(`^[A-Za-z0-9 -]+$`)
+	// ActivityTitlePattern is what a title may consist of: letters,
+	// digits, dashes and spaces, and (the title being required) not spaces
+	// alone.
+	ActivityTitlePattern = regexp.MustCompile(`^[A-Za-z0-9 -]*[A-Za-z0-9-][A-Za-z0-9 -]*$`)
 )
 
 // ListActivityLogs returns a customer's whole activity log.

@@ -37,9 +37,10 @@ func init() { register(activities) }
 
 const entryNotFound = "Skimmer has no such activity entry for this customer. Find entry ids with list_customer_activities."
 
-// activityRules applies Skimmer's documented rules for manual entries to a
-// schema: the type enum, the title's length and characters, the
-// description's length. The decoder enforces them before any request.
+// activityRules applies Skimmer's rules for manual entries to a schema:
+// the type enum, the title's length and characters, the lengths of the
+// description and the author. The decoder enforces them before any
+// request.
 func activityRules(s *jsonschema.Schema) {
 	if p, ok := s.Properties.Get("type"); ok {
 		p.Enum = nil
@@ -53,11 +54,17 @@ func activityRules(s *jsonschema.Schema) {
 		if p.Extras == nil {
 			p.Extras = map[string]any{}
 		}
-		p.Extras[ruleMark] = "Skimmer allows only letters, digits, dashes and spaces in a title"
+		p.Extras[ruleMark] = "Skimmer allows only letters, digits, dashes and spaces in a title, and not spaces alone"
 	}
 	if p, ok := s.Properties.Get("description"); ok {
 		n := uint64(skimmer.ActivityDescriptionMax)
 		p.MaxLength = &n
+	}
+	for _, name := range []string{"authorId", "authorName"} {
+		if p, ok := s.Properties.Get(name); ok {
+			n := uint64(skimmer.ActivityAuthorMax)
+			p.MaxLength = &n
+		}
 	}
 }
 
