@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -67,4 +68,58 @@ func TestUpdateRefusesAPartialRecord(t *testing.T) {
 	assert.True(t, isErr)
 	assert.True(t, strings.HasPrefix(text, "Skimmer sent the record without fields it always sends"), text)
 	assert.NotContains(t, text, "Nothing was changed", "a read changes nothing anyway")
+}
+
+// TestUpstreamRequestsPerWrite counts what a preview and its confirmed
+// call cost at Skimmer, each request a share of the key's 500 a minute: a
+// create at most 2, an update at most 3, whether the model confirms (flag)
+// or the person does (elicitation). An update's write is built from a read
+// made right before it, under the record's lock.
+func TestUpstreamRequestsPerWrite(t *testing.T) {
+	type step struct{ method, op string }
+	for _, mode := range []string{"flag", "elicit"} {
+		h := newHarness(t, func(s *setup) {
+			if mode == "elicit" {
+				s.cfg.Confirm = ConfirmElicit
+			}
+		})
+		c := h.customer(func(c *skimmer.Customer) bool { return c.Notes != nil })
+		entry, err := h.sk.CreateActivityLog(context.Background(), c.ID, skimmer.ActivityLogRequest{Type: "Call", Title: "Counted"})
+		require.NoError(t, err)
+		for _, tt := range []struct {
+			tool, args string
+			most       int
+			want       []skimmer.Operation
+		}{
+			{"create_customer", `{"firstName":"Count","lastName":"Me"}`, 2, []skimmer.Operation{skimmer.OpCreateCustomer}},
+			{"create_customer_activity", `{"customerId":"` + c.ID + `","type":"Call","title":"Counted call"}`, 2,
+				[]skimmer.Operation{skimmer.OpGetCustomer, skimmer.OpCreateActivityLog}},
+			{"update_customer", `{"id":"` + c.ID + `","notes":"Counted note"}`, 3,
+				[]skimmer.Operation{skimmer.OpGetCustomer, skimmer.OpGetCustomer, skimmer.OpUpdateCustomer}},
+			{"update_customer_activity", `{"customerId":"` + c.ID + `","id":"` + entry.ID + `","title":"Counted again"}`, 3,
+				[]skimmer.Operation{skimmer.OpGetActivityLog, skimmer.OpGetActivityLog, skimmer.OpUpdateActivityLog}},
+		} {
+			t.Run(mode+"/"+tt.tool, func(t *testing.T) {
+				h.sb.ResetRequests()
+				var text string
+				if mode == "flag" {
+					var args map[string]any
+					require.NoError(t, json.Unmarshal([]byte(tt.args), &args))
+					preview, _ := h.call(tt.tool, args)
+					require.True(t, strings.HasPrefix(preview, "PREVIEW"), preview)
+					text, _ = h.call(tt.tool, with(args, "confirm", true))
+				} else {
+					state := question(t, h.server, tt.tool, tt.args)
+					text, _ = answerWith(t, h.server, tt.tool, tt.args, state, accepted)
+				}
+				require.NotContains(t, text, "PREVIEW")
+				var ops []skimmer.Operation
+				for _, r := range h.sb.Requests() {
+					ops = append(ops, r.Op)
+				}
+				assert.Equal(t, tt.want, ops, "%s: %s", tt.tool, text)
+				assert.LessOrEqual(t, len(ops), tt.most)
+			})
+		}
+	}
 }
