@@ -55,7 +55,7 @@ var (
 	// ActivityTitlePattern is what a title may consist of: letters,
 	// digits, dashes and spaces, and (the title being required) not spaces
 	// alone.
-	ActivityTitlePattern = regexp.MustCompile(`^[A-Za-z0-9 -]*[A-Za-z0-9-][A-Za-z0-9 -]*$`)
+	ActivityTitlePattern = regexp.MustCompile(`^ *[A-Za-z0-9-][A-Za-z0-9 -]*$`)
 )
 
 // ListActivityLogs returns a customer's whole activity log.

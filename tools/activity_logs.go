@@ -15,9 +15,11 @@ import (
 // activities is each customer's activity log: Skimmer's five operations
 // on it, and the log as a resource.
 var activities = &Area{
-	Name:  "activity logs",
-	Tools: []Tool{listActivities(), getActivity(), createActivity(), updateActivity(), deleteActivity()},
-	IDs:   []IDKind{{Name: "entry", Hint: "entry ids come from list_customer_activities"}},
+	Name:      "activity logs",
+	Tools:     []Tool{listActivities(), getActivity(), createActivity(), updateActivity(), deleteActivity()},
+	Resources: []Resource{activityLog()},
+	Prompts:   []Prompt{logContact()},
+	IDs:       []IDKind{{Name: "entry", Hint: "entry ids come from list_customer_activities"}},
 	NotFound: map[skimmer.Operation]string{
 		skimmer.OpListActivityLogs:  "Skimmer has no customer with that id, or it is deleted. Find ids with search_customers.",
 		skimmer.OpCreateActivityLog: "Skimmer has no customer with that id, or it is deleted. Nothing was logged; find ids with search_customers.",
@@ -30,6 +32,7 @@ var activities = &Area{
 		{Args: updateActivityArgs{}, Model: skimmer.ActivityLogRequest{}, ArgsOnly: map[string]string{"customerId": "in the path", "id": "in the path"}},
 		{Args: deleteActivityArgs{}, ArgsOnly: map[string]string{"customerId": "in the path", "id": "in the path"}},
 	},
+	Icon:          activityIcon,
 	ContextBudget: 900,
 }
 
@@ -366,5 +369,56 @@ func deleteActivity() Tool {
 					return fmt.Sprintf("Deleted entry %s (%s %q) of %s.", l.ID, l.Type, l.Title, minute(l.CreatedAt.Time)), nil
 				},
 			}, nil
+		})
+}
+
+// ---- the activity log as a resource, and logging a contact
+
+// activityLog is list_customer_activities' first page, as a resource.
+func activityLog() Resource {
+	return template("skimmer://customers/{customer}/activity", "activity", "Activity log",
+		"A customer's activity log, newest first: calls, texts, emails, notes, and what Skimmer logged. Type part of a name to pick one.",
+		"list_customer_activities",
+		func(ctx context.Context, c *skimmer.Client, vars map[string]string) (string, error) {
+			cust, choices, err := whichCustomer(ctx, c, vars["customer"])
+			if cust == nil || err != nil {
+				return choices, err
+			}
+			logs, err := c.ListActivityLogs(ctx, cust.ID)
+			if err != nil {
+				return "", err
+			}
+			slices.SortStableFunc(logs, func(x, y skimmer.ActivityLog) int { return y.CreatedAt.Compare(x.CreatedAt.Time) })
+			return fmt.Sprintf("Activity of %s, id %s.\n", displayName(cust), cust.ID) + renderActivities(logs, len(logs), listActivitiesArgs{CustomerID: cust.ID, Limit: 20}), nil
+		},
+		map[string]completer{"customer": completeCustomer})
+}
+
+func logContact() Prompt {
+	return prompt("log_contact", "Log a call or visit",
+		"Log a call, text, email or visit on a customer's activity log, after you approve the entry.",
+		[]string{"search_customers", "create_customer_activity"},
+		[]promptArg{
+			{name: "customer", title: "Customer", description: "Name or id; type part of a name.", required: true, complete: completeCustomer},
+			{name: "what", title: "What happened", description: "In a sentence or two.", required: true},
+			{name: "type", title: "Type", description: "Call, Text, Email or Other (a visit); Call when empty.", complete: oneOf(skimmer.ActivityTypes...)},
+			{name: "by", title: "Logged by", description: "Your name, as the entry's author."},
+		},
+		func(args map[string]string) string {
+			kind := "Call"
+			for _, t := range skimmer.ActivityTypes {
+				if strings.EqualFold(t, args["type"]) {
+					kind = t
+				}
+			}
+			name, find := who(args["customer"])
+			author := ""
+			if args["by"] != "" {
+				author = fmt.Sprintf(" authorName %q;", args["by"])
+			}
+			return fmt.Sprintf("Log a %s with %s in Skimmer: %s\n", strings.ToLower(kind), name, args["what"]) +
+				"1. " + find + "\n" +
+				"2. Draft the entry: type " + kind + ";" + author + " a title of at most 60 characters (letters, digits, dashes and spaces only) that says what it was about; a description of at most 300 characters with the details I gave, nothing invented.\n" +
+				"3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."
 		})
 }

@@ -81,8 +81,19 @@ var registry struct {
 func register(a *Area) {
 	registry.Lock()
 	defer registry.Unlock()
+	var icons []Icon
+	if a.Icon.Src != "" {
+		icons = []Icon{a.Icon}
+	}
 	for i := range a.Tools {
 		a.Tools[i].area = a
+		a.Tools[i].Icons = icons
+	}
+	for i := range a.Resources {
+		a.Resources[i].Icons = icons
+	}
+	for i := range a.Prompts {
+		a.Prompts[i].Icons = icons
 	}
 	registry.areas = append(registry.areas, a)
 }

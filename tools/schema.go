@@ -57,6 +57,13 @@ var idFormat = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // Like idMark it stays out of the published schema.
 const ruleMark = "x-rule"
 
+// plainMark, as a property's description, says that its name says all
+// there is to say (firstName, gateCode, deleteTags): the published schema
+// leaves it undescribed, which saves every conversation a few tokens a
+// property, and the schema test accepts it only on a plain text, number or
+// switch.
+const plainMark = "(plain)"
+
 // argSchema is a tool's input schema, kept both as invopop's tree (which
 // the decoder walks) and as the JSON handed to clients.
 type argSchema struct {
@@ -65,12 +72,13 @@ type argSchema struct {
 	patterns map[*jsonschema.Schema]*regexp.Regexp
 	rules    map[*jsonschema.Schema]string
 	ids      map[*jsonschema.Schema]string // id properties, by kind
+	plain    map[*jsonschema.Schema]bool   // properties whose names say it all
 }
 
 func reflectArgs[A any]() *argSchema {
 	root := reflector.Reflect(new(A))
 	root.Version = ""
-	s := &argSchema{root: root, patterns: map[*jsonschema.Schema]*regexp.Regexp{}, rules: map[*jsonschema.Schema]string{}, ids: map[*jsonschema.Schema]string{}}
+	s := &argSchema{root: root, patterns: map[*jsonschema.Schema]*regexp.Regexp{}, rules: map[*jsonschema.Schema]string{}, ids: map[*jsonschema.Schema]string{}, plain: map[*jsonschema.Schema]bool{}}
 	s.prepare(root)
 	raw, err := json.Marshal(root)
 	if err != nil {
@@ -89,6 +97,10 @@ func (s *argSchema) prepare(n *jsonschema.Schema) {
 		delete(n.Extras, nullableMark)
 		n.Extras["type"] = []string{n.Type, "null"}
 		n.Type = ""
+	}
+	if n.Description == plainMark {
+		n.Description = ""
+		s.plain[n] = true
 	}
 	if kind, ok := n.Extras[idMark].(string); ok {
 		delete(n.Extras, idMark)

@@ -85,7 +85,7 @@ func TestEveryToolIsDeclaredFully(t *testing.T) {
 			require.NotNil(t, tl.area, "declared by an area")
 			assert.Equal(t, tl.Write, tl.args.root.Properties.Len() > 0 && hasProp(tl.args.root, "confirm"), "writes, and only writes, take confirm")
 			assert.Equal(t, false, tl.args.root.AdditionalProperties == nil, "additionalProperties: false")
-			walkSchema(t, tl.Name, tl.args.root)
+			walkSchema(t, tl.Name, tl.args, tl.args.root)
 		})
 	}
 }
@@ -100,9 +100,10 @@ func hasProp(s *jsonschema.Schema, name string) bool {
 var enforced = []string{"Type", "Extras", "Properties", "AdditionalProperties", "Required", "Items", "Enum", "Minimum", "Maximum",
 	"MaxLength", "MinLength", "Pattern", "MaxItems", "MinItems", "Description", "Default", "Version", "Definitions", "ID"}
 
-// walkSchema checks every property below n: described, arrays bounded, and
+// walkSchema checks every property below n: described (or marked plain:
+// a text, number or switch whose name says it all), arrays bounded, and
 // only enforced keywords used.
-func walkSchema(t *testing.T, path string, n *jsonschema.Schema) {
+func walkSchema(t *testing.T, path string, s *argSchema, n *jsonschema.Schema) {
 	v := reflect.ValueOf(*n)
 	for i := range v.NumField() {
 		f := v.Type().Field(i)
@@ -117,13 +118,19 @@ func walkSchema(t *testing.T, path string, n *jsonschema.Schema) {
 	}
 	if slices.Contains(types(n), "array") {
 		assert.NotNil(t, n.MaxItems, "%s: arrays are bounded", path)
-		walkSchema(t, path+"[]", n.Items)
+		walkSchema(t, path+"[]", s, n.Items)
 	}
 	if n.Properties == nil {
 		return
 	}
 	for p := n.Properties.Oldest(); p != nil; p = p.Next() {
-		assert.NotEmpty(t, strings.TrimSpace(p.Value.Description), "%s.%s has a description", path, p.Key)
-		walkSchema(t, path+"."+p.Key, p.Value)
+		if s.plain[p.Value] {
+			kind := types(p.Value)
+			assert.True(t, len(p.Value.Enum) == 0 && p.Value.Pattern == "" && !slices.Contains(kind, "object") && !slices.Contains(kind, "array"),
+				"%s.%s is marked plain, but it is not a plain text, number or switch: describe it", path, p.Key)
+		} else {
+			assert.NotEmpty(t, strings.TrimSpace(p.Value.Description), "%s.%s has a description", path, p.Key)
+		}
+		walkSchema(t, path+"."+p.Key, s, p.Value)
 	}
 }

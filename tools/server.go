@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,14 +48,17 @@ type Config struct {
 
 // Server is the MCP server with the tools the config allows.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	seal     *sealer
-	mcp      *server.MCPServer
-	tools    []Tool
-	areas    []*Area // those with at least one tool offered
-	flights  flights
-	inflight sync.WaitGroup
+	cfg   Config
+	log   *slog.Logger
+	seal  *sealer
+	mcp   *server.MCPServer
+	tools []Tool
+	areas []*Area // those with at least one tool offered
+	// prompts and resources offered, by name and by URI template
+	prompts   map[string]Prompt
+	resources map[string]Resource
+	flights   flights
+	inflight  sync.WaitGroup
 	// replayGuard: a confirmation this process spent could be replayed to
 	// another that does not know it was (a confirm key shared by replicas,
 	// with no shared store), so a create first looks in Skimmer for the
@@ -90,23 +94,53 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		s.cfg.Store = NewMemoryStore()
 	}
+	s.prompts, s.resources = map[string]Prompt{}, map[string]Resource{}
+	offers := func(name string) bool {
+		return slices.ContainsFunc(s.tools, func(t Tool) bool { return t.Name == name })
+	}
 	for _, a := range areas() {
-		offered := false
 		for _, t := range a.Tools {
 			if s.allows(t) {
 				s.tools = append(s.tools, t)
-				offered = true
+				if !slices.Contains(s.areas, a) {
+					s.areas = append(s.areas, a)
+				}
 			}
 		}
-		if offered {
-			s.areas = append(s.areas, a)
+	}
+	for _, a := range areas() {
+		for _, r := range a.Resources {
+			if offers(r.Same) {
+				s.resources[r.URITemplate.Raw()] = r
+			}
+		}
+		for _, p := range a.Prompts {
+			if !slices.ContainsFunc(p.Uses, func(name string) bool { return !offers(name) }) {
+				s.prompts[p.Name] = p
+			}
 		}
 	}
 	slices.SortFunc(s.tools, func(a, b Tool) int { return strings.Compare(a.Name, b.Name) })
+	hooks := &server.Hooks{}
+	hooks.AddOnRequestInitialization(s.refuseHidden)
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithInstructions(s.instructions()),
 		server.WithTitle("Skimmer"),
+		server.WithDescription("A pool-service company's Skimmer account: customers and their activity logs."),
+		server.WithWebsiteURL(WebsiteURL),
+		server.WithIcons(serverIcon),
+		server.WithHooks(hooks),
+	}
+	if len(s.resources) > 0 {
+		opts = append(opts, server.WithResourceCapabilities(false, false))
+	}
+	if len(s.prompts) > 0 {
+		opts = append(opts, server.WithPromptCapabilities(false))
+	}
+	if len(s.resources)+len(s.prompts) > 0 {
+		opts = append(opts, server.WithCompletions(),
+			server.WithPromptCompletionProvider(completions{s}), server.WithResourceCompletionProvider(completions{s}))
 	}
 	if cfg.Confirm == ConfirmElicit {
 		opts = append(opts, server.WithElicitation())
@@ -115,7 +149,50 @@ func New(cfg Config) (*Server, error) {
 	for _, t := range s.tools {
 		s.mcp.AddTool(t.Tool, s.handler(t))
 	}
+	for _, a := range areas() {
+		for _, r := range a.Resources {
+			if _, ok := s.resources[r.URITemplate.Raw()]; ok {
+				s.mcp.AddResourceTemplate(r.ResourceTemplate, s.readResource(r, a))
+			}
+		}
+	}
+	for _, p := range s.prompts {
+		s.mcp.AddPrompt(p.Prompt, s.getPrompt(p))
+	}
 	return s, nil
+}
+
+// WebsiteURL is where people read about skimmer-mcp.
+const WebsiteURL = "https://github.com/skimmer-mcp/skimmer-mcp"
+
+// refuseHidden answers a call of a tool this server has but does not
+// offer (read-only mode, an allow-list) with a sentence that says why,
+// rather than as an unknown tool. A name no area declares is left to the
+// usual "not found".
+func (s *Server) refuseHidden(_ context.Context, _ any, message any) error {
+	raw, ok := message.(json.RawMessage)
+	if !ok || !bytes.Contains(raw, []byte(`"tools/call"`)) {
+		return nil
+	}
+	var req struct {
+		Method string `json:"method"`
+		Params struct {
+			Name string `json:"name"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(raw, &req) != nil || req.Method != string(mcp.MethodToolsCall) {
+		return nil
+	}
+	for _, t := range Catalogue() {
+		if t.Name != req.Params.Name || s.allows(t) {
+			continue
+		}
+		if s.cfg.ReadOnly && t.Write {
+			return fmt.Errorf("%s changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed.", t.Name)
+		}
+		return fmt.Errorf("%s is not among the tools this server offers (--tools): %s.", t.Name, names(s.tools))
+	}
+	return nil
 }
 
 // allows reports whether the config offers a tool.
@@ -189,7 +266,7 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 				s.log.ErrorContext(ctx, "tool panicked", "tool", t.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				res, err = mcp.NewToolResultError(fmt.Sprintf("%s failed with an internal error, and nothing more is known about whether it acted. The server logged it; check with a read before trying again.", t.Name)), nil
 			}
-			s.logCall(ctx, t.Name, logged, time.Since(start), trace)
+			s.logCall(ctx, "tool call", "tool", t.Name, logged, time.Since(start), trace)
 		}()
 
 		client, cerr := s.cfg.Client(ctx)
@@ -228,7 +305,10 @@ func rawArguments(req mcp.CallToolRequest) []byte {
 	return raw
 }
 
-func (s *Server) logCall(ctx context.Context, tool, outcome string, d time.Duration, trace *skimmer.Trace) {
+// logCall writes a call's one log line: what ("tool call", "resource
+// read", "prompt get", "completion"), of which, what came of it, how long
+// it took and what Skimmer answered each attempt.
+func (s *Server) logCall(ctx context.Context, what, key, name, outcome string, d time.Duration, trace *skimmer.Trace) {
 	var upstream []string
 	for _, x := range trace.Exchanges() {
 		if x.Status == 0 {
@@ -238,8 +318,11 @@ func (s *Server) logCall(ctx context.Context, tool, outcome string, d time.Durat
 		}
 	}
 	level := slog.LevelInfo
-	if outcome == "bug" || outcome == "panic" {
+	switch {
+	case outcome == "bug" || outcome == "panic":
 		level = slog.LevelError
+	case what == "completion":
+		level = slog.LevelDebug // one a keystroke
 	}
-	s.log.Log(ctx, level, "tool call", "tool", tool, "outcome", outcome, "duration", d.Round(time.Microsecond), "upstream", strings.Join(upstream, ","))
+	s.log.Log(ctx, level, what, key, name, "outcome", outcome, "duration", d.Round(time.Microsecond), "upstream", strings.Join(upstream, ","))
 }

@@ -144,7 +144,7 @@ type confirmer interface{ confirmed() bool }
 
 // confirmation is the confirm argument every write tool takes.
 type confirmation struct {
-	Confirm bool `json:"confirm,omitempty" jsonschema_description:"Omit for a preview; true applies it once the user approved."`
+	Confirm bool `json:"confirm,omitempty" jsonschema_description:"Omit to preview; true applies it once the user approved."`
 }
 
 func (c confirmation) confirmed() bool { return c.Confirm }
