@@ -364,6 +364,9 @@ func TestErrorsReachTheModel(t *testing.T) {
 		{"description too long", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "description": strings.Repeat("d", 301)}, nil, "description is 301 characters; the limit is 300", 0},
 		{"bad type", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Fax", "title": "x"}, nil, `type must be one of Call, Text, Email, Other, not "Fax"`, 0},
 		{"bad filter", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "Notes", "op": "==", "value": "x"}}}, nil, `filters[0].field must be one of Id, FirstName`, 0},
+		{"filter field in part", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "City", "op": "==", "value": "Austin"}}}, nil, `not "City" (did you mean BillingCity?)`, 0},
+		{"filter field in several", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "phone", "op": "==", "value": "x"}}}, nil, `not "phone" (did you mean one of MobilePhone, MobilePhone2, HomePhone, WorkPhone?)`, 0},
+		{"filter field misspelt", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "LastNme", "op": "==", "value": "x"}}}, nil, `not "LastNme" (did you mean LastName?)`, 0},
 		{"bad sort", "search_customers", map[string]any{"sorts": []any{"Notes"}}, nil, `Invalid search: cannot sort by "Notes"`, 0},
 		{"bad filter value", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": "maybe"}}}, nil, `Invalid search: IsInactive: takes true, false or null, not "maybe"`, 0},
 		{"not found", "get_customer", map[string]any{"id": strings.Repeat("f", 32)}, nil, "Skimmer has no customer with that id, or it is deleted.", 0},
@@ -428,22 +431,40 @@ func TestReadOnlyAndAllowList(t *testing.T) {
 	h := newHarness(t, func(s *setup) { s.cfg.ReadOnly = true })
 	res, err := h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
 	require.NoError(t, err)
-	var names []string
+	var names, reads []string
 	for _, tl := range res.Tools {
 		names = append(names, tl.Name)
 		assert.True(t, *tl.Annotations.ReadOnlyHint, tl.Name)
 	}
-	assert.Equal(t, []string{"get_customer", "get_customer_activity", "list_customer_activities", "list_customers", "search_customers"}, names)
+	for _, tl := range Catalogue() {
+		if !tl.Write {
+			reads = append(reads, tl.Name)
+		}
+	}
+	assert.Equal(t, reads, names)
+	// A hidden write tool is refused with the reason, not as unknown.
 	_, err = h.callRaw("update_customer", map[string]any{"id": strings.Repeat("a", 32), "notes": "x", "confirm": true})
-	assert.Error(t, err, "a write tool cannot be called in read-only mode")
+	require.Error(t, err, "a write tool cannot be called in read-only mode")
+	assert.Contains(t, err.Error(), "update_customer changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed.")
 	assert.Zero(t, h.writes())
+	prompts, err := h.client.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
+	require.NoError(t, err)
+	for _, p := range prompts.Prompts {
+		assert.NotContains(t, []string{"log_contact", "win_back"}, p.Name, "a prompt that writes is not offered read-only")
+	}
+	assert.NotEmpty(t, prompts.Prompts, "the reading ones are")
 
 	h = newHarness(t, func(s *setup) { s.cfg.Tools = []string{"search_customers", "get_customer"} })
 	res, err = h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
 	require.NoError(t, err)
 	assert.Len(t, res.Tools, 2)
 	_, err = h.callRaw("list_customers", nil)
-	assert.Error(t, err)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "list_customers is not among the tools this server offers (--tools): get_customer, search_customers.")
+	templates, err := h.client.ListResourceTemplates(context.Background(), mcp.ListResourceTemplatesRequest{})
+	require.NoError(t, err)
+	require.Len(t, templates.ResourceTemplates, 1, "the card, whose tool is offered; not the activity log, whose tool is not")
+	assert.Equal(t, "skimmer://customers/{customer}", templates.ResourceTemplates[0].URITemplate.Raw())
 
 	_, err = New(Config{Client: func(context.Context) (*skimmer.Client, error) { return nil, nil }, Tools: []string{"serch_customers"}})
 	assert.ErrorContains(t, err, `unknown tool "serch_customers"`)
@@ -573,7 +594,17 @@ func TestSearchWordsAndLenientFilters(t *testing.T) {
 		require.False(t, isErr, out)
 		assert.Contains(t, out, c.ID, "%q finds the customer", text)
 	}
-	out, isErr := h.call("search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": true}}})
+	// A search by a second phone shows that phone, not the first one.
+	two := h.customer(func(c *skimmer.Customer) bool {
+		return c.MobilePhone != nil && c.WorkPhone != nil && *c.MobilePhone != *c.WorkPhone && !c.IsInactive
+	})
+	out, isErr := h.call("search_customers", map[string]any{"text": *two.WorkPhone})
+	require.False(t, isErr, out)
+	line := idAtStartLines(out)[slices.IndexFunc(idAtStartLines(out), func(l string) bool { return strings.HasPrefix(l, two.ID) })]
+	assert.Contains(t, line, compactPhone(*two.WorkPhone), "the phone that matched")
+	assert.NotContains(t, line, compactPhone(*two.MobilePhone))
+
+	out, isErr = h.call("search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": true}}})
 	assert.False(t, isErr, "a boolean value for a true/false field: %s", out)
 	assert.Contains(t, out, "(inactive)")
 
@@ -589,4 +620,11 @@ func TestEarlyRateLimitOnAReadChangesNothingToSay(t *testing.T) {
 	assert.True(t, isErr)
 	assert.Contains(t, text, "rate limit for this API key is used up. Wait")
 	assert.NotContains(t, text, "nothing was changed", "a read changes nothing anyway")
+}
+
+func TestListCountsInWords(t *testing.T) {
+	one := &listSink{limit: 25, total: 3, active: 2, inactive: 1, leads: 1, page: []skimmer.Customer{{ID: strings.Repeat("a", 32)}}}
+	assert.Contains(t, renderList(one, listCustomersArgs{Limit: 25}), "(2 active, 1 inactive, 1 lead; deleted hidden)")
+	one.leads = 2
+	assert.Contains(t, renderList(one, listCustomersArgs{Limit: 25}), "2 leads;")
 }
