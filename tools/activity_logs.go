@@ -400,7 +400,7 @@ func logContact() Prompt {
 		[]string{"search_customers", "create_customer_activity"},
 		[]promptArg{
 			{name: "customer", title: "Customer", description: "Name or id; type part of a name.", required: true, complete: completeCustomer},
-			{name: "what", title: "What happened", description: "In a sentence or two.", required: true},
+			{name: "what", title: "What happened", description: "What happened, in a sentence or two.", required: true},
 			{name: "type", title: "Type", description: "Call, Text, Email or Other (a visit); Call when empty.", complete: oneOf(skimmer.ActivityTypes...)},
 			{name: "by", title: "Logged by", description: "Your name, as the entry's author."},
 		},

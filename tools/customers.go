@@ -936,7 +936,7 @@ func whichCustomer(ctx context.Context, c *skimmer.Client, value string) (*skimm
 // who names a customer in a prompt's message, and says how to find them.
 func who(value string) (name, find string) {
 	if idFormat.MatchString(value) {
-		return "the customer with id " + value, "Their id is " + value + "."
+		return "the customer with id " + value, "No search needed: their id is " + value + "."
 	}
 	return fmt.Sprintf("the customer %q", value), fmt.Sprintf("Find them with search_customers (text: %q). If several match, show me the candidates and ask which one; do not guess.", labelName(value))
 }

@@ -55,7 +55,7 @@ func (s *Server) getPrompt(p Prompt) server.PromptHandlerFunc {
 		for _, a := range p.Arguments {
 			v := strings.TrimSpace(req.Params.Arguments[a.Name])
 			if v == "" && a.Required {
-				missing = append(missing, fmt.Sprintf("%s (%s)", a.Name, strings.TrimSuffix(a.Description, ".")))
+				missing = append(missing, fmt.Sprintf("%s (%s)", a.Name, strings.ToLower(a.Description[:1])+strings.TrimSuffix(a.Description[1:], ".")))
 			}
 			args[a.Name] = v
 		}
