@@ -58,7 +58,9 @@ func TestResourceTemplates(t *testing.T) {
 	assert.Contains(t, got, "skimmer://customers/{customer}")
 	assert.Contains(t, got, "skimmer://customers/{customer}/activity")
 
-	c := h.customer(func(c *skimmer.Customer) bool { return c.PrimaryEmail != nil && c.LastName != nil && c.CompanyName == nil && !c.IsInactive })
+	c := h.customer(func(c *skimmer.Customer) bool {
+		return c.PrimaryEmail != nil && c.LastName != nil && c.CompanyName == nil && !c.IsInactive
+	})
 	tool, _ := h.call("get_customer", map[string]any{"id": c.ID})
 	card, err := h.read(cardURI(c.ID))
 	require.NoError(t, err)
