@@ -21,7 +21,9 @@ import (
 // -run TestSchemaFiles -update) rewrites them.
 const schemaDir = "../schemas"
 
-func TestSchemaFiles(t *testing.T) {
+// schemaSnapshots are the files schemas/ should hold: one per tool of
+// every registered area, key-sorted JSON.
+func schemaSnapshots(t *testing.T) map[string][]byte {
 	want := map[string][]byte{}
 	for _, tl := range Catalogue() {
 		var v any
@@ -33,6 +35,11 @@ func TestSchemaFiles(t *testing.T) {
 		require.NoError(t, enc.Encode(v)) // maps marshal with sorted keys
 		want[tl.Name+".json"] = buf.Bytes()
 	}
+	return want
+}
+
+func TestSchemaFiles(t *testing.T) {
+	want := schemaSnapshots(t)
 	if *update {
 		require.NoError(t, os.MkdirAll(schemaDir, 0o755))
 		old, _ := filepath.Glob(filepath.Join(schemaDir, "*.json"))
@@ -66,28 +73,33 @@ func TestEveryToolIsDeclaredFully(t *testing.T) {
 	tools := Catalogue()
 	require.NotEmpty(t, tools)
 	for _, tl := range tools {
-		t.Run(tl.Name, func(t *testing.T) {
-			assert.NotEmpty(t, tl.Title)
-			assert.NotEmpty(t, tl.Description)
-			a := tl.Annotations
-			require.NotNil(t, a.ReadOnlyHint, "readOnlyHint is explicit")
-			require.NotNil(t, a.DestructiveHint, "destructiveHint is explicit")
-			require.NotNil(t, a.IdempotentHint, "idempotentHint is explicit")
-			require.NotNil(t, a.OpenWorldHint, "openWorldHint is explicit")
-			assert.Equal(t, !tl.Write, *a.ReadOnlyHint)
-			if *a.ReadOnlyHint {
-				assert.False(t, *a.DestructiveHint)
-				assert.True(t, *a.IdempotentHint)
-			} else {
-				assert.Equal(t, tl.effect != adds, *a.DestructiveHint, "a write is destructive unless it only adds")
-				assert.Equal(t, tl.effect != adds, *a.IdempotentHint, "repeating an update or a removal changes nothing more; repeating a create makes another")
-			}
-			require.NotNil(t, tl.area, "declared by an area")
-			assert.Equal(t, tl.Write, tl.args.root.Properties.Len() > 0 && hasProp(tl.args.root, "confirm"), "writes, and only writes, take confirm")
-			assert.Equal(t, false, tl.args.root.AdditionalProperties == nil, "additionalProperties: false")
-			walkSchema(t, tl.Name, tl.args, tl.args.root)
-		})
+		t.Run(tl.Name, func(t *testing.T) { checkDeclared(t, tl) })
 	}
+}
+
+// checkDeclared holds one tool's declaration to the rules: titled and
+// described, all four hints explicit and true to what it does, declared
+// by an area, and a schema whose every keyword the decoder enforces.
+func checkDeclared(t *testing.T, tl Tool) {
+	assert.NotEmpty(t, tl.Title)
+	assert.NotEmpty(t, tl.Description)
+	a := tl.Annotations
+	require.NotNil(t, a.ReadOnlyHint, "readOnlyHint is explicit")
+	require.NotNil(t, a.DestructiveHint, "destructiveHint is explicit")
+	require.NotNil(t, a.IdempotentHint, "idempotentHint is explicit")
+	require.NotNil(t, a.OpenWorldHint, "openWorldHint is explicit")
+	assert.Equal(t, !tl.Write, *a.ReadOnlyHint)
+	if *a.ReadOnlyHint {
+		assert.False(t, *a.DestructiveHint)
+		assert.True(t, *a.IdempotentHint)
+	} else {
+		assert.Equal(t, tl.effect != adds, *a.DestructiveHint, "a write is destructive unless it only adds")
+		assert.Equal(t, tl.effect != adds, *a.IdempotentHint, "repeating an update or a removal changes nothing more; repeating a create makes another")
+	}
+	require.NotNil(t, tl.area, "declared by an area")
+	assert.Equal(t, tl.Write, tl.args.root.Properties.Len() > 0 && hasProp(tl.args.root, "confirm"), "writes, and only writes, take confirm")
+	assert.Equal(t, false, tl.args.root.AdditionalProperties == nil, "additionalProperties: false")
+	walkSchema(t, tl.Name, tl.args, tl.args.root)
 }
 
 func hasProp(s *jsonschema.Schema, name string) bool {
