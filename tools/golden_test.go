@@ -173,7 +173,7 @@ func scenarios() []scenario {
 			steps: func(f *fixtures) []any {
 				return []any{tc("get_customer", map[string]any{"id": f.plain.ID}), tc("get_customer", map[string]any{"id": f.plain.ID})}
 			}},
-		{name: "read_only", about: "Read-only mode: the write tools are neither listed nor callable.",
+		{name: "read_only", about: "Read-only mode: the write tools are not listed, and a call to one is told why.",
 			opts: []func(*setup){func(s *setup) { s.cfg.ReadOnly = true }},
 			steps: func(f *fixtures) []any {
 				return []any{`{"jsonrpc":"2.0","id":0,"method":"tools/list"}`, tc("update_customer", map[string]any{"id": f.plain.ID, "notes": "x", "confirm": true})}

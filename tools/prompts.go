@@ -61,6 +61,10 @@ func (s *Server) getPrompt(p Prompt) server.PromptHandlerFunc {
 		}
 		outcome := "ok"
 		defer func() { s.logCall(ctx, "prompt get", "prompt", p.Name, outcome, time.Since(start), &skimmer.Trace{}) }()
+		if !s.promptOffered(ctx, p) {
+			outcome = "not_offered"
+			return nil, fmt.Errorf("%s changes Skimmer, but this connection may only read", p.Name)
+		}
 		if len(missing) > 0 {
 			outcome = "invalid_arguments"
 			return nil, fmt.Errorf("%s needs %s", p.Name, strings.Join(missing, " and "))

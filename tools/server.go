@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,12 +47,13 @@ type Config struct {
 
 // Server is the MCP server with the tools the config allows.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	seal  *sealer
-	mcp   *server.MCPServer
-	tools []Tool
-	areas []*Area // those with at least one tool offered
+	cfg    Config
+	log    *slog.Logger
+	seal   *sealer
+	mcp    *server.MCPServer
+	tools  []Tool
+	hidden []Tool  // declared, not offered by the config: registered so that a call is told why
+	areas  []*Area // those with at least one tool offered
 	// prompts and resources offered, by name and by URI template
 	prompts   map[string]Prompt
 	resources map[string]Resource
@@ -100,11 +100,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, a := range areas() {
 		for _, t := range a.Tools {
-			if s.allows(t) {
-				s.tools = append(s.tools, t)
-				if !slices.Contains(s.areas, a) {
-					s.areas = append(s.areas, a)
-				}
+			if !s.allows(t) {
+				s.hidden = append(s.hidden, t)
+				continue
+			}
+			s.tools = append(s.tools, t)
+			if !slices.Contains(s.areas, a) {
+				s.areas = append(s.areas, a)
 			}
 		}
 	}
@@ -121,8 +123,17 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	slices.SortFunc(s.tools, func(a, b Tool) int { return strings.Compare(a.Name, b.Name) })
+	// The tools a config or a caller does not offer are left out of the
+	// list by a hook on the answer, not by a tool filter: a filter would
+	// also answer a call with "tool not found", where the caller should be
+	// told why nothing was changed.
 	hooks := &server.Hooks{}
-	hooks.AddOnRequestInitialization(s.refuseHidden)
+	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
+		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !s.offered(ctx, t.Name) })
+	})
+	hooks.AddAfterListPrompts(func(ctx context.Context, _ any, _ *mcp.ListPromptsRequest, res *mcp.ListPromptsResult) {
+		res.Prompts = slices.DeleteFunc(res.Prompts, func(p mcp.Prompt) bool { return !s.promptOffered(ctx, s.prompts[p.Name]) })
+	})
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithInstructions(s.instructions()),
@@ -149,6 +160,9 @@ func New(cfg Config) (*Server, error) {
 	for _, t := range s.tools {
 		s.mcp.AddTool(t.Tool, s.handler(t))
 	}
+	for _, t := range s.hidden {
+		s.mcp.AddTool(t.Tool, s.handler(t))
+	}
 	for _, a := range areas() {
 		for _, r := range a.Resources {
 			if _, ok := s.resources[r.URITemplate.Raw()]; ok {
@@ -165,34 +179,45 @@ func New(cfg Config) (*Server, error) {
 // WebsiteURL is where people read about skimmer-mcp.
 const WebsiteURL = "https://github.com/skimmer-mcp/skimmer-mcp"
 
-// refuseHidden answers a call of a tool this server has but does not
-// offer (read-only mode, an allow-list) with a sentence that says why,
-// rather than as an unknown tool. A name no area declares is left to the
-// usual "not found".
-func (s *Server) refuseHidden(_ context.Context, _ any, message any) error {
-	raw, ok := message.(json.RawMessage)
-	if !ok || !bytes.Contains(raw, []byte(`"tools/call"`)) {
-		return nil
+type readOnlyKey struct{}
+
+// WithReadOnlyCaller marks ctx as coming from a caller that may only read:
+// its tools/list shows the read tools only, and a call to a write tool is
+// refused with a sentence that says why. It is what --read-only does for a
+// whole server, for one caller (a hosted caller whose grant is read only).
+func WithReadOnlyCaller(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readOnlyKey{}, true)
+}
+
+func readOnlyCaller(ctx context.Context) bool {
+	ro, _ := ctx.Value(readOnlyKey{}).(bool)
+	return ro
+}
+
+// offered reports whether this call's caller may use a tool: the config
+// offers it and, for a write, the caller is not read-only.
+func (s *Server) offered(ctx context.Context, name string) bool {
+	i := slices.IndexFunc(s.tools, func(t Tool) bool { return t.Name == name })
+	return i >= 0 && !(s.tools[i].Write && readOnlyCaller(ctx))
+}
+
+// promptOffered: every tool a prompt steers through is offered.
+func (s *Server) promptOffered(ctx context.Context, p Prompt) bool {
+	return !slices.ContainsFunc(p.Uses, func(name string) bool { return !s.offered(ctx, name) })
+}
+
+// refusal is why a tool cannot be used on this call, or "": the server is
+// read-only, the allow-list leaves it out, or the caller may only read.
+func (s *Server) refusal(ctx context.Context, t Tool) string {
+	switch {
+	case s.cfg.ReadOnly && t.Write:
+		return t.Name + " changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed."
+	case !s.allows(t):
+		return fmt.Sprintf("%s is not among the tools this server offers (--tools): %s.", t.Name, names(s.tools))
+	case t.Write && readOnlyCaller(ctx):
+		return t.Name + " changes Skimmer, but this connection may only read, so nothing was changed. If the user wants the change made, they can reconnect with access to read and change."
 	}
-	var req struct {
-		Method string `json:"method"`
-		Params struct {
-			Name string `json:"name"`
-		} `json:"params"`
-	}
-	if json.Unmarshal(raw, &req) != nil || req.Method != string(mcp.MethodToolsCall) {
-		return nil
-	}
-	for _, t := range Catalogue() {
-		if t.Name != req.Params.Name || s.allows(t) {
-			continue
-		}
-		if s.cfg.ReadOnly && t.Write {
-			return fmt.Errorf("%s changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed.", t.Name)
-		}
-		return fmt.Errorf("%s is not among the tools this server offers (--tools): %s.", t.Name, names(s.tools))
-	}
-	return nil
+	return ""
 }
 
 // allows reports whether the config offers a tool.
@@ -269,6 +294,10 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 			s.logCall(ctx, "tool call", "tool", t.Name, logged, time.Since(start), trace)
 		}()
 
+		if why := s.refusal(ctx, t); why != "" {
+			logged = "not_offered"
+			return mcp.NewToolResultError(why), nil
+		}
 		client, cerr := s.cfg.Client(ctx)
 		if cerr != nil {
 			logged = "no_client"

@@ -443,9 +443,9 @@ func TestReadOnlyAndAllowList(t *testing.T) {
 	}
 	assert.Equal(t, reads, names)
 	// A hidden write tool is refused with the reason, not as unknown.
-	_, err = h.callRaw("update_customer", map[string]any{"id": strings.Repeat("a", 32), "notes": "x", "confirm": true})
-	require.Error(t, err, "a write tool cannot be called in read-only mode")
-	assert.Contains(t, err.Error(), "update_customer changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed.")
+	text, isErr := h.call("update_customer", map[string]any{"id": strings.Repeat("a", 32), "notes": "x", "confirm": true})
+	assert.True(t, isErr, "a write tool cannot be called in read-only mode")
+	assert.Equal(t, "update_customer changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed.", text)
 	assert.Zero(t, h.writes())
 	prompts, err := h.client.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 	require.NoError(t, err)
@@ -458,9 +458,9 @@ func TestReadOnlyAndAllowList(t *testing.T) {
 	res, err = h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
 	require.NoError(t, err)
 	assert.Len(t, res.Tools, 2)
-	_, err = h.callRaw("list_customers", nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "list_customers is not among the tools this server offers (--tools): get_customer, search_customers.")
+	text, isErr = h.call("list_customers", nil)
+	assert.True(t, isErr)
+	assert.Equal(t, "list_customers is not among the tools this server offers (--tools): get_customer, search_customers.", text)
 	templates, err := h.client.ListResourceTemplates(context.Background(), mcp.ListResourceTemplatesRequest{})
 	require.NoError(t, err)
 	require.Len(t, templates.ResourceTemplates, 1, "the card, whose tool is offered; not the activity log, whose tool is not")
@@ -627,4 +627,53 @@ func TestListCountsInWords(t *testing.T) {
 	assert.Contains(t, renderList(one, listCustomersArgs{Limit: 25}), "(2 active, 1 inactive, 1 lead; deleted hidden)")
 	one.leads = 2
 	assert.Contains(t, renderList(one, listCustomersArgs{Limit: 25}), "2 leads;")
+}
+
+// TestReadOnlyCaller: one caller marked read-only sees the read tools only
+// and is told why a write is refused; the same server serves others in full.
+func TestReadOnlyCaller(t *testing.T) {
+	h := newHarness(t)
+	ro := WithReadOnlyCaller(context.Background())
+	list := func(ctx context.Context) []string {
+		raw, err := json.Marshal(h.server.MCP().HandleMessage(ctx, json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)))
+		require.NoError(t, err)
+		var resp struct{ Result mcp.ListToolsResult }
+		require.NoError(t, json.Unmarshal(raw, &resp))
+		var names []string
+		for _, tl := range resp.Result.Tools {
+			names = append(names, tl.Name)
+		}
+		return names
+	}
+	var reads []string
+	for _, tl := range Catalogue() {
+		if !tl.Write {
+			reads = append(reads, tl.Name)
+		}
+	}
+	assert.Equal(t, reads, list(ro))
+	assert.Len(t, list(context.Background()), len(Catalogue()), "another caller of the same server sees every tool")
+
+	c := h.customer(func(*skimmer.Customer) bool { return true })
+	call := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"update_customer","arguments":{"id":"` + c.ID + `","notes":"x","confirm":true}}}`
+	raw, err := json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(call)))
+	require.NoError(t, err)
+	var resp struct{ Result mcp.CallToolResult }
+	require.NoError(t, json.Unmarshal(raw, &resp))
+	require.True(t, resp.Result.IsError)
+	assert.Equal(t, "update_customer changes Skimmer, but this connection may only read, so nothing was changed. If the user wants the change made, they can reconnect with access to read and change.", resp.Result.Content[0].(mcp.TextContent).Text)
+	assert.Zero(t, h.writes(), "nothing reached Skimmer")
+
+	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_customer","arguments":{"id":"`+c.ID+`"}}}`)))
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), `"isError":true`, "a read is served")
+
+	// A prompt that would write is not offered to them either.
+	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":4,"method":"prompts/list"}`)))
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), `"log_contact"`)
+	assert.Contains(t, string(raw), `"customer_brief"`)
+	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":5,"method":"prompts/get","params":{"name":"log_contact","arguments":{"customer":"x","what":"y"}}}`)))
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "log_contact changes Skimmer, but this connection may only read")
 }
