@@ -376,7 +376,7 @@ func deleteActivity() Tool {
 
 // activityLog is list_customer_activities' first page, as a resource.
 func activityLog() Resource {
-	return template("skimmer://customers/{customer}/activity", "activity", "Activity log",
+	return template("skimmer://activity/{+customer}", "activity", "Activity log",
 		"A customer's activity log, newest first: calls, texts, emails, notes, and what Skimmer logged. Type part of a name to pick one.",
 		"list_customer_activities",
 		func(ctx context.Context, c *skimmer.Client, vars map[string]string) (string, error) {

@@ -124,7 +124,7 @@ func noteEquipment() Tool {
 }
 
 func locationsResource() Resource {
-	return template("skimmer://customers/{customer}/locations", "locations", "Service locations",
+	return template("skimmer://locations/{+customer}", "locations", "Service locations",
 		"A customer's service locations. Type part of a name to pick one.", "list_service_locations",
 		func(ctx context.Context, c *skimmer.Client, vars map[string]string) (string, error) {
 			cust, choices, err := whichCustomer(ctx, c, vars["customer"])
@@ -193,7 +193,7 @@ func TestAThirdAreaShowsEverywhere(t *testing.T) {
 		for _, rt := range templates.ResourceTemplates {
 			uris = append(uris, rt.URITemplate.Raw())
 		}
-		assert.Contains(t, uris, "skimmer://customers/{customer}/locations")
+		assert.Contains(t, uris, "skimmer://locations/{+customer}")
 		prompts, err := h.client.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 		require.NoError(t, err)
 		assert.Contains(t, fmt.Sprint(prompts.Prompts), "gate_codes")
@@ -209,7 +209,7 @@ func TestAThirdAreaShowsEverywhere(t *testing.T) {
 		require.False(t, isErr, text)
 		assert.Contains(t, text, `Noted "Equipment Pump"; entry id `)
 		assert.Equal(t, 1, h.sb.Count(skimmer.OpCreateActivityLog))
-		card, err := h.read(cardURI(c.ID) + "/locations")
+		card, err := h.read("skimmer://locations/" + c.ID)
 		require.NoError(t, err)
 		assert.Contains(t, card, full.ServiceLocations[0].ID)
 	})

@@ -816,7 +816,7 @@ func deactivateCustomers() Tool {
 
 // customerCard is get_customer's text, as a resource a person attaches.
 func customerCard() Resource {
-	return template("skimmer://customers/{customer}", "customer", "Customer card",
+	return template("skimmer://customers/{+customer}", "customer", "Customer card",
 		"A customer in full: contact, billing, tags, service locations with gate codes and dogs. Type part of a name to pick one.",
 		"get_customer",
 		func(ctx context.Context, c *skimmer.Client, vars map[string]string) (string, error) {

@@ -189,7 +189,7 @@ func scenarios() []scenario {
 					`{"jsonrpc":"2.0","id":0,"method":"resources/list"}`,
 					read("skimmer://customers/" + f.rich.ID),
 					read("skimmer://customers/" + label),
-					read("skimmer://customers/" + label + "/activity"),
+					read("skimmer://activity/" + label),
 					read("skimmer://customers/" + url.PathEscape(f.lastName)),
 					read("skimmer://customers/" + url.PathEscape("Nobody Atall")),
 				}
@@ -216,7 +216,7 @@ func scenarios() []scenario {
 					raw, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 0, "method": "completion/complete", "params": map[string]any{"ref": ref, "argument": map[string]string{"name": arg, "value": value}}})
 					return string(raw)
 				}
-				card := map[string]string{"type": "ref/resource", "uri": "skimmer://customers/{customer}"}
+				card := map[string]string{"type": "ref/resource", "uri": "skimmer://customers/{+customer}"}
 				return []any{
 					complete(card, "customer", strings.ToLower(*f.plain.LastName)),
 					complete(card, "customer", f.lastName[:3]),

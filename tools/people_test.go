@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -43,6 +44,24 @@ func (h *harness) complete(ref any, arg, value string) []string {
 
 func cardURI(v string) string { return "skimmer://customers/" + url.PathEscape(v) }
 
+// TestTemplatesDoNotOverlap: a URI one template makes is read by that
+// template alone. mcp-go tries templates in no fixed order, so two that
+// match one URI would answer it by chance.
+func TestTemplatesDoNotOverlap(t *testing.T) {
+	var all []Resource
+	for _, a := range areas() {
+		all = append(all, a.Resources...)
+	}
+	for _, r := range all {
+		uri := templateVar.ReplaceAllString(r.URITemplate.Raw(), url.PathEscape("Ann O'Brien / Pools (Austin TX)"))
+		for _, other := range all {
+			assert.Equal(t, r.Name == other.Name, other.URITemplate.Regexp().MatchString(uri), "%s, expanded as %s, against %s", r.URITemplate.Raw(), uri, other.URITemplate.Raw())
+		}
+	}
+}
+
+var templateVar = regexp.MustCompile(`\{\+?\w+\}`)
+
 func TestResourceTemplates(t *testing.T) {
 	h := newHarness(t)
 	res, err := h.client.ListResourceTemplates(context.Background(), mcp.ListResourceTemplatesRequest{})
@@ -55,8 +74,8 @@ func TestResourceTemplates(t *testing.T) {
 		assert.Equal(t, "text/plain", rt.MIMEType)
 		require.Len(t, rt.Icons, 1)
 	}
-	assert.Contains(t, got, "skimmer://customers/{customer}")
-	assert.Contains(t, got, "skimmer://customers/{customer}/activity")
+	assert.Contains(t, got, "skimmer://customers/{+customer}")
+	assert.Contains(t, got, "skimmer://activity/{+customer}")
 
 	c := h.customer(func(c *skimmer.Customer) bool {
 		return c.PrimaryEmail != nil && c.LastName != nil && c.CompanyName == nil && !c.IsInactive
@@ -67,14 +86,14 @@ func TestResourceTemplates(t *testing.T) {
 	assert.Equal(t, tool, card, "the card is get_customer's text")
 
 	// Picked from the suggestions: the label the completion gave.
-	labels := h.complete(mcp.ResourceReference{Type: "ref/resource", URI: "skimmer://customers/{customer}"}, "customer", *c.LastName)
+	labels := h.complete(mcp.ResourceReference{Type: "ref/resource", URI: "skimmer://customers/{+customer}"}, "customer", *c.LastName)
 	label := customerLabels([]skimmer.Customer{*c})[0]
 	require.Contains(t, labels, label)
 	card, err = h.read(cardURI(label))
 	require.NoError(t, err)
 	assert.Equal(t, tool, card)
 
-	logText, err := h.read(cardURI(label) + "/activity")
+	logText, err := h.read("skimmer://activity/" + url.PathEscape(label))
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(logText, fmt.Sprintf("Activity of %s, id %s.\n", displayName(c), c.ID)), logText)
 	list, _ := h.call("list_customer_activities", map[string]any{"customerId": c.ID})
@@ -123,7 +142,7 @@ func TestResourceNamesAPerson(t *testing.T) {
 			FirstName: ptrTo("Twin"), LastName: ptrTo("Quokka"), BillingCity: twin.BillingCity, BillingState: twin.BillingState}, ServiceLocations: []skimmer.ServiceLocation{}})
 		require.NoError(t, err)
 	}
-	labels := h.complete(mcp.ResourceReference{Type: "ref/resource", URI: "skimmer://customers/{customer}"}, "customer", "quokka")
+	labels := h.complete(mcp.ResourceReference{Type: "ref/resource", URI: "skimmer://customers/{+customer}"}, "customer", "quokka")
 	require.Len(t, labels, 2)
 	assert.NotEqual(t, labels[0], labels[1])
 	for _, l := range labels {
@@ -137,7 +156,7 @@ func TestResourceNamesAPerson(t *testing.T) {
 func TestCompletions(t *testing.T) {
 	h := newHarness(t)
 	c := h.customer(func(c *skimmer.Customer) bool { return c.CompanyName == nil && c.BillingCity != nil && !c.IsInactive })
-	card := mcp.ResourceReference{Type: "ref/resource", URI: "skimmer://customers/{customer}"}
+	card := mcp.ResourceReference{Type: "ref/resource", URI: "skimmer://customers/{+customer}"}
 	assert.Empty(t, h.complete(card, "customer", "s"), "one letter is too little to look up")
 	got := h.complete(card, "customer", strings.ToLower((*c.FirstName)[:3])+" "+strings.ToLower(*c.LastName))
 	assert.Contains(t, got, fmt.Sprintf("%s %s (%s %s)", *c.FirstName, *c.LastName, *c.BillingCity, *c.BillingState))

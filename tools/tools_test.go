@@ -464,7 +464,7 @@ func TestReadOnlyAndAllowList(t *testing.T) {
 	templates, err := h.client.ListResourceTemplates(context.Background(), mcp.ListResourceTemplatesRequest{})
 	require.NoError(t, err)
 	require.Len(t, templates.ResourceTemplates, 1, "the card, whose tool is offered; not the activity log, whose tool is not")
-	assert.Equal(t, "skimmer://customers/{customer}", templates.ResourceTemplates[0].URITemplate.Raw())
+	assert.Equal(t, "skimmer://customers/{+customer}", templates.ResourceTemplates[0].URITemplate.Raw())
 
 	_, err = New(Config{Client: func(context.Context) (*skimmer.Client, error) { return nil, nil }, Tools: []string{"serch_customers"}})
 	assert.ErrorContains(t, err, `unknown tool "serch_customers"`)
