@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -243,13 +242,16 @@ func renderSearch(res *skimmer.SearchResult, a searchCustomersArgs) string {
 // phone that matched. detail gives the full name and every phone and email
 // in their place, and adds the rest of what a list knows.
 func customerLine(c *skimmer.Customer, detail bool, searched ...string) string {
-	name := shortName(c)
-	contact := []string{matching(searched, c.PrimaryEmail, c.SecondaryEmail, c.Email3, c.Email4),
-		compactPhone(matching(searched, c.MobilePhone, c.HomePhone, c.WorkPhone, c.MobilePhone2))}
+	var name string
+	var contact []string
 	if detail {
 		name = displayName(c)
 		contact = []string{parts(", ", val(c.MobilePhone), val(c.MobilePhone2), val(c.HomePhone), val(c.WorkPhone),
 			val(c.PrimaryEmail), val(c.SecondaryEmail), val(c.Email3), val(c.Email4))}
+	} else {
+		name = shortName(c)
+		contact = []string{matching(searched, c.PrimaryEmail, c.SecondaryEmail, c.Email3, c.Email4),
+			compactPhone(matching(searched, c.MobilePhone, c.HomePhone, c.WorkPhone, c.MobilePhone2))}
 	}
 	ps := []string{c.ID, parts(" ", name, wrap(status(c))), parts(" ", val(c.BillingCity), val(c.BillingState))}
 	ps = append(ps, contact...)
@@ -270,32 +272,47 @@ func customerLine(c *skimmer.Customer, detail bool, searched ...string) string {
 
 // matching is the first set value holding the most of words (any case).
 func matching(words []string, values ...*string) string {
+	if len(words) == 0 {
+		return firstOf(values...)
+	}
 	best, most := "", -1
 	for _, v := range values {
-		s := strings.ToLower(val(v))
+		s := val(v)
 		if s == "" {
 			continue
 		}
-		n := 0
+		lower, n := strings.ToLower(s), 0
 		for _, w := range words {
-			if strings.Contains(s, strings.ToLower(w)) {
+			if strings.Contains(lower, strings.ToLower(w)) {
 				n++
 			}
 		}
 		if n > most {
-			best, most = val(v), n
+			best, most = s, n
 		}
 	}
 	return best
 }
 
-// usPhone is a phone as Skimmer's app stores it: (512) 555-0176.
-var usPhone = regexp.MustCompile(`^\((\d{3})\) (\d{3})-(\d{4})$`)
+// compactPhone writes a US phone as Skimmer's app stores it, (512)
+// 555-0176, as 512-555-0176 in a list line: the same number in a token
+// less, on a page where every token counts. The record itself
+// (get_customer, detail) shows it as stored.
+func compactPhone(s string) string {
+	if len(s) != 14 || s[0] != '(' || s[4] != ')' || s[5] != ' ' || s[9] != '-' || !digits(s[1:4]) || !digits(s[6:9]) || !digits(s[10:]) {
+		return s
+	}
+	return s[1:4] + "-" + s[6:9] + "-" + s[10:]
+}
 
-// compactPhone writes a US phone as 512-555-0176 in a list line: the same
-// number in a token less, on a page where every token counts. The record
-// itself (get_customer, detail) shows it as stored.
-func compactPhone(s string) string { return usPhone.ReplaceAllString(s, "$1-$2-$3") }
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // shortName is the one name a list shows: the company for a customer
 // shown as one, else the person.
