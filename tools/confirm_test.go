@@ -329,3 +329,39 @@ func TestBusyRecord(t *testing.T) {
 	assert.Equal(t, "Another change to this customer is in progress; try again in a moment. Nothing was changed.", text)
 	assert.Zero(t, h.writes())
 }
+
+// TestDoubleSubmitIsPerCaller: two callers sending the same write at the
+// same moment are two writes, each with its own key: coalescing never
+// hands one caller another's answer.
+func TestDoubleSubmitIsPerCaller(t *testing.T) {
+	g := newGate("POST", "/Customers")
+	type callerKey struct{}
+	var h *harness
+	h = newHarness(t, func(s *setup) {
+		s.upstream = g.wrap
+		s.cfg.Client = func(ctx context.Context) (*skimmer.Client, error) {
+			return h.sk.WithAPIKey(ctx.Value(callerKey{}).(string)), nil
+		}
+	})
+	msg := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_customer","arguments":{"firstName":"Same","lastName":"Args","confirm":true}}}`
+	answers := make(chan string, 2)
+	for _, key := range []string{"tenant-a-key-0001", "tenant-b-key-0002"} {
+		go func() {
+			ctx := context.WithValue(context.Background(), callerKey{}, key)
+			raw, _ := json.Marshal(h.server.MCP().HandleMessage(ctx, json.RawMessage(msg)))
+			answers <- string(raw)
+		}()
+	}
+	require.Eventually(t, func() bool { return g.arrived.Load() == 2 }, 10*time.Second, time.Millisecond, "both reach Skimmer")
+	assert.Zero(t, h.server.flights.waiters(), "neither waits on the other")
+	close(g.open)
+	a, b := <-answers, <-answers
+	assert.NotEqual(t, a, b, "each gets its own customer")
+	keys := map[string]bool{}
+	for _, r := range h.sb.Requests() {
+		if r.Op == skimmer.OpCreateCustomer {
+			keys[r.Key] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"tenant-a-key-0001": true, "tenant-b-key-0002": true}, keys)
+}
