@@ -1,11 +1,10 @@
-//go:build replicas && sharedwrites
+//go:build replicas
 
 // The replicas proof of what keeps writes exact across replicas (issue
-// 15): record locks and spent confirmations on the shared store. It needs
-// the tools' Store seam wired to --store, so it runs only with the
-// sharedwrites tag until then:
+// 15): record locks and spent confirmations on the shared store. Run by
+// .ci/replicas/run with TestReplicas:
 //
-//	go test -tags 'replicas sharedwrites' ./cmd/skimmer-mcp -run TestReplicasWrites -v
+//	go test -tags replicas ./cmd/skimmer-mcp -run TestReplicasWrites -v
 package main
 
 import (

@@ -127,7 +127,12 @@ func newTools(c *config, up *upstream, log *slog.Logger, perCaller, serverReques
 		}
 		observer = o
 	}
+	var shared tools.Store // nil: the tools' own, in this process
+	if up.store != nil {
+		shared = up.store
+	}
 	return tools.New(tools.Config{
+		Store:          shared,
 		Observer:       observer,
 		Client:         clientFor,
 		ReadOnly:       c.readOnly,

@@ -8,7 +8,11 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
+
+var _ tools.Store = (*Redis)(nil)
 
 // releaseScript deletes a lock only for the holder whose token it holds:
 // a holder whose lease ran out must not free its successor's lock.

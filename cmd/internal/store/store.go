@@ -1,7 +1,8 @@
 // Package store keeps skimmer-mcp's cross-request state on Redis (or
 // Valkey, which speaks the same protocol), so that every replica behind one
-// endpoint shares it: record locks, spent confirmations and each key's
-// rate-limit budget.
+// endpoint shares it: record locks and spent confirmations (a tools.Store),
+// each key's rate-limit budget (a skimmer.Budget) and the OAuth state (an
+// oauth.Store).
 //
 // Every entry is named by a hash (no API key, record id or confirmation in
 // clear) and expires; nothing grows without bound. When Redis is down or
@@ -27,6 +28,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
 
 // ErrUnavailable is returned, wrapped, by the operations that guard a write
@@ -34,8 +37,9 @@ import (
 var ErrUnavailable = errors.New("the shared store is unreachable")
 
 // ErrBusy is returned, wrapped, by Lock when another holder kept the lock
-// for longer than the wait allowed.
-var ErrBusy = errors.New("another change to this record is in progress")
+// for longer than the wait allowed: the tools' own, which they put in
+// words ("another change to this customer is in progress").
+var ErrBusy = tools.ErrBusy
 
 // Options configure Open. Zero values are sensible defaults.
 type Options struct {
@@ -44,8 +48,8 @@ type Options struct {
 	Timeout time.Duration
 	// Probe is how often an unreachable store is tried again; 500ms when 0.
 	Probe time.Duration
-	// LockWait is how long Lock waits for a lock another holder has; 10s
-	// when 0.
+	// LockWait is how long Lock waits for a lock another holder has; 20s
+	// when 0, as the tools' own store waits.
 	LockWait time.Duration
 	// Prefix starts every key this store writes; "skimmer-mcp" when empty.
 	// Deployments sharing one Redis keep apart by it.
@@ -98,7 +102,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Redis, error) {
 		opts.Probe = 500 * time.Millisecond
 	}
 	if opts.LockWait <= 0 {
-		opts.LockWait = 10 * time.Second
+		opts.LockWait = 20 * time.Second
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = "skimmer-mcp"
