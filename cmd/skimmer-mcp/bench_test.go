@@ -36,18 +36,22 @@ func BenchmarkOverhead(b *testing.B) {
 	}
 	api := httptest.NewServer(sb)
 	defer api.Close()
-	sk, err := skimmer.New(skimmer.Options{BaseURL: api.URL, APIKey: "bench-key"})
+	sk, err := skimmer.New(skimmer.Options{BaseURL: api.URL, APIKey: "bench-key-0001"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := &config{transport: "http", addr: "127.0.0.1:0", confirm: "flag", maxBody: 1 << 20, set: map[string]bool{}}
-	h, err := newHosted(c, &upstream{client: sk, key: "bench-key", stop: func() {}}, slog.New(slog.DiscardHandler))
+	c, err := parseConfig([]string{"--transport", "http", "--addr", "127.0.0.1:0", "--confirm", "flag"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
+	h, err := newHosted(c, &upstream{client: sk, key: "bench-key-0001", stop: func() {}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.close()
 	srv := httptest.NewServer(h.handler)
 	defer srv.Close()
-	tr, err := transport.NewStreamableHTTP(srv.URL+"/mcp", transport.WithHTTPHeaders(map[string]string{"skimmer-api-key": "bench-key"}))
+	tr, err := transport.NewStreamableHTTP(srv.URL+"/mcp", transport.WithHTTPHeaders(map[string]string{"skimmer-api-key": "bench-key-0001"}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,7 +75,7 @@ func BenchmarkOverhead(b *testing.B) {
 	direct := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	get := func(path string) {
 		req, _ := http.NewRequest("GET", api.URL+path, nil)
-		req.Header.Set("skimmer-api-key", "bench-key")
+		req.Header.Set("skimmer-api-key", "bench-key-0001")
 		resp, err := direct.Do(req)
 		if err != nil {
 			b.Fatal(err)

@@ -56,6 +56,10 @@ func TestConfigRefusals(t *testing.T) {
 		{nil, map[string]string{"SKIMMER_READ_ONLY": "perhaps"}, "SKIMMER_READ_ONLY"},
 		{[]string{"--addr", "8080"}, nil, "use host:port"},
 		{[]string{"--max-body", "10"}, nil, "at least 1024 bytes"},
+		{[]string{"--max-sessions", "0"}, nil, "--max-sessions 0: allow at least 1"},
+		{nil, map[string]string{"SKIMMER_MAX_STREAMS_PER_KEY": "-1"}, "--max-streams-per-key -1: allow at least 1"},
+		{[]string{"--session-idle", "10ms"}, nil, "--session-idle 10ms: allow at least 1s"},
+		{[]string{"--body-timeout", "0s"}, nil, "--body-timeout 0s: allow at least 1s"},
 	}
 	for _, tt := range tests {
 		_, err := parseConfig(tt.args, env(tt.env), io.Discard)
@@ -109,27 +113,31 @@ func TestCredentials(t *testing.T) {
 		serverKey string
 		headers   map[string]string
 		want      string
+		own       bool // the caller's key, not the server's
 	}{
-		{"own key header", "", "", map[string]string{"skimmer-api-key": "own"}, "own"},
-		{"own key as bearer", "", "", map[string]string{"Authorization": "Bearer own"}, "own"},
-		{"nothing", "", "", nil, ""},
-		{"server key on loopback", "", "srv", nil, "srv"},
-		{"own key beats server key", "", "srv", map[string]string{"skimmer-api-key": "own"}, "own"},
-		{"token, server key", "tok", "srv", map[string]string{"Authorization": "Bearer tok"}, "srv"},
-		{"token, own key", "tok", "srv", map[string]string{"Authorization": "bearer tok", "skimmer-api-key": "own"}, "own"},
-		{"token missing", "tok", "srv", map[string]string{"skimmer-api-key": "own"}, ""},
-		{"token wrong", "tok", "srv", map[string]string{"Authorization": "Bearer tik"}, ""},
-		{"token, no key anywhere", "tok", "", map[string]string{"Authorization": "Bearer tok"}, ""},
+		{"own key header", "", "", map[string]string{"skimmer-api-key": "own"}, "own", true},
+		{"own key as bearer", "", "", map[string]string{"Authorization": "Bearer own"}, "own", true},
+		{"nothing", "", "", nil, "", false},
+		{"server key on loopback", "", "srv", nil, "srv", false},
+		{"own key beats server key", "", "srv", map[string]string{"skimmer-api-key": "own"}, "own", true},
+		{"the server's key sent as one's own", "", "srv", map[string]string{"skimmer-api-key": "srv"}, "srv", true},
+		{"token, server key", "tok", "srv", map[string]string{"Authorization": "Bearer tok"}, "srv", false},
+		{"token, own key", "tok", "srv", map[string]string{"Authorization": "bearer tok", "skimmer-api-key": "own"}, "own", true},
+		{"token missing", "tok", "srv", map[string]string{"skimmer-api-key": "own"}, "", false},
+		{"token wrong", "tok", "srv", map[string]string{"Authorization": "Bearer tik"}, "", false},
+		{"token, no key anywhere", "tok", "", map[string]string{"Authorization": "Bearer tok"}, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGate(&config{authToken: tt.token, maxBody: 1 << 20}, tt.serverKey)
+			defer g.sessions.close()
 			r := httptest.NewRequest("POST", "/mcp", nil)
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}
-			got, why := g.credentials(r)
+			got, own, why := g.credentials(r)
 			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.own, own)
 			if got == "" {
 				assert.NotEmpty(t, why)
 			}

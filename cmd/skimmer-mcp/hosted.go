@@ -1,18 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // gate stands in front of the hosted transports. Every request must say
@@ -27,16 +31,30 @@ import (
 //     loopback address (the command refuses to start otherwise).
 //
 // A session is bound to the key that opened it: another key cannot use it.
+// The gate checks exactly the session id the transport behind it routes by
+// (see route), and what callers may hold open is capped (see sessions).
 // Browser origins other than localhost ones must be allowed by name, which
 // with mcp-go's Host check stops DNS rebinding.
 type gate struct {
-	token     [32]byte // sha256 of the auth token; zero when none
-	hasToken  bool
-	serverKey string
-	origins   []string
-	maxBody   int64
-	sessions  *bindings
+	token       [32]byte // sha256 of the auth token; zero when none
+	hasToken    bool
+	serverKey   string
+	origins     []string
+	maxBody     int64
+	bodyTimeout time.Duration
+	sessions    *sessions
 }
+
+// route is how the transport behind a gated handler finds a request's
+// session, which is where the gate must look too.
+type route int
+
+const (
+	streamableStateless route = iota // no sessions: any session id is dropped
+	streamableStateful               // the Mcp-Session-Id header; initialize opens one
+	sseStream                        // GET /sse opens a session that lasts as long as the stream
+	sseMessage                       // POST /message: the sessionId query parameter
+)
 
 type keyCtx struct{}
 
@@ -51,88 +69,232 @@ func keyFrom(ctx context.Context) string {
 }
 
 func newGate(c *config, serverKey string) *gate {
-	g := &gate{serverKey: serverKey, origins: c.origins(), maxBody: c.maxBody, sessions: newBindings()}
+	g := &gate{serverKey: serverKey, origins: c.origins(), maxBody: c.maxBody, bodyTimeout: c.bodyTimeout, sessions: newSessions(c.caps())}
 	if c.authToken != "" {
 		g.token, g.hasToken = sha256.Sum256([]byte(c.authToken)), true
 	}
 	return g
 }
 
-func (g *gate) wrap(next http.Handler) http.Handler {
+func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o := r.Header.Get("Origin"); o != "" && !g.originAllowed(o) {
 			refuse(w, http.StatusForbidden, "origin "+o+" is not allowed; the operator can add it with --allowed-origins")
 			return
 		}
 		if r.ContentLength > g.maxBody {
-			refuse(w, http.StatusRequestEntityTooLarge, "request body too large")
+			refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is over %d bytes, the most this server accepts (--max-body)", g.maxBody))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			next.ServeHTTP(w, r) // a CORS preflight carries no credentials; the transport answers it
 			return
 		}
-		key, why := g.credentials(r)
+		key, _, why := g.credentials(r)
 		if key == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="skimmer-mcp"`)
 			refuse(w, http.StatusUnauthorized, why)
 			return
 		}
-		sid := r.Header.Get("Mcp-Session-Id")
-		if sid == "" {
-			sid = r.URL.Query().Get("sessionId") // the SSE message endpoint
-		}
-		if sid != "" && !g.sessions.owns(sid, key) {
-			refuse(w, http.StatusForbidden, "this session was opened with another Skimmer key")
+		body, ref := g.readBody(w, r)
+		if ref != nil {
+			ref.write(w)
 			return
 		}
-		slot := &sessionSlot{}
-		ctx := context.WithValue(withKey(r.Context(), key), slotKey{}, slot)
-		next.ServeHTTP(w, r.WithContext(ctx))
-		switch id := w.Header().Get("Mcp-Session-Id"); {
-		case slot.id != "": // an SSE stream that has ended
-			g.sessions.drop(slot.id)
-		case sid != "" && r.Method == http.MethodDelete:
-			g.sessions.drop(sid)
-		case id != "" && id != sid:
-			// A streamable session was just opened: an initialize makes a new
-			// one whatever session id, stale or made up, the request carried.
-			g.sessions.bind(id, key)
+		ctx := withKey(r.Context(), key)
+		r = r.WithContext(ctx)
+		switch rt {
+		case streamableStateless:
+			g.stateless(w, r, next)
+		case streamableStateful:
+			g.stateful(w, r, body, hashKey(key), next)
+		case sseStream:
+			g.sse(w, r, hashKey(key), next)
+		case sseMessage:
+			if id := r.URL.Query().Get("sessionId"); id != "" { // exactly what mcp-go routes by
+				if ref := g.sessions.use(id, hashKey(key)); ref != nil {
+					ref.write(w)
+					return
+				}
+			}
+			next.ServeHTTP(w, r) // without a sessionId mcp-go refuses it
 		}
 	})
 }
 
-// credentials resolves the Skimmer key a request acts with, or says why
-// there is none.
-func (g *gate) credentials(r *http.Request) (string, string) {
+// readBody reads the whole body within --body-timeout and hands the
+// transport a copy, so a client trickling a body cannot hold a connection
+// and a handler for longer. The deadline is lifted once the body is in:
+// the answer may be a stream that lasts as long as a tool call.
+func (g *gate) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *refusal) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(g.bodyTimeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.maxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, &refusal{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the request body is over %d bytes, the most this server accepts (--max-body)", g.maxBody)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The deadline stays: net/http would otherwise wait for the rest
+		// of the body before closing the connection.
+		w.Header().Set("Connection", "close")
+		return nil, &refusal{status: http.StatusRequestTimeout, msg: fmt.Sprintf("the request body did not arrive within %s; send it whole and at once (the operator sets the limit with --body-timeout)", g.bodyTimeout)}
+	case err != nil:
+		w.Header().Set("Connection", "close")
+		return nil, &refusal{status: http.StatusBadRequest, msg: "the request body could not be read: " + err.Error()}
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
+// stateless: the transport keeps no sessions, so no session id may steer a
+// request onto one, and there is no stream to listen on or session to end.
+func (g *gate) stateless(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	switch r.Method {
+	case http.MethodGet, http.MethodDelete:
+		w.Header().Set("Allow", "POST")
+		refuse(w, http.StatusMethodNotAllowed, "this endpoint is stateless: it keeps no sessions and no stream to listen on; send each request as a POST, and its answer comes back on that POST")
+		return
+	}
+	r.Header.Del("Mcp-Session-Id")
+	next.ServeHTTP(w, r)
+}
+
+// stateful: requests name their session in Mcp-Session-Id, except the two
+// kinds mcp-go serves without one, an initialize on the protocols before
+// 2026-07-28 (which opens a session) and anything on 2026-07-28 (which has
+// no sessions).
+func (g *gate) stateful(w http.ResponseWriter, r *http.Request, body []byte, key keyHash, next http.Handler) {
+	id := r.Header.Get("Mcp-Session-Id")
+	switch r.Method {
+	case http.MethodPost:
+		opens, sessionless := postKind(r.Header, body)
+		if sessionless {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if opens {
+			if ref := g.sessions.admit(key, true, false); ref != nil {
+				ref.write(w)
+				return
+			}
+			o := &opening{key: key}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), openingKey{}, o)))
+			if o.id == "" { // the transport opened nothing after all
+				g.sessions.giveBack(key, true, false)
+			}
+			return
+		}
+	case http.MethodGet, http.MethodDelete:
+		if id == "" {
+			refuse(w, http.StatusBadRequest, "name the session in the Mcp-Session-Id header, as your initialize answer gave it")
+			return
+		}
+	default:
+		next.ServeHTTP(w, r) // the transport routes nothing else by session
+		return
+	}
+	if ref := g.sessions.use(id, key); ref != nil {
+		ref.write(w)
+		return
+	}
+	if r.Method != http.MethodGet {
+		next.ServeHTTP(w, r) // a DELETE is unbound by the transport's Terminate, if it ends the session
+		return
+	}
+	// A GET listens on the session: a stream, which the session's end closes.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	st, ref := g.sessions.openStream(id, key, cancel)
+	if ref != nil {
+		ref.write(w)
+		return
+	}
+	defer g.sessions.closeStream(id, key, st)
+	next.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// postKind reads a POST as mcp-go does: whether it is an initialize that
+// opens a session, or on protocol 2026-07-28, whose requests carry no
+// session. Both are decoded the way mcp-go decodes them, so the two agree.
+func postKind(h http.Header, body []byte) (opens, sessionless bool) {
+	var msg struct {
+		Method mcp.MCPMethod `json:"method,omitempty"`
+	}
+	var meta struct {
+		Params struct {
+			Meta *mcp.Meta `json:"_meta"`
+		} `json:"params"`
+	}
+	version := ""
+	if json.Unmarshal(body, &meta) == nil {
+		version = meta.Params.Meta.ProtocolVersion()
+	}
+	if mcp.IsModernProtocol(version) || mcp.IsModernProtocol(h.Get(mcp.HeaderProtocolVersion)) {
+		return false, true
+	}
+	return json.Unmarshal(body, &msg) == nil && msg.Method == mcp.MethodInitialize, false
+}
+
+// sse: a GET on /sse opens a session whose stream is the connection. The
+// transport's id generator binds it (newSSESessionID); it ends when the
+// stream does, or when it has been idle too long.
+func (g *gate) sse(w http.ResponseWriter, r *http.Request, key keyHash, next http.Handler) {
+	if r.Method != http.MethodGet {
+		next.ServeHTTP(w, r) // the transport refuses it
+		return
+	}
+	if ref := g.sessions.admit(key, true, true); ref != nil {
+		ref.write(w)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	o := &opening{key: key, first: &stream{cancel: cancel}}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, openingKey{}, o)))
+	if o.id != "" {
+		g.sessions.closeStream(o.id, key, o.first)
+		g.sessions.end(o.id)
+	} else {
+		g.sessions.giveBack(key, true, true)
+	}
+}
+
+// credentials resolves the Skimmer key a request acts with, and whether
+// it is the caller's own rather than the server's, or says why there is
+// none.
+func (g *gate) credentials(r *http.Request) (key string, own bool, why string) {
 	bearer := ""
 	if auth := r.Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
 		bearer = strings.TrimSpace(auth[7:])
 	}
-	own := strings.TrimSpace(r.Header.Get("skimmer-api-key"))
+	mine := strings.TrimSpace(r.Header.Get("skimmer-api-key"))
 	if g.hasToken {
 		sum := sha256.Sum256([]byte(bearer))
 		if bearer == "" || subtle.ConstantTimeCompare(sum[:], g.token[:]) != 1 {
-			return "", "send the server's auth token as Authorization: Bearer <token>"
+			return "", false, "send the server's auth token as Authorization: Bearer <token>"
 		}
-		if own != "" {
-			return own, ""
+		if mine != "" {
+			return mine, true, ""
 		}
 		if g.serverKey != "" {
-			return g.serverKey, ""
+			return g.serverKey, false, ""
 		}
-		return "", "send your Skimmer API key in the skimmer-api-key header"
+		return "", false, "send your Skimmer API key in the skimmer-api-key header"
 	}
 	switch {
-	case own != "":
-		return own, ""
+	case mine != "":
+		return mine, true, ""
 	case bearer != "":
-		return bearer, ""
+		return bearer, true, ""
 	case g.serverKey != "":
-		return g.serverKey, "" // loopback only: the command checks at start
+		return g.serverKey, false, "" // loopback only: the command checks at start
 	}
-	return "", "send your Skimmer API key in the skimmer-api-key header (or as Authorization: Bearer <key>)"
+	return "", false, "send your Skimmer API key in the skimmer-api-key header (or as Authorization: Bearer <key>)"
 }
 
 // originAllowed accepts localhost origins and the ones the operator named.
@@ -154,75 +316,8 @@ func refuse(w http.ResponseWriter, status int, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
-// sessionSlot lets the SSE session-id generator tell the gate which session
-// a stream opened, so the binding is dropped when the stream ends.
-type sessionSlot struct{ id string }
-
-type slotKey struct{}
-
-// newSSESessionID makes a session id for an SSE stream and binds it to the
-// stream's key.
-func (g *gate) newSSESessionID(ctx context.Context, r *http.Request) (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	id := hex.EncodeToString(b)
-	g.sessions.bind(id, keyFrom(r.Context()))
-	if slot, ok := r.Context().Value(slotKey{}).(*sessionSlot); ok {
-		slot.id = id
-	}
-	return id, nil
-}
-
-// bindings remembers which key (as a hash) each session belongs to.
-// Entries idle for longer than the sessions' own idle limit are forgotten.
-type bindings struct {
-	mu   sync.Mutex
-	byID map[string]*binding
-	idle time.Duration
-}
-
-type binding struct {
-	key  [32]byte
-	seen time.Time
-}
-
-const sessionIdle = 30 * time.Minute
-
-func newBindings() *bindings { return &bindings{byID: map[string]*binding{}, idle: sessionIdle} }
-
-func (b *bindings) bind(id, key string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := time.Now()
-	for sid, e := range b.byID {
-		if now.Sub(e.seen) > b.idle {
-			delete(b.byID, sid)
-		}
-	}
-	b.byID[id] = &binding{key: sha256.Sum256([]byte(key)), seen: now}
-}
-
-// owns reports whether key may use session id. An id the gate never bound
-// passes: mcp-go answers it (404 for an unknown session).
-func (b *bindings) owns(id, key string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	e, ok := b.byID[id]
-	if !ok {
-		return true
-	}
-	sum := sha256.Sum256([]byte(key))
-	if subtle.ConstantTimeCompare(sum[:], e.key[:]) != 1 {
-		return false
-	}
-	e.seen = time.Now()
-	return true
-}
-
-func (b *bindings) drop(id string) {
-	b.mu.Lock()
-	delete(b.byID, id)
-	b.mu.Unlock()
+// newSSESessionID is the SSE transport's id generator: it binds the new
+// session to the caller's key as the transport opens it.
+func (g *gate) newSSESessionID(_ context.Context, r *http.Request) (string, error) {
+	return g.sessions.take(r), nil
 }

@@ -421,7 +421,7 @@ func TestBrowserProtections(t *testing.T) {
 		"--allowed-origins", "https://agents.example.com", "--max-body", "4096")
 	url := p.waitURL(t)
 	post := func(body string, headers map[string]string) int {
-		h := map[string]string{"skimmer-api-key": "k-123456789"}
+		h := map[string]string{"skimmer-api-key": "k-1234567890ab"}
 		maps.Copy(h, headers)
 		return postMCP(t, url, body, h).StatusCode
 	}
@@ -439,22 +439,22 @@ func TestStatefulSessionsBelongToTheirKey(t *testing.T) {
 	_, base := upstreamSandbox(t)
 	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--stateful", "--addr", "127.0.0.1:0", "--log-format", "json")
 	url := p.waitURL(t)
-	sid := postMCP(t, url, initializeMsg, map[string]string{"skimmer-api-key": "owner-key-1"}).Header.Get("Mcp-Session-Id")
+	sid := postMCP(t, url, initializeMsg, map[string]string{"skimmer-api-key": "owner-key-0001"}).Header.Get("Mcp-Session-Id")
 	require.NotEmpty(t, sid)
 
 	use := func(key string) int {
 		return postMCP(t, url, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": key}).StatusCode
 	}
-	assert.Equal(t, 403, use("intruder-key-2"), "another key cannot use the session")
-	assert.Equal(t, 200, use("owner-key-1"))
+	assert.Equal(t, 403, use("intruder-key-0002"), "another key cannot use the session")
+	assert.Equal(t, 200, use("owner-key-0001"))
 
 	// An initialize that carries a stale or made-up session id still opens a
 	// new session, and that one is bound too.
-	sid = postMCP(t, url, initializeMsg, map[string]string{"skimmer-api-key": "owner-key-1", "Mcp-Session-Id": "stale-old-id"}).Header.Get("Mcp-Session-Id")
+	sid = postMCP(t, url, initializeMsg, map[string]string{"skimmer-api-key": "owner-key-0001", "Mcp-Session-Id": "stale-old-id"}).Header.Get("Mcp-Session-Id")
 	require.NotEmpty(t, sid)
 	require.NotEqual(t, "stale-old-id", sid)
-	assert.Equal(t, 403, use("intruder-key-2"), "the new session is bound to its opener's key")
-	assert.Equal(t, 200, use("owner-key-1"))
+	assert.Equal(t, 403, use("intruder-key-0002"), "the new session is bound to its opener's key")
+	assert.Equal(t, 200, use("owner-key-0001"))
 }
 
 // TestGracefulShutdown: a call in flight when SIGTERM arrives finishes, and
@@ -469,7 +469,7 @@ func TestGracefulShutdown(t *testing.T) {
 			sb, base := upstreamSandbox(t)
 			p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", tr.name, "--addr", "127.0.0.1:0", "--log-format", "json")
 			url := p.waitURL(t)
-			c := tr.connect(t, url, map[string]string{"skimmer-api-key": "k-123456789"})
+			c := tr.connect(t, url, map[string]string{"skimmer-api-key": "k-1234567890ab"})
 			id := firstCustomerID(t, base)
 			sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Latency: 1500 * time.Millisecond})
 			got := make(chan string, 1)
@@ -508,7 +508,7 @@ func TestBrowserClients(t *testing.T) {
 	assert.NotEmpty(t, resp.Header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "skimmer-api-key")
 
-	resp = postMCP(t, url, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Origin": "https://app.example.com", "skimmer-api-key": "k-123456789"})
+	resp = postMCP(t, url, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Origin": "https://app.example.com", "skimmer-api-key": "k-1234567890ab"})
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.NotEmpty(t, resp.Header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id")
@@ -562,7 +562,8 @@ func TestCallCommand(t *testing.T) {
 
 	_, errOut, code = run("--help")
 	assert.Equal(t, 0, code)
-	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "debug-addr", "sandbox-seed", "sandbox-customers", "sandbox-data", "sandbox-rate-limit", "version"} {
+	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "debug-addr", "sandbox-seed", "sandbox-customers", "sandbox-data", "sandbox-rate-limit", "version",
+		"body-timeout", "max-sessions", "max-sessions-per-key", "max-streams", "max-streams-per-key", "session-idle"} {
 		assert.Contains(t, errOut, "--"+flagName+" (env "+envName(flagName)+", default ")
 	}
 	assert.Contains(t, errOut, "SKIMMER_API_KEY")
@@ -821,7 +822,7 @@ func TestDebugListener(t *testing.T) {
 	assert.GreaterOrEqual(t, vars.Memory.PeakRSS, vars.Memory.RSS, "both from one read")
 	assert.Positive(t, vars.Memstats.HeapAlloc)
 
-	bad := start(t, []string{"SKIMMER_API_KEY=k"}, "--debug-addr", "0.0.0.0:6060")
+	bad := start(t, []string{"SKIMMER_API_KEY=debug-test-key-01"}, "--debug-addr", "0.0.0.0:6060")
 	select {
 	case err := <-bad.done:
 		assert.Error(t, err)

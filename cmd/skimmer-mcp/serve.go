@@ -116,6 +116,8 @@ type hosted struct {
 	handler       http.Handler
 	endpoint      string // /mcp or /sse
 	closeSessions func(context.Context)
+	close         func() // stops the gate's sweeper; after closeSessions
+	gate          *gate
 	tools         *tools.Server
 	stateful      bool
 }
@@ -136,9 +138,10 @@ func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 	// The server's key serves callers who bring none: past the check above
 	// that is on loopback, behind a token, or the sandbox's demo key.
 	g := newGate(c, up.key)
-	h := &hosted{endpoint: "/mcp", stateful: c.transport == "http" && c.stateful}
+	h := &hosted{endpoint: "/mcp", stateful: c.transport == "http" && c.stateful, close: g.sessions.close, gate: g}
 	srv, err := newTools(c, up, log, true, h.stateful)
 	if err != nil {
+		g.sessions.close()
 		return nil, err
 	}
 	h.tools = srv
@@ -151,18 +154,22 @@ func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 	switch c.transport {
 	case "http":
 		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log), server.WithStreamableHTTPCORS(cors...)}
+		rt := streamableStateless
 		if h.stateful {
-			opts = append(opts, server.WithStateful(true), server.WithSessionIdleTTL(sessionIdle))
+			// The gate's session record is the transport's session id
+			// manager: one truth about which sessions exist and whose.
+			opts = append(opts, server.WithSessionIdManagerResolver(sessionIDs{g.sessions}), server.WithSessionIdleTTL(c.sessionIdle))
+			rt = streamableStateful
 		} else {
 			opts = append(opts, server.WithStateLess(true))
 		}
 		sh := server.NewStreamableHTTPServer(srv.MCP(), opts...)
-		mux.Handle("/mcp", g.wrap(sh))
+		mux.Handle("/mcp", g.wrap(rt, sh))
 		h.closeSessions = sh.CloseSessions
 	case "sse":
 		sh := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true), server.WithSSECORS(cors...))
-		mux.Handle("/sse", g.wrap(sh.SSEHandler()))
-		mux.Handle("/message", g.wrap(sh.MessageHandler()))
+		mux.Handle("/sse", g.wrap(sseStream, sh.SSEHandler()))
+		mux.Handle("/message", g.wrap(sseMessage, sh.MessageHandler()))
 		h.closeSessions = func(context.Context) { sh.CloseSessions() }
 		h.endpoint = "/sse"
 	}
@@ -210,6 +217,7 @@ func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger) e
 		time.Sleep(sseFlush)
 	}
 	h.closeSessions(drain)
+	h.close()
 	if err := <-shutdown; err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
