@@ -165,6 +165,11 @@ func (c *config) check() error {
 	if c.policy, err = tools.ParseConfirmPolicy(c.confirm); err != nil {
 		return fmt.Errorf("--confirm: %w", err)
 	}
+	if c.apiKey != "" {
+		if err := skimmer.CheckAPIKey(c.apiKey); err != nil {
+			return fmt.Errorf("SKIMMER_API_KEY: %w", err)
+		}
+	}
 	if c.maxBody < 1024 {
 		return fmt.Errorf("--max-body %d: allow at least 1024 bytes", c.maxBody)
 	}

@@ -60,6 +60,7 @@ func TestConfigRefusals(t *testing.T) {
 		{nil, map[string]string{"SKIMMER_MAX_STREAMS_PER_KEY": "-1"}, "--max-streams-per-key -1: allow at least 1"},
 		{[]string{"--session-idle", "10ms"}, nil, "--session-idle 10ms: allow at least 1s"},
 		{[]string{"--body-timeout", "0s"}, nil, "--body-timeout 0s: allow at least 1s"},
+		{nil, map[string]string{"SKIMMER_API_KEY": "short"}, "SKIMMER_API_KEY: the key is 5 characters long; keys shorter than 12 are refused"},
 	}
 	for _, tt := range tests {
 		_, err := parseConfig(tt.args, env(tt.env), io.Discard)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
 
 // gate stands in front of the hosted transports. Every request must say
@@ -90,11 +92,18 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // a CORS preflight carries no credentials; the transport answers it
 			return
 		}
-		key, _, why := g.credentials(r)
+		key, own, why := g.credentials(r)
 		if key == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="skimmer-mcp"`)
 			refuse(w, http.StatusUnauthorized, why)
 			return
+		}
+		if own { // the server's own key was checked at start
+			if err := skimmer.CheckAPIKey(key); err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="skimmer-mcp"`)
+				refuse(w, http.StatusUnauthorized, "your Skimmer API key is refused: "+err.Error())
+				return
+			}
 		}
 		body, ref := g.readBody(w, r)
 		if ref != nil {

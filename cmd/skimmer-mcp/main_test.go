@@ -4,15 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -734,11 +739,24 @@ func TestOversizedArgumentsOverStdio(t *testing.T) {
 }
 
 // TestSecretsNeverLeave runs a whole session with a recognisable key, real
-// customer emails and upstream faults that echo the key, then scans every
-// byte the server wrote (stdout: every result; stderr: every log line, at
-// debug level) for the key, and the logs for the customers' emails.
+// customer emails and upstream faults that echo the key, raw and in every
+// encoding a server could use (URL-encoded for a query and for a path,
+// JSON-escaped as Go and as .NET write it, HTML-escaped, base64 in both
+// alphabets, padded, unpadded and inside a longer encoding), then scans
+// every byte the server wrote (stdout: every result; stderr: every log
+// line, at debug level) for the key in any of those forms, and the logs for
+// the customers' emails. A key too short to scrub safely never gets that
+// far: it is refused where it comes in.
 func TestSecretsNeverLeave(t *testing.T) {
-	const key = "sk_live_RECOGNISABLE_9f8e7d6c5b4a"
+	t.Run("a whole session", secretsInASession)
+	t.Run("short keys are refused at the door", shortKeysAreRefused)
+}
+
+// echoKey is a key with the characters that each encoding changes.
+const echoKey = `sk_live/RECOG+NISABLE=9f8e&7d6c"5b4a<`
+
+func secretsInASession(t *testing.T) {
+	key := echoKey
 	sb, base := upstreamSandbox(t)
 	c, err := skimmer.New(skimmer.Options{BaseURL: base, APIKey: "lookup"})
 	require.NoError(t, err)
@@ -750,10 +768,21 @@ func TestSecretsNeverLeave(t *testing.T) {
 			emails = append(emails, *cust.PrimaryEmail)
 		}
 	}
+	goJSON, _ := json.Marshal(key)
+	netJSON := strings.NewReplacer("+", `\u002B`, "&", `\u0026`, `"`, `\u0022`, "<", `\u003C`).Replace(key)
+	b64 := base64.StdEncoding.EncodeToString
+	b64url := base64.RawURLEncoding.EncodeToString
 	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpGetCustomer}, Status: 500, Body: "upstream proxy error for key=" + key, Times: 1})
-	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpSearchCustomers}, Status: 400, ContentType: "application/json",
-		Body: `{"title":"Bad key ` + key + `","errors":{"skimmer-api-key":["` + key + ` is not valid"]}}`, Times: 1})
-	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Body: "<html><title>" + key + "</title></html>", Times: 2})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 400, ContentType: "application/json", Times: 1,
+		Body: `{"title":"One or more validation errors occurred.","errors":{"Title":["GET /keys/` + url.PathEscape(key) + `/usage failed"],"Type":["see https://publicapi.getskimmer.com/?apikey=` + url.QueryEscape(key) + `"]}}`})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpSearchCustomers}, Status: 400, ContentType: "application/json", Times: 1,
+		Body: `{"title":"Bad key ` + strings.Trim(string(goJSON), `"`) + `","errors":{"skimmer-api-key":["` + netJSON + ` is not valid"]}}`})
+	// Read faults that are retried: each retry writes a debug line with the reason.
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpGetActivityLog}, Status: 503, Times: 1, Body: "GET /keys/" + url.PathEscape(key) + "/usage?apikey=" + url.QueryEscape(key) + " failed"})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Times: 1, Body: "<html><title>" + html.EscapeString(key) + "</title></html>"})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Times: 1, Body: "token " + b64([]byte(key)) + " refused"})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListActivityLogs}, Status: 503, Times: 1, Body: "Authorization: Basic " + b64([]byte("user:"+key))})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListActivityLogs}, Status: 503, Times: 1, Body: "jwt " + b64url([]byte(`{"k":"`+key+`"}`)) + " expired"})
 
 	var stdout strings.Builder
 	r := stdioSession(t, []string{"SKIMMER_API_KEY=" + key, "SKIMMER_BASE_URL=" + base}, "--log-level", "debug", "--log-format", "json")
@@ -763,25 +792,33 @@ func TestSecretsNeverLeave(t *testing.T) {
 	}{
 		{"get_customer", map[string]any{"id": all[0].ID}},
 		{"get_customer", map[string]any{"id": all[0].ID}},
+		{"get_customer_activity", map[string]any{"customerId": all[2].ID, "id": strings.Repeat("a", 32)}},
 		{"search_customers", map[string]any{"text": emails[0]}},
 		{"search_customers", map[string]any{"text": emails[1]}},
 		{"list_customers", map[string]any{"detail": true}},
+		{"list_customer_activities", map[string]any{"customerId": all[2].ID}},
 		{"update_customer", map[string]any{"id": all[1].ID, "primaryEmail": "new.owner@example.com", "confirm": true}},
 		{"create_customer", map[string]any{"firstName": "Secret", "primaryEmail": "secret.person@example.com", "confirm": true}},
+		{"create_customer_activity", map[string]any{"customerId": all[2].ID, "type": "Email", "title": "Sent the invoice", "description": "to " + emails[2], "confirm": true}},
 		{"create_customer_activity", map[string]any{"customerId": all[2].ID, "type": "Email", "title": "Sent the invoice", "description": "to " + emails[2], "confirm": true}},
 		{"get_customer", map[string]any{"id": "not-an-id"}},
 	}
 	for _, call := range calls {
 		text, _ := r.tool(call.tool, call.args)
-		stdout.WriteString(text)
+		stdout.WriteString(text + "\n")
 	}
 	require.NoError(t, r.p.stdin.Close())
 	<-r.p.done
 	logs := r.p.stderr.String()
 	assert.Contains(t, logs, `"msg":"tool call"`)
 	assert.Contains(t, logs, "retrying skimmer request", "debug lines were written, and scanned")
-	assert.NotContains(t, stdout.String(), key, "no tool result holds the key")
-	assert.NotContains(t, logs, key, "no log line holds the key")
+	// The echoes went through, cleaned: three into results (the .NET-escaped
+	// field message, the path- and query-escaped ones), five into retry
+	// lines (URL-encoded, HTML, three base64).
+	assert.GreaterOrEqual(t, strings.Count(stdout.String(), "[redacted]"), 3, stdout.String())
+	assert.GreaterOrEqual(t, strings.Count(logs, "[redacted]"), 5, logs)
+	assert.Empty(t, leaks(stdout.String(), key), "no tool result holds the key")
+	assert.Empty(t, leaks(logs, key), "no log line holds the key")
 	for _, e := range append(emails, "new.owner@example.com", "secret.person@example.com") {
 		assert.NotContains(t, logs, e, "no log line holds a customer's email")
 	}
@@ -790,6 +827,77 @@ func TestSecretsNeverLeave(t *testing.T) {
 			assert.Equal(t, key, req.Key, "the key did reach Skimmer, and only there")
 		}
 	}
+}
+
+// leaks finds key in text however it is encoded: it decodes every escape
+// the text could hold (percent, JSON, HTML) and every run that could be
+// base64, and looks for the key, or for all of it but its first and last
+// characters, which base64 may blend with its neighbours.
+func leaks(text, key string) []string {
+	var found []string
+	inner := key[1 : len(key)-1]
+	look := func(how, decoded string) {
+		if strings.Contains(decoded, inner) {
+			found = append(found, how)
+		}
+	}
+	look("raw", text)
+	look("percent-decoded", regexp.MustCompile(`%[0-9a-fA-F]{2}`).ReplaceAllStringFunc(text, func(m string) string {
+		b, _ := hex.DecodeString(m[1:])
+		return string(b)
+	}))
+	look("JSON-decoded", regexp.MustCompile(`\\u[0-9a-fA-F]{4}|\\["\\/]`).ReplaceAllStringFunc(text, func(m string) string {
+		if len(m) == 2 {
+			return m[1:]
+		}
+		b, _ := hex.DecodeString(m[4:])
+		return string(b)
+	}))
+	look("HTML-decoded", html.UnescapeString(text))
+	for _, run := range regexp.MustCompile(`[A-Za-z0-9+/_-]{16,}`).FindAllString(text, -1) {
+		for skip := range 4 {
+			for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+				s := run[skip:]
+				s = s[:len(s)/4*4]
+				if b, err := enc.DecodeString(s); err == nil {
+					look("base64", string(b))
+				}
+			}
+		}
+	}
+	return found
+}
+
+// shortKeysAreRefused: a key under 12 characters could not be scrubbed
+// without garbling text, so it is refused with a sentence that says so:
+// SKIMMER_API_KEY at start, a hosted caller's key at the gate (streamable
+// HTTP and SSE). It never reaches Skimmer, and the refusal never repeats it.
+func shortKeysAreRefused(t *testing.T) {
+	sb, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_API_KEY=k3y-short", "SKIMMER_BASE_URL=" + base})
+	select {
+	case err := <-p.done:
+		assert.Error(t, err)
+		assert.Contains(t, p.stderr.String(), "SKIMMER_API_KEY: the key is 9 characters long; keys shorter than 12 are refused")
+		assert.NotContains(t, p.stderr.String(), "k3y-short")
+	case <-time.After(10 * time.Second):
+		t.Fatal("started with a key too short to scrub")
+	}
+	for _, tr := range []string{"http", "sse"} {
+		g := newGated(t, "--transport", tr)
+		for _, h := range []map[string]string{{"skimmer-api-key": "k3y-short"}, {"Authorization": "Bearer k3y-short"}} {
+			method, body := "POST", initializeMsg
+			if tr == "sse" {
+				method, body = "GET", ""
+			}
+			status, answer := send(t, method, g.url, body, h)
+			assert.Equal(t, http.StatusUnauthorized, status, "%s %v", tr, h)
+			assert.Contains(t, answer, "your Skimmer API key is refused: the key is 9 characters long")
+			assert.NotContains(t, answer, "k3y-short")
+		}
+		assert.Empty(t, g.sb.Requests())
+	}
+	assert.Empty(t, sb.Requests())
 }
 
 // TestDebugListener: pprof and expvar on loopback only, with the figures
