@@ -366,10 +366,11 @@ func TestListenersNeedTheirOwnSession(t *testing.T) {
 // would share one listener among every caller who opened one.
 func TestStatelessKeepsNoSessions(t *testing.T) {
 	g := newGated(t, "--transport", "http")
+	hc := &http.Client{Timeout: 5 * time.Second} // a stream would never end
 	for _, method := range []string{"GET", "DELETE"} {
 		req, _ := http.NewRequest(method, g.url, nil)
 		req.Header.Set("skimmer-api-key", "owner-key-aaaa1111")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()

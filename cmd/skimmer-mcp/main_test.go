@@ -781,6 +781,7 @@ func secretsInASession(t *testing.T) {
 	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpGetActivityLog}, Status: 503, Times: 1, Body: "GET /keys/" + url.PathEscape(key) + "/usage?apikey=" + url.QueryEscape(key) + " failed"})
 	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Times: 1, Body: "<html><title>" + html.EscapeString(key) + "</title></html>"})
 	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Times: 1, Body: "token " + b64([]byte(key)) + " refused"})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Times: 1, ContentType: "application/json", Body: `{"message":"key ` + netJSON + ` unknown"}`})
 	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListActivityLogs}, Status: 503, Times: 1, Body: "Authorization: Basic " + b64([]byte("user:"+key))})
 	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListActivityLogs}, Status: 503, Times: 1, Body: "jwt " + b64url([]byte(`{"k":"`+key+`"}`)) + " expired"})
 
@@ -813,10 +814,10 @@ func secretsInASession(t *testing.T) {
 	assert.Contains(t, logs, `"msg":"tool call"`)
 	assert.Contains(t, logs, "retrying skimmer request", "debug lines were written, and scanned")
 	// The echoes went through, cleaned: three into results (the .NET-escaped
-	// field message, the path- and query-escaped ones), five into retry
-	// lines (URL-encoded, HTML, three base64).
+	// field message, the path- and query-escaped ones), six into retry
+	// lines (URL-encoded, HTML, .NET-escaped JSON, three base64).
 	assert.GreaterOrEqual(t, strings.Count(stdout.String(), "[redacted]"), 3, stdout.String())
-	assert.GreaterOrEqual(t, strings.Count(logs, "[redacted]"), 5, logs)
+	assert.GreaterOrEqual(t, strings.Count(logs, "[redacted]"), 6, logs)
 	assert.Empty(t, leaks(stdout.String(), key), "no tool result holds the key")
 	assert.Empty(t, leaks(logs, key), "no log line holds the key")
 	for _, e := range append(emails, "new.owner@example.com", "secret.person@example.com") {
@@ -830,42 +831,65 @@ func secretsInASession(t *testing.T) {
 }
 
 // leaks finds key in text however it is encoded: it decodes every escape
-// the text could hold (percent, JSON, HTML) and every run that could be
-// base64, and looks for the key, or for all of it but its first and last
-// characters, which base64 may blend with its neighbours.
+// the text could hold (percent, JSON, HTML), in any nesting up to three
+// deep (a JSON log line holding a JSON-escaped body), and every run that
+// could be base64, and looks for the key, or for all of it but its first
+// and last characters, which base64 may blend with its neighbours.
 func leaks(text, key string) []string {
-	var found []string
 	inner := key[1 : len(key)-1]
-	look := func(how, decoded string) {
-		if strings.Contains(decoded, inner) {
-			found = append(found, how)
-		}
+	percent := regexp.MustCompile(`%[0-9a-fA-F]{2}`)
+	jsonEsc := regexp.MustCompile(`\\u[0-9a-fA-F]{4}|\\["\\/]`)
+	decoders := []struct {
+		name string
+		f    func(string) string
+	}{
+		{"percent", func(s string) string {
+			return percent.ReplaceAllStringFunc(s, func(m string) string { b, _ := hex.DecodeString(m[1:]); return string(b) })
+		}},
+		{"JSON", func(s string) string {
+			return jsonEsc.ReplaceAllStringFunc(s, func(m string) string {
+				if len(m) == 2 {
+					return m[1:]
+				}
+				b, _ := hex.DecodeString(m[4:])
+				return string(b)
+			})
+		}},
+		{"HTML", html.UnescapeString},
 	}
-	look("raw", text)
-	look("percent-decoded", regexp.MustCompile(`%[0-9a-fA-F]{2}`).ReplaceAllStringFunc(text, func(m string) string {
-		b, _ := hex.DecodeString(m[1:])
-		return string(b)
-	}))
-	look("JSON-decoded", regexp.MustCompile(`\\u[0-9a-fA-F]{4}|\\["\\/]`).ReplaceAllStringFunc(text, func(m string) string {
-		if len(m) == 2 {
-			return m[1:]
+	found := map[string]bool{}
+	look := func(how, s string) {
+		if strings.Contains(s, inner) {
+			found[how] = true
 		}
-		b, _ := hex.DecodeString(m[4:])
-		return string(b)
-	}))
-	look("HTML-decoded", html.UnescapeString(text))
-	for _, run := range regexp.MustCompile(`[A-Za-z0-9+/_-]{16,}`).FindAllString(text, -1) {
-		for skip := range 4 {
-			for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-				s := run[skip:]
-				s = s[:len(s)/4*4]
-				if b, err := enc.DecodeString(s); err == nil {
-					look("base64", string(b))
+		for _, run := range regexp.MustCompile(`[A-Za-z0-9+/_-]{16,}`).FindAllString(s, -1) {
+			for skip := range 4 {
+				for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+					r := run[skip:]
+					if b, err := enc.DecodeString(r[:len(r)/4*4]); err == nil && strings.Contains(string(b), inner) {
+						found[how+", base64"] = true
+					}
 				}
 			}
 		}
 	}
-	return found
+	texts := map[string]string{"as written": text}
+	for range 3 {
+		next := map[string]string{}
+		for how, t := range texts {
+			look(how, t)
+			for _, d := range decoders {
+				if u := d.f(t); u != t {
+					next[how+", "+d.name+"-decoded"] = u
+				}
+			}
+		}
+		texts = next
+	}
+	for how, t := range texts {
+		look(how, t)
+	}
+	return slices.Sorted(maps.Keys(found))
 }
 
 // shortKeysAreRefused: a key under 12 characters could not be scrubbed
