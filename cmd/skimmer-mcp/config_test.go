@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
@@ -61,6 +62,13 @@ func TestConfigRefusals(t *testing.T) {
 		{[]string{"--session-idle", "10ms"}, nil, "--session-idle 10ms: allow at least 1s"},
 		{[]string{"--body-timeout", "0s"}, nil, "--body-timeout 0s: allow at least 1s"},
 		{nil, map[string]string{"SKIMMER_API_KEY": "short"}, "SKIMMER_API_KEY: the key is 5 characters long; keys shorter than 12 are refused"},
+		{[]string{"--oauth"}, nil, "--oauth needs --transport http"},
+		{[]string{"--oauth", "--transport", "sse"}, nil, "--oauth needs --transport http"},
+		{[]string{"--oauth", "--transport", "http", "--addr", "0.0.0.0:8080"}, map[string]string{"SKIMMER_OAUTH_KEY": strings.Repeat("k", 44)}, "needs --public-url"},
+		{[]string{"--oauth", "--transport", "http", "--addr", "0.0.0.0:8080", "--public-url", "https://mcp.example.com"}, nil, "needs SKIMMER_OAUTH_KEY"},
+		{[]string{"--oauth", "--transport", "http", "--public-url", "http://mcp.example.com"}, nil, "use https"},
+		{[]string{"--oauth", "--transport", "http", "--public-url", "https://mcp.example.com/mcp"}, nil, "origin only"},
+		{[]string{"--oauth", "--transport", "http", "--oauth-access-ttl", "0s"}, nil, "between 1s and 24h"},
 	}
 	for _, tt := range tests {
 		_, err := parseConfig(tt.args, env(tt.env), io.Discard)
@@ -107,43 +115,80 @@ func TestSandboxFlagsMeanWhatTheySay(t *testing.T) {
 	}
 }
 
+// TestCredentials: which credential a request acts with, and the
+// combinations that are refused rather than guessed at.
 func TestCredentials(t *testing.T) {
+	as, err := oauth.New(oauth.Config{Issuer: "https://mcp.example.com", Key: strings.Repeat("k", 32), Store: mustStore(t),
+		CheckKey: func(context.Context, string) error { return nil }})
+	require.NoError(t, err)
 	tests := []struct {
 		name      string
 		token     string
 		serverKey string
+		oauth     bool
 		headers   map[string]string
 		want      string
-		own       bool // the caller's key, not the server's
+		status    int // of the refusal, when want is ""
+		says      string
+		server    bool // the server-wide key, not one the caller sent
 	}{
-		{"own key header", "", "", map[string]string{"skimmer-api-key": "own"}, "own", true},
-		{"own key as bearer", "", "", map[string]string{"Authorization": "Bearer own"}, "own", true},
-		{"nothing", "", "", nil, "", false},
-		{"server key on loopback", "", "srv", nil, "srv", false},
-		{"own key beats server key", "", "srv", map[string]string{"skimmer-api-key": "own"}, "own", true},
-		{"the server's key sent as one's own", "", "srv", map[string]string{"skimmer-api-key": "srv"}, "srv", true},
-		{"token, server key", "tok", "srv", map[string]string{"Authorization": "Bearer tok"}, "srv", false},
-		{"token, own key", "tok", "srv", map[string]string{"Authorization": "bearer tok", "skimmer-api-key": "own"}, "own", true},
-		{"token missing", "tok", "srv", map[string]string{"skimmer-api-key": "own"}, "", false},
-		{"token wrong", "tok", "srv", map[string]string{"Authorization": "Bearer tik"}, "", false},
-		{"token, no key anywhere", "tok", "", map[string]string{"Authorization": "Bearer tok"}, "", false},
+		{"own key header", "", "", false, map[string]string{"skimmer-api-key": "own"}, "own", 0, "", false},
+		{"x-api-key, Claude's header name", "", "", false, map[string]string{"x-api-key": "own"}, "own", 0, "", false},
+		{"both headers, one key", "", "", false, map[string]string{"skimmer-api-key": "own", "x-api-key": "own"}, "own", 0, "", false},
+		{"both headers, two keys", "", "", false, map[string]string{"skimmer-api-key": "own", "x-api-key": "other"}, "", 400, "different keys", false},
+		{"own key as bearer", "", "", false, map[string]string{"Authorization": "Bearer own"}, "own", 0, "", false},
+		{"header and bearer agree", "", "", false, map[string]string{"Authorization": "Bearer own", "skimmer-api-key": "own"}, "own", 0, "", false},
+		{"header and bearer disagree", "", "", false, map[string]string{"Authorization": "Bearer one", "x-api-key": "two"}, "", 400, "send one of them", false},
+		{"nothing", "", "", false, nil, "", 401, "skimmer-api-key", false},
+		{"server key on loopback", "", "srv", false, nil, "srv", 0, "", true},
+		{"own key beats server key", "", "srv", false, map[string]string{"skimmer-api-key": "own"}, "own", 0, "", false},
+		{"the server's key sent as one's own", "", "srv", false, map[string]string{"skimmer-api-key": "srv"}, "srv", 0, "", false},
+		{"token, server key", "tok", "srv", false, map[string]string{"Authorization": "Bearer tok"}, "srv", 0, "", true},
+		{"token, own key", "tok", "srv", false, map[string]string{"Authorization": "bearer tok", "skimmer-api-key": "own"}, "own", 0, "", false},
+		{"token, x-api-key", "tok", "srv", false, map[string]string{"Authorization": "bearer tok", "x-api-key": "own"}, "own", 0, "", false},
+		{"token missing", "tok", "srv", false, map[string]string{"skimmer-api-key": "own"}, "", 401, "auth token", false},
+		{"token wrong", "tok", "srv", false, map[string]string{"Authorization": "Bearer tik"}, "", 401, "auth token", false},
+		{"token, no key anywhere", "tok", "", false, map[string]string{"Authorization": "Bearer tok"}, "", 401, "skimmer-api-key", false},
+		{"oauth: nothing sent asks to sign in", "", "srv", true, nil, "", 401, "sign in", false},
+		{"oauth: a key header still works", "", "", true, map[string]string{"x-api-key": "own"}, "own", 0, "", false},
+		{"oauth: a bad access token", "", "", true, map[string]string{"Authorization": "Bearer smcp_at_forged"}, "", 401, "not valid", false},
+		{"oauth: an access token and a key header", "", "", true, map[string]string{"Authorization": "Bearer smcp_at_forged", "skimmer-api-key": "own"}, "", 400, "send one of them", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGate(&config{authToken: tt.token, maxBody: 1 << 20}, tt.serverKey)
 			defer g.sessions.close()
+			if tt.oauth {
+				g.oauth = as
+			}
 			r := httptest.NewRequest("POST", "/mcp", nil)
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}
-			got, own, why := g.credentials(r)
-			assert.Equal(t, tt.want, got)
-			assert.Equal(t, tt.own, own)
-			if got == "" {
-				assert.NotEmpty(t, why)
+			got, no := g.credentials(r)
+			assert.Equal(t, tt.want, got.key)
+			assert.Equal(t, tt.server, got.server, "whether it is the server's key")
+			if tt.want != "" {
+				assert.Nil(t, no)
+				return
+			}
+			require.NotNil(t, no)
+			assert.Equal(t, tt.status, no.status)
+			assert.Contains(t, no.why, tt.says)
+			if tt.status == 401 {
+				assert.NotEmpty(t, no.challenge)
+			}
+			if tt.oauth && tt.status == 401 {
+				assert.Contains(t, no.challenge, `resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"`)
 			}
 		})
 	}
+}
+
+func mustStore(t *testing.T) *oauth.MemoryStore {
+	s, err := oauth.NewMemoryStore("", nil)
+	require.NoError(t, err)
+	return s
 }
 
 func TestLoopback(t *testing.T) {
@@ -164,7 +209,7 @@ func TestREADMEDocumentsEveryFlag(t *testing.T) {
 	for _, n := range names {
 		assert.Contains(t, string(readme), "`--"+n[1]+"`", "the README's configuration table lists --%s", n[1])
 	}
-	for _, v := range []string{"SKIMMER_API_KEY", "SKIMMER_CONFIRM_KEY", "SKIMMER_BASE_URL", "SKIMMER_AUTH_TOKEN"} {
+	for _, v := range []string{"SKIMMER_API_KEY", "SKIMMER_CONFIRM_KEY", "SKIMMER_BASE_URL", "SKIMMER_AUTH_TOKEN", "SKIMMER_OAUTH_KEY", "SKIMMER_OAUTH_KEY_PREVIOUS"} {
 		assert.Contains(t, string(readme), v)
 	}
 }

@@ -52,9 +52,11 @@ func newGated(t testing.TB, args ...string) *gated {
 	log := slog.New(slog.DiscardHandler)
 	up, err := startUpstream(c, log)
 	require.NoError(t, err)
-	h, err := newHosted(c, up, log)
+	srv := httptest.NewUnstartedServer(nil)
+	h, err := newHosted(c, up, log, srv.Listener.Addr().String())
 	require.NoError(t, err)
-	srv := httptest.NewServer(h.handler)
+	srv.Config.Handler = h.handler
+	srv.Start()
 	t.Cleanup(func() {
 		h.closeSessions(context.Background())
 		srv.Close()
@@ -415,34 +417,45 @@ func TestIdleSessionsEnd(t *testing.T) {
 // gets 408 once --body-timeout has passed, and its connection is closed,
 // while everybody else is served.
 func TestSlowBodiesAreCut(t *testing.T) {
-	for _, tr := range []string{"http", "sse"} {
-		t.Run(tr, func(t *testing.T) {
-			g := newGated(t, "--transport", tr, "--body-timeout", "1s")
-			path, target := "/mcp", g.url
-			if tr == "sse" {
-				s := openSSE(t, g.url, "owner-key-aaaa1111")
-				target = s.endpoint
-				path = strings.TrimPrefix(target, strings.TrimSuffix(g.url, "/sse"))
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		paths  []string // on the server; "" is SSE's message endpoint
+		answer string   // how the server answers a slow body
+	}{
+		{"http", []string{"--transport", "http"}, []string{"/mcp"}, "HTTP/1.1 408"},
+		{"sse", []string{"--transport", "sse"}, []string{""}, "HTTP/1.1 408"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGated(t, append(tt.args, "--body-timeout", "1s")...)
+			origin := strings.TrimSuffix(strings.TrimSuffix(g.url, "/mcp"), "/sse")
+			target := g.url
+			if tt.name == "sse" {
+				target = openSSE(t, g.url, "owner-key-aaaa1111").endpoint
 			}
-			host := strings.TrimPrefix(strings.TrimSuffix(strings.TrimSuffix(g.url, "/mcp"), "/sse"), "http://")
 			const slow = 20
 			results := make(chan string, slow)
-			for range slow {
-				go func() { results <- trickle(host, path) }()
+			for i := range slow {
+				path := tt.paths[i%len(tt.paths)]
+				if path == "" {
+					path = strings.TrimPrefix(target, origin)
+				}
+				go func() { results <- trickle(strings.TrimPrefix(origin, "http://"), path, tt.answer) }()
 			}
 			// Served meanwhile.
 			status, _ := send(t, "POST", target, `{"jsonrpc":"2.0","id":5,"method":"ping"}`, map[string]string{"skimmer-api-key": "owner-key-aaaa1111"})
 			assert.Contains(t, []int{200, 202}, status)
 			for range slow {
-				assert.Equal(t, "408 then closed", <-results)
+				assert.Equal(t, "answered, then closed", <-results)
 			}
 		})
 	}
 }
 
-// trickle sends a request whose body comes a byte at a time, and says how
-// the server answered.
-func trickle(host, path string) string {
+// trickle sends a request whose body comes a byte at a time, never whole,
+// and says whether the server gave the answer it should and closed the
+// connection.
+func trickle(host, path, want string) string {
 	conn, err := net.Dial("tcp", host)
 	if err != nil {
 		return err.Error()
@@ -470,10 +483,11 @@ func trickle(host, path string) string {
 	case errors.Is(err, syscall.ECONNRESET): // closed while the client was still writing: closed all the same
 	case err != nil:
 		return fmt.Sprintf("still open after 15s (%v), answered %q", err, answer)
-	case !strings.HasPrefix(string(answer), "HTTP/1.1 408"):
+	}
+	if !strings.HasPrefix(string(answer), want) {
 		return fmt.Sprintf("answered %q", answer)
 	}
-	return "408 then closed"
+	return "answered, then closed"
 }
 
 // TestGateUnderConcurrentUse runs every way of opening, using and ending

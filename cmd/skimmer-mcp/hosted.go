@@ -18,7 +18,9 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
 
 // gate stands in front of the hosted transports. Every request must say
@@ -31,12 +33,18 @@ import (
 //   - Without one, a caller sends its own key, in skimmer-api-key or as
 //     Authorization: Bearer <key>. The server-wide key is served only on a
 //     loopback address (the command refuses to start otherwise).
+//   - With --oauth, an access token this server issued carries the key.
 //
 // A session is bound to the key that opened it: another key cannot use it.
 // The gate checks exactly the session id the transport behind it routes by
 // (see route), and what callers may hold open is capped (see sessions).
 // Browser origins other than localhost ones must be allowed by name, which
 // with mcp-go's Host check stops DNS rebinding.
+// defaultBodyTimeout is --body-timeout's default: ample for the largest
+// body --max-body allows over a slow link, short enough that trickling
+// clients cannot pile up.
+const defaultBodyTimeout = 10 * time.Second
+
 type gate struct {
 	token       [32]byte // sha256 of the auth token; zero when none
 	hasToken    bool
@@ -45,6 +53,7 @@ type gate struct {
 	maxBody     int64
 	bodyTimeout time.Duration
 	sessions    *sessions
+	oauth       *oauth.Server // with --oauth: a valid access token is one more source of the key
 }
 
 // route is how the transport behind a gated handler finds a request's
@@ -72,6 +81,9 @@ func keyFrom(ctx context.Context) string {
 
 func newGate(c *config, serverKey string) *gate {
 	g := &gate{serverKey: serverKey, origins: c.origins(), maxBody: c.maxBody, bodyTimeout: c.bodyTimeout, sessions: newSessions(c.caps())}
+	if g.bodyTimeout <= 0 {
+		g.bodyTimeout = defaultBodyTimeout
+	}
 	if c.authToken != "" {
 		g.token, g.hasToken = sha256.Sum256([]byte(c.authToken)), true
 	}
@@ -92,16 +104,15 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // a CORS preflight carries no credentials; the transport answers it
 			return
 		}
-		key, own, why := g.credentials(r)
-		if key == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="skimmer-mcp"`)
-			refuse(w, http.StatusUnauthorized, why)
+		cred, no := g.credentials(r)
+		if no != nil {
+			no.write(w)
 			return
 		}
-		if own { // the server's own key was checked at start
+		key := cred.key
+		if !cred.server { // the server's own key was checked at start
 			if err := skimmer.CheckAPIKey(key); err != nil {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="skimmer-mcp"`)
-				refuse(w, http.StatusUnauthorized, "your Skimmer API key is refused: "+err.Error())
+				g.unauthorized("your Skimmer API key is refused: " + err.Error()).write(w)
 				return
 			}
 		}
@@ -111,6 +122,9 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 			return
 		}
 		ctx := withKey(r.Context(), key)
+		if cred.readOnly {
+			ctx = tools.WithReadOnlyCaller(ctx)
+		}
 		r = r.WithContext(ctx)
 		switch rt {
 		case streamableStateless:
@@ -145,15 +159,15 @@ func (g *gate) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *refusa
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return nil, &refusal{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the request body is over %d bytes, the most this server accepts (--max-body)", g.maxBody)}
+		return nil, &refusal{status: http.StatusRequestEntityTooLarge, why: fmt.Sprintf("the request body is over %d bytes, the most this server accepts (--max-body)", g.maxBody)}
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		// The deadline stays: net/http would otherwise wait for the rest
 		// of the body before closing the connection.
 		w.Header().Set("Connection", "close")
-		return nil, &refusal{status: http.StatusRequestTimeout, msg: fmt.Sprintf("the request body did not arrive within %s; send it whole and at once (the operator sets the limit with --body-timeout)", g.bodyTimeout)}
+		return nil, &refusal{status: http.StatusRequestTimeout, why: fmt.Sprintf("the request body did not arrive within %s; send it whole and at once (the operator sets the limit with --body-timeout)", g.bodyTimeout)}
 	case err != nil:
 		w.Header().Set("Connection", "close")
-		return nil, &refusal{status: http.StatusBadRequest, msg: "the request body could not be read: " + err.Error()}
+		return nil, &refusal{status: http.StatusBadRequest, why: "the request body could not be read: " + err.Error()}
 	}
 	_ = rc.SetReadDeadline(time.Time{})
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -273,37 +287,77 @@ func (g *gate) sse(w http.ResponseWriter, r *http.Request, key keyHash, next htt
 	}
 }
 
-// credentials resolves the Skimmer key a request acts with, and whether
-// it is the caller's own rather than the server's, or says why there is
-// none.
-func (g *gate) credentials(r *http.Request) (key string, own bool, why string) {
+// credential is what a request acts with.
+type credential struct {
+	key      string
+	readOnly bool // an OAuth grant to read only
+	server   bool // the server-wide key, not one the caller brought
+}
+
+// credentials resolves the Skimmer key a request acts with. A key comes in
+// skimmer-api-key or x-api-key (the name Claude's connectors may send), as
+// Authorization: Bearer <key>, or inside an OAuth access token. Two sources
+// that disagree are refused, not ranked: a guess could act on the wrong
+// account.
+func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 	bearer := ""
 	if auth := r.Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
 		bearer = strings.TrimSpace(auth[7:])
 	}
-	mine := strings.TrimSpace(r.Header.Get("skimmer-api-key"))
+	own := strings.TrimSpace(r.Header.Get("skimmer-api-key"))
+	if x := strings.TrimSpace(r.Header.Get("x-api-key")); x != "" {
+		if own != "" && own != x {
+			return credential{}, &refusal{status: http.StatusBadRequest, why: "the skimmer-api-key and x-api-key headers hold different keys: send your Skimmer key in one of them"}
+		}
+		own = x
+	}
+	unauthorized := g.unauthorized
+	if g.oauth != nil && oauth.IsAccessToken(bearer) {
+		if own != "" {
+			return credential{}, &refusal{status: http.StatusBadRequest, why: "the request carries both an OAuth access token and a Skimmer key header: send one of them"}
+		}
+		caller, err := g.oauth.Verify(r.Context(), bearer)
+		if err != nil {
+			return credential{}, &refusal{status: http.StatusUnauthorized, why: err.Error() + "; sign in again", challenge: g.oauth.Challenge(err.Error())}
+		}
+		return credential{key: caller.Key, readOnly: caller.ReadOnly}, nil
+	}
 	if g.hasToken {
 		sum := sha256.Sum256([]byte(bearer))
 		if bearer == "" || subtle.ConstantTimeCompare(sum[:], g.token[:]) != 1 {
-			return "", false, "send the server's auth token as Authorization: Bearer <token>"
+			return credential{}, unauthorized("send the server's auth token as Authorization: Bearer <token>")
 		}
-		if mine != "" {
-			return mine, true, ""
+		if own != "" {
+			return credential{key: own}, nil
 		}
 		if g.serverKey != "" {
-			return g.serverKey, false, ""
+			return credential{key: g.serverKey, server: true}, nil
 		}
-		return "", false, "send your Skimmer API key in the skimmer-api-key header"
+		return credential{}, unauthorized("send your Skimmer API key in the skimmer-api-key header")
 	}
 	switch {
-	case mine != "":
-		return mine, true, ""
+	case own != "" && bearer != "" && own != bearer:
+		return credential{}, &refusal{status: http.StatusBadRequest, why: "the request carries one Skimmer key in a header and another as Authorization: Bearer: send one of them"}
+	case own != "":
+		return credential{key: own}, nil
 	case bearer != "":
-		return bearer, true, ""
+		return credential{key: bearer}, nil
+	case g.oauth != nil:
+		return credential{}, unauthorized("sign in: add this server as a connector by its URL, and your app will open the sign-in page (or send your Skimmer API key in the skimmer-api-key header)")
 	case g.serverKey != "":
-		return g.serverKey, false, "" // loopback only: the command checks at start
+		return credential{key: g.serverKey, server: true}, nil // loopback only: the command checks at start
 	}
-	return "", false, "send your Skimmer API key in the skimmer-api-key header (or as Authorization: Bearer <key>)"
+	return credential{}, unauthorized("send your Skimmer API key in the skimmer-api-key header (or as Authorization: Bearer <key>)")
+}
+
+// unauthorized is a 401 with the challenge that tells a client how to
+// authenticate here.
+func (g *gate) unauthorized(why string) *refusal {
+	c := `Bearer realm="skimmer-mcp"`
+	if g.oauth != nil {
+		c = g.oauth.Challenge("")
+	}
+	return &refusal{status: http.StatusUnauthorized, why: why, challenge: c}
 }
 
 // originAllowed accepts localhost origins and the ones the operator named.

@@ -27,6 +27,24 @@ type caps struct {
 	idle                     time.Duration
 }
 
+// defaultCaps are the flags' defaults. Under them a full server holds
+// about 50 MiB of sessions (mcp-go keeps some 25 KB each) or 30 MiB of
+// streams (four goroutines and their buffers each): see the resource tests.
+var defaultCaps = caps{sessions: 2000, sessionsPerKey: 200, streams: 500, streamsPerKey: 50, idle: 30 * time.Minute}
+
+// orDefaults fills what is unset (zero) from defaultCaps.
+func (c caps) orDefaults() caps {
+	for _, f := range []struct{ v, def *int }{{&c.sessions, &defaultCaps.sessions}, {&c.sessionsPerKey, &defaultCaps.sessionsPerKey}, {&c.streams, &defaultCaps.streams}, {&c.streamsPerKey, &defaultCaps.streamsPerKey}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	if c.idle <= 0 {
+		c.idle = defaultCaps.idle
+	}
+	return c
+}
+
 // retryAfter is what a refused caller is told to wait. Sessions end when
 // their clients close them or when they expire, neither of which the server
 // can foresee, so this is a pause, not a promise.
@@ -35,18 +53,24 @@ const (
 	retryAfterTotal = 30 * time.Second // the server is full: others will leave
 )
 
-// refusal is an answer the gate gives instead of the transport's.
+// refusal is an answer the gate gives instead of the transport's: a
+// status, a sentence that names the problem and its fix, and what a client
+// needs to act on it.
 type refusal struct {
 	status     int
-	msg        string
-	retryAfter time.Duration
+	why        string
+	challenge  string        // WWW-Authenticate, for a 401
+	retryAfter time.Duration // for a 429 or 503
 }
 
 func (r *refusal) write(w http.ResponseWriter) {
+	if r.challenge != "" {
+		w.Header().Set("WWW-Authenticate", r.challenge)
+	}
 	if r.retryAfter > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(int(r.retryAfter.Seconds())))
 	}
-	refuse(w, r.status, r.msg)
+	refuse(w, r.status, r.why)
 }
 
 // keyHash is how sessions remember a key: never the key itself.
@@ -83,7 +107,7 @@ type session struct {
 type stream struct{ cancel context.CancelFunc }
 
 func newSessions(c caps) *sessions {
-	s := &sessions{caps: c, now: time.Now, byID: map[string]*session{}, byKey: map[keyHash]*tally{}, stop: make(chan struct{})}
+	s := &sessions{caps: c.orDefaults(), now: time.Now, byID: map[string]*session{}, byKey: map[keyHash]*tally{}, stop: make(chan struct{})}
 	go s.sweep()
 	return s
 }
@@ -138,13 +162,13 @@ func (s *sessions) admit(key keyHash, session, stream bool) *refusal {
 	t := s.tallyOf(key)
 	switch {
 	case session && t.sessions >= s.caps.sessionsPerKey:
-		return &refusal{http.StatusTooManyRequests, fmt.Sprintf("this Skimmer key already has %d sessions open here, the most one key may hold: end one you no longer use (clients end a session when they disconnect), or wait for an idle one to expire after %s; the operator can raise --max-sessions-per-key", t.sessions, s.caps.idle), retryAfterKey}
+		return &refusal{status: http.StatusTooManyRequests, retryAfter: retryAfterKey, why: fmt.Sprintf("this Skimmer key already has %d sessions open here, the most one key may hold: end one you no longer use (clients end a session when they disconnect), or wait for an idle one to expire after %s; the operator can raise --max-sessions-per-key", t.sessions, s.caps.idle)}
 	case stream && t.streams >= s.caps.streamsPerKey:
-		return &refusal{http.StatusTooManyRequests, fmt.Sprintf("this Skimmer key already has %d streams open here, the most one key may hold: close one you no longer use; the operator can raise --max-streams-per-key", t.streams), retryAfterKey}
+		return &refusal{status: http.StatusTooManyRequests, retryAfter: retryAfterKey, why: fmt.Sprintf("this Skimmer key already has %d streams open here, the most one key may hold: close one you no longer use; the operator can raise --max-streams-per-key", t.streams)}
 	case session && s.all.sessions >= s.caps.sessions:
-		return &refusal{http.StatusServiceUnavailable, fmt.Sprintf("the server holds its most sessions (%d); try again shortly", s.all.sessions), retryAfterTotal}
+		return &refusal{status: http.StatusServiceUnavailable, retryAfter: retryAfterTotal, why: fmt.Sprintf("the server holds its most sessions (%d); try again shortly", s.all.sessions)}
 	case stream && s.all.streams >= s.caps.streams:
-		return &refusal{http.StatusServiceUnavailable, fmt.Sprintf("the server holds its most open streams (%d); try again shortly", s.all.streams), retryAfterTotal}
+		return &refusal{status: http.StatusServiceUnavailable, retryAfter: retryAfterTotal, why: fmt.Sprintf("the server holds its most open streams (%d); try again shortly", s.all.streams)}
 	}
 	s.count(key, session, stream, 1)
 	return nil
@@ -201,10 +225,10 @@ func (s *sessions) use(id string, key keyHash) *refusal {
 		for _, c := range cancels {
 			c()
 		}
-		return &refusal{status: http.StatusNotFound, msg: fmt.Sprintf("no such session here: it was ended, expired after %s without use, or was opened on another server (each server keeps its own); open a new session", s.caps.idle)}
+		return &refusal{status: http.StatusNotFound, why: fmt.Sprintf("no such session here: it was ended, expired after %s without use, or was opened on another server (each server keeps its own); open a new session", s.caps.idle)}
 	case subtle.ConstantTimeCompare(e.key[:], key[:]) != 1:
 		s.mu.Unlock()
-		return &refusal{status: http.StatusForbidden, msg: "this session was opened with another Skimmer key; open your own session with your key"}
+		return &refusal{status: http.StatusForbidden, why: "this session was opened with another Skimmer key; open your own session with your key"}
 	}
 	e.seen = s.now()
 	s.mu.Unlock()
@@ -233,7 +257,7 @@ func (s *sessions) openStream(id string, key keyHash, cancel context.CancelFunc)
 	s.mu.Unlock()
 	if !ok { // ended between the check and now
 		s.giveBack(key, false, true)
-		return nil, &refusal{status: http.StatusNotFound, msg: "the session ended; open a new session"}
+		return nil, &refusal{status: http.StatusNotFound, why: "the session ended; open a new session"}
 	}
 	return st, nil
 }
