@@ -414,8 +414,9 @@ func TestIdleSessionsEnd(t *testing.T) {
 }
 
 // TestSlowBodiesAreCut (issue 11, item 4): a client that trickles a body
-// gets 408 once --body-timeout has passed, and its connection is closed,
-// while everybody else is served.
+// is answered once --body-timeout has passed (408 from the MCP endpoint; a
+// 4xx in OAuth's own terms from its endpoints) and its connection is
+// closed, while everybody else is served.
 func TestSlowBodiesAreCut(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
@@ -425,6 +426,7 @@ func TestSlowBodiesAreCut(t *testing.T) {
 	}{
 		{"http", []string{"--transport", "http"}, []string{"/mcp"}, "HTTP/1.1 408"},
 		{"sse", []string{"--transport", "sse"}, []string{""}, "HTTP/1.1 408"},
+		{"oauth", []string{"--transport", "http", "--oauth"}, []string{"/token", "/register", "/revoke"}, "HTTP/1.1 4"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGated(t, append(tt.args, "--body-timeout", "1s")...)

@@ -145,33 +145,61 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 	})
 }
 
-// readBody reads the whole body within --body-timeout and hands the
-// transport a copy, so a client trickling a body cannot hold a connection
-// and a handler for longer. The deadline is lifted once the body is in:
-// the answer may be a stream that lasts as long as a tool call.
+// readBody reads the whole body (bodyDeadline bounds how long that may
+// take) and hands the transport a copy.
 func (g *gate) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *refusal) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(g.bodyTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.maxBody))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
 		return nil, &refusal{status: http.StatusRequestEntityTooLarge, why: fmt.Sprintf("the request body is over %d bytes, the most this server accepts (--max-body)", g.maxBody)}
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		// The deadline stays: net/http would otherwise wait for the rest
-		// of the body before closing the connection.
 		w.Header().Set("Connection", "close")
 		return nil, &refusal{status: http.StatusRequestTimeout, why: fmt.Sprintf("the request body did not arrive within %s; send it whole and at once (the operator sets the limit with --body-timeout)", g.bodyTimeout)}
 	case err != nil:
 		w.Header().Set("Connection", "close")
 		return nil, &refusal{status: http.StatusBadRequest, why: "the request body could not be read: " + err.Error()}
 	}
-	_ = rc.SetReadDeadline(time.Time{})
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, nil
+}
+
+// bodyDeadline gives every request that has a body d to send all of it, on
+// every route the server has (the MCP endpoint and the OAuth ones alike):
+// a client trickling a body cannot hold a connection and a handler for
+// longer. net/http has only a deadline for the whole request, which would
+// also cut the streams a request may answer with; this one is lifted once
+// the body is in. A request that misses it cannot be read any further, so
+// its connection is closed when its handler returns.
+func bodyDeadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Now().Add(d))
+			r.Body = &deadlineBody{ReadCloser: r.Body, lift: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the read deadline once the body has been read to its
+// end, so the rest of the request (a stream) is not cut by it.
+type deadlineBody struct {
+	io.ReadCloser
+	lift   func()
+	lifted bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.lifted {
+		b.lifted = true
+		b.lift()
+	}
+	return n, err
 }
 
 // stateless: the transport keeps no sessions, so no session id may steer a

@@ -183,7 +183,7 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 		h.closeSessions = func(context.Context) { sh.CloseSessions() }
 		h.endpoint = "/sse"
 	}
-	h.handler = logging.Requests(log, slog.LevelDebug, mux)
+	h.handler = logging.Requests(log, slog.LevelDebug, bodyDeadline(g.bodyTimeout, mux))
 	return h, nil
 }
 
