@@ -895,7 +895,8 @@ func leaks(text, key string) []string {
 // shortKeysAreRefused: a key under 12 characters could not be scrubbed
 // without garbling text, so it is refused with a sentence that says so:
 // SKIMMER_API_KEY at start, a hosted caller's key at the gate (streamable
-// HTTP and SSE). It never reaches Skimmer, and the refusal never repeats it.
+// HTTP and SSE) and at the connector's sign-in page. It never reaches
+// Skimmer, and the refusal never repeats it.
 func shortKeysAreRefused(t *testing.T) {
 	sb, base := upstreamSandbox(t)
 	p := start(t, []string{"SKIMMER_API_KEY=k3y-short", "SKIMMER_BASE_URL=" + base})
@@ -921,6 +922,15 @@ func shortKeysAreRefused(t *testing.T) {
 		}
 		assert.Empty(t, g.sb.Requests())
 	}
+	// The connector's sign-in page asks for the whole key again.
+	g := newGated(t, "--transport", "http", "--oauth")
+	page, _, _ := submitSignIn(t, strings.TrimSuffix(g.url, "/mcp"), "k3y-short", "read")
+	form, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	assert.Equal(t, http.StatusOK, page.StatusCode, "the page again, not a redirect with a code")
+	assert.Contains(t, string(form), "make sure it is the whole key")
+	assert.NotContains(t, string(form), "k3y-short")
+	assert.Empty(t, g.sb.Requests(), "the key was not sent to Skimmer")
 	assert.Empty(t, sb.Requests())
 }
 
