@@ -32,20 +32,6 @@ import (
 // -ldflags "-X github.com/skimmer-mcp/skimmer-mcp/skimmer.Version=1.2.3".
 var Version = "0.1.0"
 
-// APIKey is a Skimmer API key. It prints as [redacted] through every fmt
-// verb and slog, so a key that slips into a log call stays secret.
-type APIKey string
-
-const redacted = "[redacted]"
-
-// minScrubbedKey is the shortest key scrub looks for.
-const minScrubbedKey = 8
-
-func (APIKey) String() string               { return redacted }
-func (APIKey) GoString() string             { return redacted }
-func (APIKey) LogValue() slog.Value         { return slog.StringValue(redacted) }
-func (APIKey) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-
 // maxBody bounds a buffered answer. The one unbounded answer, the customer
 // list, is streamed instead.
 const maxBody = 32 << 20
@@ -305,8 +291,7 @@ func (c *Client) once(ctx context.Context, route Route, target string, body []by
 
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	apiErr := &APIError{Op: r.op, Method: route.Method, Status: resp.StatusCode, RateLimit: rl, Attempts: attempt}
-	apiErr.describeBody(resp.Header.Get("Content-Type"), raw)
-	apiErr.redact(c.key)
+	apiErr.describeBody(resp.Header.Get("Content-Type"), raw, newScrubber(c.key))
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if apiErr.RetryAfter == 0 && resp.StatusCode == http.StatusTooManyRequests {
@@ -423,13 +408,17 @@ func neverSent(err error) bool {
 }
 
 // scrub removes the key from an error's text, in case a library message
-// ever held it; APIError.redact cleans what the server sent. Keys too short
-// to be real are left alone: replacing every "k" would only garble a text.
+// ever held it; describeBody cleans what the server sent.
 func (c *Client) scrub(err error) error {
-	if len(c.key) < minScrubbedKey || err == nil || !strings.Contains(err.Error(), string(c.key)) {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	clean := newScrubber(c.key).clean(msg)
+	if clean == msg {
 		return err
 	}
-	return &scrubbed{err: err, msg: strings.ReplaceAll(err.Error(), string(c.key), redacted)}
+	return &scrubbed{err: err, msg: clean}
 }
 
 type scrubbed struct {

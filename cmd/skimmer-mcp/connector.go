@@ -67,9 +67,14 @@ func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.
 }
 
 // checkKey makes the sign-in page's one real read: the first customer, with
-// the key being signed in.
+// the key being signed in. A key the server could not keep out of its
+// errors and logs (skimmer.CheckAPIKey) is refused before it is sent
+// anywhere, and the page asks for the whole key again.
 func checkKey(up *upstream) func(ctx context.Context, key string) error {
 	return func(ctx context.Context, key string) error {
+		if err := skimmer.CheckAPIKey(key); err != nil {
+			return fmt.Errorf("%w: %w", oauth.ErrKeyRejected, err)
+		}
 		_, err := up.client.WithAPIKey(key).SearchCustomers(ctx, sieve.Query{Page: 1, PageSize: 1})
 		if errors.Is(err, skimmer.ErrUnauthorized) || errors.Is(err, skimmer.ErrForbidden) {
 			return fmt.Errorf("%w: %w", oauth.ErrKeyRejected, err)

@@ -178,6 +178,8 @@ type hosted struct {
 	handler       http.Handler
 	endpoint      string // /mcp or /sse
 	closeSessions func(context.Context)
+	close         func() // stops the gate's sweeper; after closeSessions
+	gate          *gate
 	tools         *tools.Server
 	stateful      bool
 }
@@ -199,11 +201,12 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 	// The server's key serves callers who bring none: past the check above
 	// that is on loopback, behind a token, or the sandbox's demo key.
 	g := newGate(c, up.key)
-	h := &hosted{endpoint: "/mcp", stateful: c.transport == "http" && c.stateful}
+	h := &hosted{endpoint: "/mcp", stateful: c.transport == "http" && c.stateful, close: g.sessions.close, gate: g}
 	mux := http.NewServeMux()
 	if c.oauth {
 		as, err := newOAuth(c, up, log, listen)
 		if err != nil {
+			g.sessions.close()
 			return nil, err
 		}
 		as.Routes(mux)
@@ -211,6 +214,7 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 	}
 	srv, err := newTools(c, up, log, true, h.stateful)
 	if err != nil {
+		g.sessions.close()
 		return nil, err
 	}
 	h.tools = srv
@@ -222,22 +226,26 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 	switch c.transport {
 	case "http":
 		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log), server.WithStreamableHTTPCORS(cors...)}
+		rt := streamableStateless
 		if h.stateful {
-			opts = append(opts, server.WithStateful(true), server.WithSessionIdleTTL(sessionIdle))
+			// The gate's session record is the transport's session id
+			// manager: one truth about which sessions exist and whose.
+			opts = append(opts, server.WithSessionIdManagerResolver(sessionIDs{g.sessions}), server.WithSessionIdleTTL(c.sessionIdle))
+			rt = streamableStateful
 		} else {
 			opts = append(opts, server.WithStateLess(true))
 		}
 		sh := server.NewStreamableHTTPServer(srv.MCP(), opts...)
-		mux.Handle("/mcp", g.wrap(sh))
+		mux.Handle("/mcp", g.wrap(rt, sh))
 		h.closeSessions = sh.CloseSessions
 	case "sse":
 		sh := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true), server.WithSSECORS(cors...))
-		mux.Handle("/sse", g.wrap(sh.SSEHandler()))
-		mux.Handle("/message", g.wrap(sh.MessageHandler()))
+		mux.Handle("/sse", g.wrap(sseStream, sh.SSEHandler()))
+		mux.Handle("/message", g.wrap(sseMessage, sh.MessageHandler()))
 		h.closeSessions = func(context.Context) { sh.CloseSessions() }
 		h.endpoint = "/sse"
 	}
-	h.handler = logging.Requests(log, slog.LevelDebug, mux)
+	h.handler = logging.Requests(log, slog.LevelDebug, bodyDeadline(g.bodyTimeout, mux))
 	return h, nil
 }
 
@@ -282,6 +290,7 @@ func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger) e
 		time.Sleep(sseFlush)
 	}
 	h.closeSessions(drain)
+	h.close()
 	if err := <-shutdown; err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
