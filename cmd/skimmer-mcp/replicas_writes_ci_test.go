@@ -234,21 +234,21 @@ func TestReplicasWrites(t *testing.T) {
 			b.p.stop(t)
 		}
 		before := customerFields(t, up, ids[2])
-		lost = concurrentUpdates(t, up, rs, "updates-key", ids[2])
+		lost = concurrentUpdates(t, up, rs, "updates-phase-key", ids[2])
 		assert.Empty(t, lost, "with the store, every update survives")
-		assert.Equal(t, 10, up.writes("updates-key"), "one PUT each")
+		assert.Equal(t, 10, up.writes("updates-phase-key"), "one PUT each")
 		after := customerFields(t, up, ids[2])
 		for k, v := range before {
 			if !strings.Contains(k, "Address") && !strings.Contains(k, "City") && !strings.Contains(k, "Zip") && !strings.Contains(k, "Phone") && !strings.Contains(k, "notes") && !strings.Contains(k, "Code") && !strings.Contains(k, "mail") && k != "updatedAt" {
 				assert.JSONEq(t, string(v), string(after[k]), "%s untouched", k)
 			}
 		}
-		t.Logf("with --store: 0 of 10 lost, %d PUTs", up.writes("updates-key"))
+		t.Logf("with --store: 0 of 10 lost, %d PUTs", up.writes("updates-phase-key"))
 		add("applied", 10)
 	})
 
 	t.Run("a confirmation spent on one replica is refused on the other two", func(t *testing.T) {
-		const key = "confirm-key"
+		const key = "confirm-phase-key"
 		r := &router{calls: &calls}
 		r.use(rs[0], rs[0])
 		c := routedClient(t, r, key, &accepter{})
@@ -268,7 +268,7 @@ func TestReplicasWrites(t *testing.T) {
 	})
 
 	t.Run("two separately confirmed identical notes are both logged, on one replica and across replicas", func(t *testing.T) {
-		const key = "notes-key"
+		const key = "notes-phase-key"
 		r := &router{calls: &calls}
 		r.use(rs[0], rs[0])
 		a := &accepter{}

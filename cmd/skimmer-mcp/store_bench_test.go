@@ -59,7 +59,7 @@ func BenchmarkConfirmedWriteStore(b *testing.B) {
 		}
 		srv := httptest.NewServer(h.handler)
 		b.Cleanup(srv.Close)
-		tr, err := transport.NewStreamableHTTP(srv.URL+"/mcp", transport.WithHTTPHeaders(map[string]string{"skimmer-api-key": "bench-key"}))
+		tr, err := transport.NewStreamableHTTP(srv.URL+"/mcp", transport.WithHTTPHeaders(map[string]string{"skimmer-api-key": "bench-key-0123456789"}))
 		if err != nil {
 			b.Fatal(err)
 		}
