@@ -2,6 +2,13 @@ package oauth
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,4 +38,52 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(tok)), "token-bytes")
+}
+
+// BenchmarkRefresh is one refresh of one grant at /token, over and over,
+// with the state kept in a file (--oauth-state): each iteration spends the
+// refresh token the previous one got. Its cost must not grow with the
+// number of refreshes before it; run it at a fixed count to compare:
+//
+//	go test ./cmd/internal/oauth -run '^$' -bench Refresh -benchtime 5000x -benchmem
+func BenchmarkRefresh(b *testing.B) {
+	store, err := NewMemoryStore(filepath.Join(b.TempDir(), "oauth-state.json"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(Config{Issuer: "https://mcp.example.com", Key: testKey, Store: store, CheckKey: func(context.Context, string) error { return nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	s.Routes(mux)
+	reg := httptest.NewRecorder()
+	mux.ServeHTTP(reg, httptest.NewRequest("POST", "/register", strings.NewReader(`{"redirect_uris":["http://127.0.0.1:9/cb"],"token_endpoint_auth_method":"none"}`)))
+	var client struct {
+		ID string `json:"client_id"`
+	}
+	if err := json.Unmarshal(reg.Body.Bytes(), &client); err != nil {
+		b.Fatal(err)
+	}
+	g := grant{ID: randomID(12), Client: clientTag(client.ID), Key: "sk_live_a_typical_skimmer_key_0123456789", Write: true,
+		Resource: s.resource, Ends: time.Now().Add(grantTTL).Unix()}
+	refresh := s.issue(g).RefreshToken
+	for b.Loop() {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {client.ID}}
+		req := httptest.NewRequest("POST", "/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		var out tokenResponse
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
+			b.Fatalf("refresh: %d %s", rec.Code, rec.Body)
+		}
+		refresh = out.RefreshToken
+	}
+	info, err := os.Stat(store.file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(info.Size()), "state-bytes")
+	b.ReportMetric(float64(store.Len()), "state-entries")
 }
