@@ -1,0 +1,152 @@
+package redistest
+
+import (
+	"io"
+	"net"
+	"sync"
+	"testing"
+)
+
+// Proxy stands between the clients of a test and its Server, and can
+// stall: while stalled it passes nothing on to Redis, as a Redis busy with
+// a slow command answers nobody. Connections are still accepted (the
+// kernel accepts them for a stalled Redis too), and what clients send in
+// the meantime reaches Redis, in order, once the proxy resumes, even from
+// a client that gave up waiting and closed its connection: Redis then runs
+// it, as a stalled Redis does. Unlike a timed stall (CLIENT PAUSE, DEBUG
+// SLEEP), it lasts exactly until the test ends it.
+type Proxy struct {
+	ln     net.Listener
+	target string
+
+	mu      sync.Mutex
+	resumed chan struct{} // closed while not stalled
+	conns   map[net.Conn]struct{}
+	wg      sync.WaitGroup
+}
+
+// Proxy starts a proxy to s, closed when the test ends.
+func (s *Server) Proxy(t testing.TB) *Proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("proxy: %v", err)
+	}
+	p := &Proxy{ln: ln, target: s.Addr(), resumed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	close(p.resumed)
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(p.close)
+	return p
+}
+
+// URL is the proxy's redis:// URL.
+func (p *Proxy) URL() string { return "redis://" + p.ln.Addr().String() }
+
+// Stall stops passing anything on to Redis, from now until Resume.
+func (p *Proxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.resumed:
+		p.resumed = make(chan struct{})
+	default: // stalled already
+	}
+}
+
+// Resume passes on what was held, and everything after it.
+func (p *Proxy) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.resumed:
+	default:
+		close(p.resumed)
+	}
+}
+
+// gate returns a channel closed once the proxy is not stalled.
+func (p *Proxy) gate() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.resumed
+}
+
+func (p *Proxy) accept() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		up, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		if !p.track(c, up) {
+			return
+		}
+		p.wg.Add(2)
+		go func() { // client → Redis, held while stalled
+			defer p.wg.Done()
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := c.Read(buf)
+				if n > 0 {
+					<-p.gate()
+					if _, werr := up.Write(buf[:n]); werr != nil {
+						break
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
+			<-p.gate()
+			_ = up.(*net.TCPConn).CloseWrite() // Redis runs what it was sent, then sees the end
+		}()
+		go func() { // Redis → client
+			defer p.wg.Done()
+			_, _ = io.Copy(c, up)
+			c.Close()
+			up.Close()
+			p.untrack(c, up)
+		}()
+	}
+}
+
+func (p *Proxy) track(conns ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns == nil {
+		for _, c := range conns {
+			c.Close()
+		}
+		return false
+	}
+	for _, c := range conns {
+		p.conns[c] = struct{}{}
+	}
+	return true
+}
+
+func (p *Proxy) untrack(conns ...net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range conns {
+		delete(p.conns, c) // nil after close: a no-op
+	}
+}
+
+func (p *Proxy) close() {
+	_ = p.ln.Close()
+	p.Resume()
+	p.mu.Lock()
+	for c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+	p.mu.Unlock()
+	p.wg.Wait()
+}
