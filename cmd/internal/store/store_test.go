@@ -38,8 +38,9 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-// open is one replica's connection to the server.
-func open(t *testing.T, srv *redistest.Server, opts store.Options) (*store.Redis, *logBuffer) {
+// open is one replica's connection to a Redis (a redistest Server, or a
+// Proxy in front of one).
+func open(t *testing.T, srv interface{ URL() string }, opts store.Options) (*store.Redis, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	if opts.Logger == nil {
@@ -58,9 +59,10 @@ func TestLocksExcludeAcrossReplicas(t *testing.T) {
 	srv := redistest.Start(t)
 	a, _ := open(t, srv, store.Options{})
 	b, _ := open(t, srv, store.Options{LockWait: 300 * time.Millisecond})
+	c, _ := open(t, srv, store.Options{LockWait: time.Minute})
 	ctx := context.Background()
 
-	release, err := a.Lock(ctx, "customer:c1", time.Second)
+	release, err := a.Lock(ctx, "customer:c1", time.Minute)
 	require.NoError(t, err)
 	_, err = b.Lock(ctx, "customer:c1", time.Second)
 	require.ErrorIs(t, err, store.ErrBusy, "held by the other replica")
@@ -72,13 +74,17 @@ func TestLocksExcludeAcrossReplicas(t *testing.T) {
 	// waiter has it.
 	got := make(chan error, 1)
 	go func() {
-		r, err := b.Lock(ctx, "customer:c1", time.Second)
+		r, err := c.Lock(ctx, "customer:c1", time.Second)
 		if err == nil {
 			r()
 		}
 		got <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	select {
+	case err := <-got:
+		t.Fatalf("the waiter returned while the lock was held: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
 	release()
 	require.NoError(t, <-got)
 	release() // twice is harmless
@@ -344,12 +350,10 @@ func TestOAuthStateIsShared(t *testing.T) {
 
 func TestASlowStoreIsDownOnlyAfterThreeTimeoutsInARow(t *testing.T) {
 	srv := redistest.Start(t)
-	s, logs := open(t, srv, store.Options{Timeout: 100 * time.Millisecond})
+	proxy := srv.Proxy(t)
+	s, logs := open(t, proxy, store.Options{Timeout: 300 * time.Millisecond})
 	ctx := context.Background()
-	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	defer raw.Close()
-	require.NoError(t, raw.Do(ctx, "CLIENT", "PAUSE", "1500", "ALL").Err()) // Redis answers no one else for 1.5 s
-	time.Sleep(50 * time.Millisecond)
+	proxy.Stall() // Redis answers nobody until Resume
 
 	b := s.Budget()
 	id := skimmer.HashKey("slow-key")
@@ -362,5 +366,6 @@ func TestASlowStoreIsDownOnlyAfterThreeTimeoutsInARow(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrUnavailable, "a write that timed out is refused")
 	assert.False(t, s.Up(), "three in a row: down")
 	assert.Equal(t, 1, strings.Count(logs.String(), "shared store unreachable"))
+	proxy.Resume()
 	require.Eventually(t, s.Up, 5*time.Second, 20*time.Millisecond, "back once Redis answers")
 }
