@@ -345,7 +345,13 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 			return credential{}, &refusal{status: http.StatusBadRequest, why: "the request carries both an OAuth access token and a Skimmer key header: send one of them"}
 		}
 		caller, err := g.oauth.Verify(r.Context(), bearer)
-		if err != nil {
+		switch {
+		case errors.Is(err, oauth.ErrStateUnavailable):
+			// Not a verdict on the token: a client told invalid_token
+			// drops it and signs its person out.
+			return credential{}, &refusal{status: http.StatusServiceUnavailable, retryAfter: oauth.RetryAfter,
+				why: "the server cannot check sign-ins right now; try again in a moment"}
+		case err != nil:
 			return credential{}, &refusal{status: http.StatusUnauthorized, why: err.Error() + "; sign in again", challenge: g.oauth.Challenge(err.Error())}
 		}
 		return credential{key: caller.Key, readOnly: caller.ReadOnly}, nil

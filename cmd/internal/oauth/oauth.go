@@ -66,6 +66,18 @@ const (
 // refuses the key: the page then asks for the key again.
 var ErrKeyRejected = errors.New("skimmer rejected the key")
 
+// ErrStateUnavailable is returned, wrapped, when the store could not be
+// read or written (a shared store that is down or slow). It is no verdict
+// on a token: the request is refused for now (fail closed) and answered
+// 503 with RetryAfter, never "revoked" or "invalid", which would make the
+// client throw its tokens away and sign its person out.
+var ErrStateUnavailable = errors.New("the server cannot check sign-ins right now")
+
+// RetryAfter is what a request refused with ErrStateUnavailable is told to
+// wait: a shared store's outage is noticed at once and probed every half
+// second, so a few seconds is usually enough.
+const RetryAfter = 5 * time.Second
+
 // Config is what the server needs from the command.
 type Config struct {
 	// Issuer is the public URL clients reach, an origin such as
@@ -255,23 +267,31 @@ func (s *Server) openToken(purpose, prefix, value string) (token, error) {
 	return t, nil
 }
 
-// revoked reports whether grant id was revoked. A store that cannot answer
-// counts as revoked: a token is refused rather than served unchecked.
-func (s *Server) revoked(ctx context.Context, id string) bool {
+// revoked reports whether grant id was revoked. A store that cannot
+// answer is not a revocation, nor a clean bill: ErrStateUnavailable, and
+// the caller refuses the request for now.
+func (s *Server) revoked(ctx context.Context, id string) (bool, error) {
 	_, err := s.store.Get(ctx, "revoked:"+id)
-	if errors.Is(err, ErrNotFound) {
-		return false
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
 	}
-	if err != nil {
-		s.log.ErrorContext(ctx, "oauth store unavailable: refusing tokens", "err", err)
-	}
-	return true
+	return false, s.unavailable(ctx, err)
+}
+
+// unavailable is the error for a store that did not answer. The store
+// logs its outage once; each request refused by it is logged at debug.
+func (s *Server) unavailable(ctx context.Context, err error) error {
+	s.log.DebugContext(ctx, "oauth state unavailable: request refused for now", "err", err)
+	return fmt.Errorf("%w: %w", ErrStateUnavailable, err)
 }
 
 func (s *Server) revoke(ctx context.Context, g grant) error {
 	ttl := time.Until(time.Unix(g.Ends, 0)) + time.Minute
 	if err := s.store.Put(ctx, "revoked:"+g.ID, []byte{1}, max(ttl, time.Minute)); err != nil {
-		return fmt.Errorf("recording the revocation: %w", err)
+		return s.unavailable(ctx, fmt.Errorf("recording the revocation: %w", err))
 	}
 	s.log.InfoContext(ctx, "oauth grant revoked", "grant", g.ID)
 	return nil
@@ -290,7 +310,9 @@ func IsAccessToken(bearer string) bool { return strings.HasPrefix(bearer, "smcp_
 
 // Verify checks an access token presented at the MCP endpoint: sealed by
 // this server's key, for this server, not expired, its grant not revoked.
-// The error's text says which, for the WWW-Authenticate answer.
+// The error's text says which, for the WWW-Authenticate answer; an error
+// wrapping ErrStateUnavailable says only that revocations could not be
+// checked now: the request is refused, the token is not.
 func (s *Server) Verify(ctx context.Context, bearer string) (Caller, error) {
 	t, err := s.openToken("access", accessPrefix, bearer)
 	switch {
@@ -300,7 +322,11 @@ func (s *Server) Verify(ctx context.Context, bearer string) (Caller, error) {
 		return Caller{}, errors.New("the access token was issued for another server")
 	case s.now().Unix() >= t.Expires:
 		return Caller{}, errors.New("the access token has expired")
-	case s.revoked(ctx, t.ID):
+	}
+	switch revoked, err := s.revoked(ctx, t.ID); {
+	case err != nil:
+		return Caller{}, err
+	case revoked:
 		return Caller{}, errors.New("the access token has been revoked")
 	}
 	return Caller{Key: t.Key, ReadOnly: !t.Write, Grant: t.ID}, nil

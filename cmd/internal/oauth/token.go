@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -43,6 +44,12 @@ func invalidClient(description string) *tokenError {
 	return &tokenError{http.StatusUnauthorized, "invalid_client", description}
 }
 
+// temporarilyUnavailable is the answer while the store cannot be reached:
+// the client keeps its code or refresh token and tries again, rather than
+// taking the refusal for a verdict and signing its person out.
+var temporarilyUnavailable = &tokenError{http.StatusServiceUnavailable, "temporarily_unavailable",
+	"the server cannot check sign-ins right now; try again in a moment"}
+
 // tokenResponse is the RFC 6749 section 5.1 answer.
 type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
@@ -78,6 +85,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		var te *tokenError
 		var oe *oidc.Error
 		switch {
+		case errors.Is(err, ErrStateUnavailable):
+			te = temporarilyUnavailable
+			w.Header().Set("Retry-After", fmt.Sprint(int(RetryAfter.Seconds())))
 		case errors.As(err, &te):
 		case errors.As(err, &oe):
 			te = &tokenError{http.StatusBadRequest, string(oe.ErrorType), oe.Description}
@@ -144,7 +154,9 @@ func (s *Server) exchangeCode(r *http.Request) (*tokenResponse, error) {
 		// Spent, or never issued. A code presented twice was seen by
 		// someone else: revoke what the first exchange granted
 		// (OAuth 2.1 section 4.1.3).
-		if g, serr := s.store.Get(ctx, "code-spent:"+key); serr == nil {
+		g, serr := s.store.Get(ctx, "code-spent:"+key)
+		switch {
+		case serr == nil:
 			var spent grant
 			if json.Unmarshal(g, &spent) == nil {
 				if err := s.revoke(ctx, spent); err != nil {
@@ -152,11 +164,13 @@ func (s *Server) exchangeCode(r *http.Request) (*tokenResponse, error) {
 				}
 			}
 			return nil, invalidGrant("this authorization code was already used; the access it gave has been revoked")
+		case !errors.Is(serr, ErrNotFound):
+			return nil, s.unavailable(ctx, serr)
 		}
 		return nil, invalidGrant("this authorization code is not valid, or has expired; sign in again")
 	}
 	if err != nil {
-		return nil, err
+		return nil, s.unavailable(ctx, err)
 	}
 	var pc pendingCode
 	plain, err := s.seal.open("code", string(raw))
@@ -165,7 +179,7 @@ func (s *Server) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	}
 	spent, _ := json.Marshal(grant{ID: pc.ID, Ends: pc.Ends})
 	if err := s.store.Put(ctx, "code-spent:"+key, spent, codeSpentTTL); err != nil {
-		return nil, err
+		return nil, s.unavailable(ctx, err)
 	}
 	switch {
 	case s.now().Unix() >= pc.Expires:
@@ -204,7 +218,11 @@ func (s *Server) refresh(r *http.Request) (*tokenResponse, error) {
 		return nil, invalidGrant("the refresh token was issued to another client")
 	case now >= t.Expires || now >= t.Ends:
 		return nil, invalidGrant("the refresh token has expired; sign in again")
-	case s.revoked(ctx, t.ID):
+	}
+	switch revoked, err := s.revoked(ctx, t.ID); {
+	case err != nil:
+		return nil, err
+	case revoked:
 		return nil, invalidGrant("this access has been revoked; sign in again")
 	}
 	if err := s.checkResource(r, t.grant); err != nil {
@@ -219,7 +237,7 @@ func (s *Server) refresh(r *http.Request) (*tokenResponse, error) {
 	// copied: whoever holds it, the grant is revoked.
 	first, err := s.store.PutNew(ctx, "refresh-spent:"+t.Serial, []byte(t.ID), time.Until(time.Unix(t.Expires, 0))+time.Minute)
 	if err != nil {
-		return nil, err
+		return nil, s.unavailable(ctx, err)
 	}
 	if !first {
 		if err := s.revoke(ctx, t.grant); err != nil {
@@ -294,8 +312,8 @@ func (s *Server) revocation(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil && t.Client == clientTag(c.ID) {
 		if err := s.revoke(r.Context(), t.grant); err != nil {
-			s.log.ErrorContext(r.Context(), "oauth revocation failed", "err", err)
-			writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation could not be recorded; try again")
+			w.Header().Set("Retry-After", fmt.Sprint(int(RetryAfter.Seconds())))
+			writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation could not be recorded just now; try again in a moment")
 			return
 		}
 	}
