@@ -106,8 +106,8 @@ func (b *budget) Reserve(ctx context.Context, key skimmer.KeyHash) (time.Duratio
 		return err
 	})
 	switch {
-	case ctx.Err() != nil:
-		return 0, ctx.Err()
+	case callerErr(ctx) != nil:
+		return 0, callerErr(ctx)
 	case err != nil:
 		b.s.fellBack(ctx, "reserve")
 		return b.local.Reserve(ctx, key)

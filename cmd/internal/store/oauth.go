@@ -31,7 +31,7 @@ func (o oauthStore) run(ctx context.Context, op string, f func(ctx context.Conte
 	}
 	err := o.s.do(ctx, op, f)
 	switch {
-	case err == nil, errors.Is(err, redis.Nil), ctx.Err() != nil:
+	case err == nil, errors.Is(err, redis.Nil), callerErr(ctx) != nil:
 		return err
 	}
 	return o.s.unavailable(ctx, op, err)

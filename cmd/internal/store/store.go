@@ -78,6 +78,7 @@ type Redis struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 	probing   sync.WaitGroup
+	releasing sync.WaitGroup // entries removed in the background (undo)
 }
 
 // Open connects to the Redis the URL names (redis:// or rediss:// for
@@ -171,10 +172,12 @@ func redactURLError(err error, rawURL string) string {
 	return msg
 }
 
-// Close stops the probe and closes the connections.
+// Close stops the probe and the background releases, and closes the
+// connections.
 func (s *Redis) Close() error {
 	s.closeOnce.Do(func() { close(s.closed) })
 	s.probing.Wait()
+	s.releasing.Wait()
 	return s.rdb.Close()
 }
 
@@ -200,7 +203,7 @@ func (s *Redis) do(ctx context.Context, op string, f func(ctx context.Context) e
 	err := f(octx)
 	// An empty answer (redis.Nil) is an answer; a caller that gave up is
 	// not the store's failure.
-	failed := err != nil && ctx.Err() == nil && !errors.Is(err, redis.Nil)
+	failed := err != nil && callerErr(ctx) == nil && !errors.Is(err, redis.Nil)
 	s.m.observe(ctx, op, time.Since(start), failed)
 	switch {
 	case !failed:
@@ -209,6 +212,20 @@ func (s *Redis) do(ctx context.Context, op string, f func(ctx context.Context) e
 		s.failed(op, err)
 	}
 	return err
+}
+
+// callerErr is why the caller gave up, or nil: its context ended, or its
+// deadline passed. The client takes a socket deadline from the context, so
+// an operation can fail with an i/o timeout a moment before the context
+// itself says it is done; that is the caller's deadline, not a slow store.
+func callerErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // slowTrips is how many operations in a row must time out before the

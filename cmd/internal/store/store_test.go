@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -368,4 +369,95 @@ func TestASlowStoreIsDownOnlyAfterThreeTimeoutsInARow(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(logs.String(), "shared store unreachable"))
 	proxy.Resume()
 	require.Eventually(t, s.Up, 5*time.Second, 20*time.Millisecond, "back once Redis answers")
+}
+
+// setsRun is how many SET commands Redis has run.
+func setsRun(t *testing.T, raw *redis.Client) int {
+	t.Helper()
+	info, err := raw.Info(context.Background(), "commandstats").Result()
+	require.NoError(t, err)
+	for _, line := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_set:calls="); ok {
+			n, err := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+			require.NoError(t, err)
+			return n
+		}
+	}
+	return 0
+}
+
+// TestALockWithoutAnAnswerIsFreed: a SET NX that Redis runs after its
+// caller gave up (the store's timeout, or the caller's own context ended)
+// takes the lock under a token nobody kept. The replica frees it as soon
+// as Redis answers again, rather than holding every writer of the record
+// out for the whole lease.
+func TestALockWithoutAnAnswerIsFreed(t *testing.T) {
+	srv := redistest.Start(t)
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	for _, tt := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		{"the store's timeout", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, store.ErrUnavailable},
+		{"the caller's deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, context.DeadlineExceeded},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			proxy := srv.Proxy(t)
+			a, _ := open(t, proxy, store.Options{Timeout: 300 * time.Millisecond})
+			b, _ := open(t, srv, store.Options{LockWait: 5 * time.Second})
+			name := "customer:" + tt.name
+			sets := setsRun(t, raw)
+
+			proxy.Stall()
+			ctx, cancel := tt.ctx()
+			_, err := a.Lock(ctx, name, time.Minute)
+			cancel()
+			require.ErrorIs(t, err, tt.want)
+			proxy.Resume()
+			require.Eventually(t, func() bool { return setsRun(t, raw) > sets }, 5*time.Second, 5*time.Millisecond,
+				"the SET NX without an answer has run now")
+
+			start := time.Now()
+			release, err := b.Lock(context.Background(), name, time.Second)
+			require.NoError(t, err, "the lock is free long before its minute's lease")
+			release()
+			t.Logf("the other replica had the lock %s after Redis answered again", time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
+// TestASpendWithoutAnAnswerIsUndone: a confirmation whose spend got no
+// answer was not applied (the write was refused, "try again in a
+// moment"), so the mark its SET NX leaves when Redis runs it late is
+// removed: trying again is a first use, not "already used".
+func TestASpendWithoutAnAnswerIsUndone(t *testing.T) {
+	srv := redistest.Start(t)
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	proxy := srv.Proxy(t)
+	a, _ := open(t, proxy, store.Options{Timeout: 300 * time.Millisecond})
+	b, _ := open(t, srv, store.Options{})
+	ctx := context.Background()
+	sets := setsRun(t, raw)
+
+	proxy.Stall()
+	_, err := a.Spend(ctx, "nonce-without-answer", 10*time.Minute)
+	require.ErrorIs(t, err, store.ErrUnavailable)
+	proxy.Resume()
+	require.Eventually(t, func() bool { return setsRun(t, raw) > sets }, 5*time.Second, 5*time.Millisecond,
+		"the SET NX without an answer has run now")
+	require.Eventually(t, func() bool {
+		keys, err := raw.Keys(ctx, "skimmer-mcp:spent:*").Result()
+		return err == nil && len(keys) == 0
+	}, 5*time.Second, 10*time.Millisecond, "its mark is removed")
+	first, err := b.Spend(ctx, "nonce-without-answer", 10*time.Minute)
+	require.NoError(t, err)
+	assert.True(t, first, "trying again is the confirmation's first use")
+	first, err = b.Spend(ctx, "nonce-without-answer", 10*time.Minute)
+	require.NoError(t, err)
+	assert.False(t, first, "and the second is refused as ever")
 }
