@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -216,4 +217,38 @@ func TestAStoreOutageIsNoSignOut(t *testing.T) {
 		"the same access token works once Redis answers")
 	status, out = refresh()
 	assert.Equal(t, http.StatusOK, status, "the refresh token was not spent during the outage: %v", out)
+}
+
+// TestRedisHoldsOneEntryPerGrant: on a shared store, refreshing a grant
+// again and again leaves Redis holding what one refresh left, not an
+// entry per refresh.
+func TestRedisHoldsOneEntryPerGrant(t *testing.T) {
+	srv := redistest.Start(t)
+	g := newGated(t, "--transport", "http", "--oauth", "--store", srv.URL())
+	base := strings.TrimSuffix(g.url, "/mcp")
+	tok, _ := signIn(t, base, "sk_live_refreshing_key_12345678", "write")
+	rt := tok["refresh_token"].(string)
+	refresh := func() {
+		t.Helper()
+		r, err := http.PostForm(base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {tok["client_id"].(string)}})
+		require.NoError(t, err)
+		defer r.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(r.Body).Decode(&out))
+		require.Equal(t, http.StatusOK, r.StatusCode, out)
+		rt = out["refresh_token"].(string)
+	}
+	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	keys := func() int64 {
+		n, err := raw.DBSize(context.Background()).Result()
+		require.NoError(t, err)
+		return n
+	}
+	refresh()
+	after1 := keys()
+	for range 300 {
+		refresh()
+	}
+	assert.Equal(t, after1, keys(), "300 more refreshes, no more keys")
 }

@@ -30,7 +30,7 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	g := grant{ID: randomID(12), Client: clientTag("smcp_c_x"), Key: "sk_live_a_typical_skimmer_key_0123456789", Write: true,
 		Resource: s.resource, Ends: time.Now().Add(grantTTL).Unix()}
-	tok := s.issue(g).AccessToken
+	tok := s.issue(g, randomID(16)).AccessToken
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := s.Verify(ctx, tok); err != nil {
@@ -67,7 +67,11 @@ func BenchmarkRefresh(b *testing.B) {
 	}
 	g := grant{ID: randomID(12), Client: clientTag(client.ID), Key: "sk_live_a_typical_skimmer_key_0123456789", Write: true,
 		Resource: s.resource, Ends: time.Now().Add(grantTTL).Unix()}
-	refresh := s.issue(g).RefreshToken
+	serial := randomID(16)
+	if err := store.Put(context.Background(), grantName(g.ID), []byte(serial), s.rotationTTL(g)); err != nil {
+		b.Fatal(err)
+	}
+	refresh := s.issue(g, serial).RefreshToken
 	for b.Loop() {
 		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {client.ID}}
 		req := httptest.NewRequest("POST", "/token", strings.NewReader(form.Encode()))

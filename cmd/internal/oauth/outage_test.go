@@ -29,11 +29,11 @@ func (d *downStore) Put(ctx context.Context, key string, value []byte, ttl time.
 	return d.Store.Put(ctx, key, value, ttl)
 }
 
-func (d *downStore) PutNew(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+func (d *downStore) Swap(ctx context.Context, key string, old, value []byte, ttl time.Duration) (bool, error) {
 	if d.down.Load() {
 		return false, errStoreTimeout
 	}
-	return d.Store.PutNew(ctx, key, value, ttl)
+	return d.Store.Swap(ctx, key, old, value, ttl)
 }
 
 func (d *downStore) Get(ctx context.Context, key string) ([]byte, error) {

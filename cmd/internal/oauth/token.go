@@ -195,8 +195,12 @@ func (s *Server) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	if err := s.checkResource(r, pc.grant); err != nil {
 		return nil, err
 	}
+	serial := randomID(16)
+	if err := s.store.Put(ctx, grantName(pc.ID), []byte(serial), s.rotationTTL(pc.grant)); err != nil {
+		return nil, s.unavailable(ctx, err)
+	}
 	s.log.InfoContext(ctx, "oauth grant issued", "grant", pc.ID, "read_only", !pc.Write)
-	return s.issue(pc.grant), nil
+	return s.issue(pc.grant, serial), nil
 }
 
 func (s *Server) refresh(r *http.Request) (*tokenResponse, error) {
@@ -233,13 +237,20 @@ func (s *Server) refresh(r *http.Request) (*tokenResponse, error) {
 			return nil, &tokenError{http.StatusBadRequest, "invalid_scope", "a refresh cannot add scope " + sc + " to what was granted"}
 		}
 	}
-	// Rotation: each refresh token is spent once. Presented again, it was
-	// copied: whoever holds it, the grant is revoked.
-	first, err := s.store.PutNew(ctx, "refresh-spent:"+t.Serial, []byte(t.ID), time.Until(time.Unix(t.Expires, 0))+time.Minute)
+	// Rotation: a grant's entry holds the serial of its one live refresh
+	// token, swapped for the next one's in one step, so of two uses of one
+	// token one succeeds. A token whose serial is not the grant's any more
+	// was used before: it was copied, and whoever holds it, the grant is
+	// revoked. The state is one entry per grant however often it is
+	// refreshed. (An entry lost with the state, as after a restart without
+	// --oauth-state, is taken by whichever of the grant's tokens comes
+	// first, and rotation goes on from there.)
+	next := randomID(16)
+	rotated, err := s.store.Swap(ctx, grantName(t.ID), []byte(t.Serial), []byte(next), s.rotationTTL(t.grant))
 	if err != nil {
 		return nil, s.unavailable(ctx, err)
 	}
-	if !first {
+	if !rotated {
 		if err := s.revoke(ctx, t.grant); err != nil {
 			return nil, err
 		}
@@ -250,7 +261,28 @@ func (s *Server) refresh(r *http.Request) (*tokenResponse, error) {
 	if len(req.Scopes) > 0 && !hasScopes(req.Scopes, ScopeWrite) {
 		g.Write = false // narrowed to reading
 	}
-	return s.issue(g), nil
+	return s.issue(g, next), nil
+}
+
+// grantName is the store entry that holds a grant's live refresh serial.
+func grantName(id string) string { return "grant:" + id }
+
+// refreshExpiry is when a refresh token minted now for g expires.
+func (s *Server) refreshExpiry(g grant) time.Time {
+	return earlier(s.now().Add(refreshTTL), time.Unix(g.Ends, 0))
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// rotationTTL is how long a grant's entry must last: as long as the
+// refresh token minted with it.
+func (s *Server) rotationTTL(g grant) time.Duration {
+	return max(s.refreshExpiry(g).Sub(s.now()), 0) + time.Minute
 }
 
 func hasScopes(list []string, scope string) bool {
@@ -262,23 +294,16 @@ func hasScopes(list []string, scope string) bool {
 	return false
 }
 
-// issue mints an access token and a new refresh token for g.
-func (s *Server) issue(g grant) *tokenResponse {
+// issue mints an access token for g, and a refresh token with serial, the
+// one the grant's entry now holds.
+func (s *Server) issue(g grant, serial string) *tokenResponse {
 	now := s.now()
-	ends := time.Unix(g.Ends, 0)
-	access := now.Add(s.cfg.AccessTTL)
-	if access.After(ends) {
-		access = ends
-	}
-	refresh := now.Add(refreshTTL)
-	if refresh.After(ends) {
-		refresh = ends
-	}
+	access := earlier(now.Add(s.cfg.AccessTTL), time.Unix(g.Ends, 0))
 	return &tokenResponse{
 		AccessToken:  s.mint("access", accessPrefix, token{grant: g, Expires: access.Unix()}),
 		TokenType:    "Bearer",
 		ExpiresIn:    int64(access.Sub(now).Seconds()),
-		RefreshToken: s.mint("refresh", refreshPrefix, token{grant: g, Serial: randomID(16), Expires: refresh.Unix()}),
+		RefreshToken: s.mint("refresh", refreshPrefix, token{grant: g, Serial: serial, Expires: s.refreshExpiry(g).Unix()}),
 		Scope:        g.scope(),
 	}
 }

@@ -23,6 +23,8 @@ type Proxy struct {
 	resumed chan struct{} // closed while not stalled
 	conns   map[net.Conn]struct{}
 	wg      sync.WaitGroup
+	held    int        // chunks read and not yet passed on
+	passed  *sync.Cond // on mu: held went down
 }
 
 // Proxy starts a proxy to s, closed when the test ends.
@@ -33,6 +35,7 @@ func (s *Server) Proxy(t testing.TB) *Proxy {
 		t.Fatalf("proxy: %v", err)
 	}
 	p := &Proxy{ln: ln, target: s.Addr(), resumed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	p.passed = sync.NewCond(&p.mu)
 	close(p.resumed)
 	p.wg.Add(1)
 	go p.accept()
@@ -54,7 +57,12 @@ func (p *Proxy) Stall() {
 	}
 }
 
-// Resume passes on what was held, and everything after it.
+// Resume passes on what was held, and everything after it. It returns
+// once what was held has been written to Redis, so a command the test
+// sends Redis after it, once answered, was run after them (Redis answers
+// after running everything that was readable); a client's second command
+// on one connection, sent after the first got no answer, may still be on
+// its way.
 func (p *Proxy) Resume() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -63,6 +71,23 @@ func (p *Proxy) Resume() {
 	default:
 		close(p.resumed)
 	}
+	for p.held > 0 {
+		p.passed.Wait()
+	}
+}
+
+// pass writes b to Redis once the proxy is not stalled.
+func (p *Proxy) pass(up net.Conn, b []byte) (int, error) {
+	p.mu.Lock()
+	p.held++
+	p.mu.Unlock()
+	<-p.gate()
+	n, err := up.Write(b)
+	p.mu.Lock()
+	p.held--
+	p.passed.Broadcast()
+	p.mu.Unlock()
+	return n, err
 }
 
 // gate returns a channel closed once the proxy is not stalled.
@@ -94,8 +119,8 @@ func (p *Proxy) accept() {
 			for {
 				n, err := c.Read(buf)
 				if n > 0 {
-					<-p.gate()
-					if _, werr := up.Write(buf[:n]); werr != nil {
+					_, werr := p.pass(up, buf[:n])
+					if werr != nil {
 						break
 					}
 				}

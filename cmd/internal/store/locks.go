@@ -101,6 +101,16 @@ func (s *Redis) hold(key, token string) func() {
 // dropped with its connection); so a second delete, sent after that
 // answer, runs after it, and removes the entry if it was set.
 func (s *Redis) undo(op, key, token string, expires time.Time) {
+	s.retract(op, expires, func(ctx context.Context) (int64, error) {
+		return releaseScript.Run(ctx, s.rdb, []string{key}, token).Int64()
+	})
+}
+
+// retract runs run, an operation that reverses one whose answer was lost
+// and reports 1 when it changed something, as undo describes: in the
+// background, until it changed something or two runs were answered, or
+// until expires, or the store is closed.
+func (s *Redis) retract(op string, expires time.Time, run func(ctx context.Context) (int64, error)) {
 	s.releasing.Add(1)
 	go func() {
 		defer s.releasing.Done()
@@ -117,7 +127,7 @@ func (s *Redis) undo(op, key, token string, expires time.Time) {
 			var freed int64
 			err := s.do(context.Background(), "undo_"+op, func(ctx context.Context) error {
 				var err error
-				freed, err = releaseScript.Run(ctx, s.rdb, []string{key}, token).Int64()
+				freed, err = run(ctx)
 				return err
 			})
 			switch {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -332,12 +333,32 @@ func TestOAuthStateIsShared(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int32(1), wins.Load())
 
-	first, err := oa.PutNew(ctx, "refresh-spent:1", []byte("g"), time.Minute)
+	// A grant's refresh serial: swapped from one value once, across
+	// replicas, twenty at once.
+	swapped, err := oa.Swap(ctx, "grant:g", []byte("s0"), []byte("s1"), time.Minute)
 	require.NoError(t, err)
-	assert.True(t, first)
-	first, err = ob.PutNew(ctx, "refresh-spent:1", []byte("g"), time.Minute)
+	assert.True(t, swapped, "nothing there: swapped")
+	wins.Store(0)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := oa
+			if i%2 == 1 {
+				o = ob
+			}
+			ok, err := o.Swap(ctx, "grant:g", []byte("s1"), []byte(fmt.Sprint("s2-", i)), time.Minute)
+			assert.NoError(t, err)
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), wins.Load(), "one swap from s1")
+	got, err = ob.Get(ctx, "grant:g")
 	require.NoError(t, err)
-	assert.False(t, first, "spent on the other replica")
+	assert.True(t, strings.HasPrefix(string(got), "s2-"), string(got))
 	_, err = ob.Get(ctx, "revoked:nothing")
 	assert.ErrorIs(t, err, oauth.ErrNotFound)
 
@@ -345,7 +366,7 @@ func TestOAuthStateIsShared(t *testing.T) {
 	_, err = oa.Get(ctx, "revoked:g")
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, oauth.ErrNotFound, "an unreachable store is not an empty one: the token is refused, not served unchecked")
-	_, err = oa.PutNew(ctx, "refresh-spent:2", []byte("g"), time.Minute)
+	_, err = oa.Swap(ctx, "grant:g", got, []byte("s3"), time.Minute)
 	assert.ErrorIs(t, err, store.ErrUnavailable)
 }
 
@@ -460,4 +481,34 @@ func TestASpendWithoutAnAnswerIsUndone(t *testing.T) {
 	first, err = b.Spend(ctx, "nonce-without-answer", 10*time.Minute)
 	require.NoError(t, err)
 	assert.False(t, first, "and the second is refused as ever")
+}
+
+// TestASwapWithoutAnAnswerIsUndone: a refresh whose rotation got no answer
+// was refused ("try again in a moment"), and the client presents the same
+// refresh token again; the rotation Redis ran late is undone, so that
+// second try is not taken for a reuse (which would revoke the grant).
+func TestASwapWithoutAnAnswerIsUndone(t *testing.T) {
+	srv := redistest.Start(t)
+	proxy := srv.Proxy(t)
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	a, _ := open(t, proxy, store.Options{Timeout: 300 * time.Millisecond})
+	b, _ := open(t, srv, store.Options{})
+	ctx := context.Background()
+	require.NoError(t, b.OAuth().Put(ctx, "grant:g", []byte("s1"), time.Hour))
+	_, err := a.OAuth().Swap(ctx, "grant:other", nil, []byte("x"), time.Hour) // Redis has the script now, as in use
+	require.NoError(t, err)
+
+	proxy.Stall()
+	_, err = a.OAuth().Swap(ctx, "grant:g", []byte("s1"), []byte("s2"), time.Hour)
+	require.ErrorIs(t, err, store.ErrUnavailable)
+	proxy.Resume()
+	require.NoError(t, raw.Ping(ctx).Err()) // answered after the late swap ran
+	require.Eventually(t, func() bool {
+		v, err := b.OAuth().Get(ctx, "grant:g")
+		return err == nil && string(v) == "s1"
+	}, 5*time.Second, 10*time.Millisecond, "the swap Redis ran late is undone")
+	ok, err := b.OAuth().Swap(ctx, "grant:g", []byte("s1"), []byte("s2"), time.Hour)
+	require.NoError(t, err)
+	assert.True(t, ok, "the same refresh, tried again, rotates")
 }
