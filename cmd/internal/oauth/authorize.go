@@ -61,7 +61,12 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.client(r.Context(), req.ClientID)
-	if err != nil {
+	var de *documentError
+	switch {
+	case errors.As(err, &de):
+		errorPage(w, http.StatusBadRequest, de.Error())
+		return
+	case err != nil:
 		errorPage(w, http.StatusBadRequest, "this app is not registered with this server ("+strings.TrimPrefix(err.Error(), errUnknownClient.Error()+": ")+")")
 		return
 	}

@@ -142,7 +142,7 @@ func New(cfg Config) (*Server, error) {
 	dec.IgnoreUnknownKeys(true)
 	return &Server{
 		cfg: cfg, issuer: issuer, resource: issuer + "/mcp", seal: seal, store: cfg.Store,
-		documents: newDocuments(cfg.Documents, cfg.Now), decoder: dec, encoder: oidc.NewEncoder(),
+		documents: newDocuments(cfg.Documents, cfg.Now, cfg.Logger), decoder: dec, encoder: oidc.NewEncoder(),
 		log: cfg.Logger, now: cfg.Now,
 	}, nil
 }
