@@ -250,7 +250,7 @@ func (c *config) check() error {
 			return fmt.Errorf("--metrics-addr %q: use host:port, e.g. 0.0.0.0:9464", c.metricsAddr)
 		}
 	}
-	return nil
+	return c.checkSecrets()
 }
 
 // caps are the limits on what hosted callers hold open.

@@ -51,6 +51,9 @@ func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.
 			log.Warn("--oauth-state is not set: revocations and spent refresh tokens are forgotten when the server restarts (grants themselves survive)")
 		}
 	}
+	if c.oauthTestLoopback { // loopback only: config checked
+		log.Warn("SKIMMER_OAUTH_TEST_LOOPBACK_METADATA=1: client metadata documents may be fetched from this machine's own addresses; for tests only")
+	}
 	as, err := oauth.New(oauth.Config{
 		Issuer: public, Key: key, PreviousKey: c.oauthKeyPrevious, Store: store,
 		CheckKey:        checkKey(up),

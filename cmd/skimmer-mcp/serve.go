@@ -64,7 +64,7 @@ func startUpstream(ctx context.Context, c *config, log *slog.Logger) (_ *upstrea
 		up.stop = chain(func() { _ = up.store.Close() }, up.stop)
 		budget = up.store.Budget()
 		log.Info("shared store", "store", up.store.Where())
-		if c.confirmKey == "" && c.transport != "stdio" {
+		if c.confirmKey == "" && c.transport != "stdio" { // on loopback: config checked
 			log.Warn("--store is set but SKIMMER_CONFIRM_KEY is not: a confirmation sealed by one replica will not open on another; give every replica the same key")
 		}
 	}
