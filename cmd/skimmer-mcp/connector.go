@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
@@ -47,7 +48,7 @@ func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.
 			return nil, err
 		}
 		store = ms
-		if c.oauthState == "" && !loopback(c.addr) {
+		if c.oauthState == "" && !loopback.Addr(c.addr) {
 			log.Warn("--oauth-state is not set: revocations and spent refresh tokens are forgotten when the server restarts (grants themselves survive)")
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 )
 
@@ -23,10 +24,10 @@ func (c *config) checkSecrets() error {
 		return fmt.Errorf("SKIMMER_CONFIRM_KEY is %d bytes long; use at least %d random bytes, e.g. the output of `openssl rand -base64 32`", len(c.confirmKey), minConfirmKey)
 	}
 	hosted := c.transport != "stdio" && (c.command == "" || c.command == "serve")
-	if hosted && c.store != "" && c.confirmKey == "" && !loopback(c.addr) {
+	if hosted && c.store != "" && c.confirmKey == "" && !loopback.Addr(c.addr) {
 		return fmt.Errorf("--store on %s needs SKIMMER_CONFIRM_KEY, the same on every replica: it seals confirmations, and one sealed by one replica is refused by another under a different key; make one with `openssl rand -base64 32`", c.addr)
 	}
-	if c.oauth && c.oauthTestLoopback && !loopback(c.addr) {
+	if c.oauth && c.oauthTestLoopback && !loopback.Addr(c.addr) {
 		return fmt.Errorf("SKIMMER_OAUTH_TEST_LOOPBACK_METADATA=1 lets sign-in fetch client metadata documents from this machine's own addresses, for tests; it is refused on %s: unset it, or listen on loopback", c.addr)
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 )
 
 // pending is an authorization request that passed every check, sealed into
@@ -120,7 +122,7 @@ func (s *Server) showForm(w http.ResponseWriter, r *http.Request, c *client, p p
 	u, _ := url.Parse(p.Redirect)
 	renderPage(w, status, pageData{
 		Title: "Connect " + name + " to Skimmer", Form: true, Client: name, Host: c.redirectHost(p.Redirect),
-		Loopback: u != nil && u.Scheme == "http" && isLoopback(u.Hostname()), Problem: problem,
+		Loopback: u != nil && u.Scheme == "http" && loopback.Host(u.Hostname()), Problem: problem,
 		Pending: sealed, CSRF: s.seal.derive("csrf", cookie+"|"+sealed),
 		WriteAllowed: p.Write, WriteChecked: p.Write && r.PostForm.Get("access") != "read", Confirmed: s.cfg.WritesConfirmed,
 	}, p.Redirect)

@@ -33,6 +33,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/schema"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 )
 
 // The scopes a grant carries. A read-and-change grant carries both.
@@ -156,7 +158,7 @@ func CheckIssuer(raw string) (string, error) {
 		return "", fmt.Errorf("--public-url %q: give the URL clients reach, e.g. https://mcp.example.com", raw)
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return "", fmt.Errorf("--public-url %q: give an origin only (scheme, host and port), e.g. https://mcp.example.com; the server answers at its root", raw)
-	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+	case u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname())):
 		return "", fmt.Errorf("--public-url %q: use https (terminate TLS in front of the server); plain http is only for this machine", raw)
 	}
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host), nil
