@@ -25,7 +25,7 @@ return 0
 // Lock takes the lock called name for a read-merge-write, for at most the
 // lease (so that a replica that dies holding it frees it), waiting up to
 // Options.LockWait for another holder. It fails with ErrBusy after the
-// wait, and with ErrUnavailable when the store cannot be reached: a write
+// wait, and with ErrStoreDown when the store cannot be reached: a write
 // must not go ahead unguarded. The release frees the lock only while it is
 // still this holder's, and may be called more than once.
 //
@@ -148,7 +148,7 @@ func (s *Redis) retract(op string, expires time.Time, run func(ctx context.Conte
 }
 
 // Spend marks the confirmation id used, for ttl (its remaining lifetime),
-// and reports whether this was its first use. It fails with ErrUnavailable
+// and reports whether this was its first use. It fails with ErrStoreDown
 // when the store cannot be reached: a confirmation whose use cannot be
 // recorded must not apply. A mark that a SET NX without an answer may
 // still make is removed again (see undo): the write it guarded was not

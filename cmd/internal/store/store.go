@@ -32,9 +32,10 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
 
-// ErrUnavailable is returned, wrapped, by the operations that guard a write
-// while the store cannot be reached: the write must not go ahead.
-var ErrUnavailable = errors.New("the shared store is unreachable")
+// ErrStoreDown is returned, wrapped, by the operations that guard a write
+// while the store cannot be reached: the write must not go ahead. (Not
+// skimmer.ErrUnavailable, which is Skimmer itself failing to answer.)
+var ErrStoreDown = errors.New("the shared store is unreachable")
 
 // ErrBusy is returned, wrapped, by Lock when another holder kept the lock
 // for longer than the wait allowed: the tools' own, which they put in
@@ -306,9 +307,9 @@ func (s *Redis) fellBack(ctx context.Context, op string) {
 func (s *Redis) unavailable(ctx context.Context, op string, cause error) error {
 	s.m.refuse(ctx, op)
 	if cause == nil {
-		return fmt.Errorf("%s: %w", op, ErrUnavailable)
+		return fmt.Errorf("%s: %w", op, ErrStoreDown)
 	}
-	return fmt.Errorf("%s: %w (%v)", op, ErrUnavailable, cause)
+	return fmt.Errorf("%s: %w (%v)", op, ErrStoreDown, cause)
 }
 
 // redisLogger sends go-redis's own messages (reconnects, pool errors) to

@@ -260,9 +260,9 @@ func TestOutageReadsGoOnWritesRefuseThenRecover(t *testing.T) {
 
 	start := time.Now()
 	_, err = s.Lock(ctx, "customer:c1", time.Second)
-	require.ErrorIs(t, err, store.ErrUnavailable)
+	require.ErrorIs(t, err, store.ErrStoreDown)
 	_, err = s.Spend(ctx, "nonce", time.Minute)
-	require.ErrorIs(t, err, store.ErrUnavailable)
+	require.ErrorIs(t, err, store.ErrStoreDown)
 	assert.Less(t, time.Since(start), 100*time.Millisecond, "refused at once while down, not after a timeout each")
 	assert.Equal(t, 1, strings.Count(logs.String(), "shared store unreachable"), "logged once per outage: %s", logs)
 
@@ -279,7 +279,7 @@ func TestOutageReadsGoOnWritesRefuseThenRecover(t *testing.T) {
 	// A second outage is logged again, once.
 	srv.Stop()
 	_, err = s.Spend(ctx, "other", time.Minute)
-	require.True(t, errors.Is(err, store.ErrUnavailable))
+	require.True(t, errors.Is(err, store.ErrStoreDown))
 	_, _ = s.Spend(ctx, "other", time.Minute)
 	assert.Equal(t, 2, strings.Count(logs.String(), "shared store unreachable"))
 }
@@ -367,7 +367,7 @@ func TestOAuthStateIsShared(t *testing.T) {
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, oauth.ErrNotFound, "an unreachable store is not an empty one: the token is refused, not served unchecked")
 	_, err = oa.Swap(ctx, "grant:g", got, []byte("s3"), time.Minute)
-	assert.ErrorIs(t, err, store.ErrUnavailable)
+	assert.ErrorIs(t, err, store.ErrStoreDown)
 }
 
 func TestASlowStoreIsDownOnlyAfterThreeTimeoutsInARow(t *testing.T) {
@@ -385,7 +385,7 @@ func TestASlowStoreIsDownOnlyAfterThreeTimeoutsInARow(t *testing.T) {
 		assert.True(t, s.Up(), "after %d timeout(s) the store is not yet down", i+1)
 	}
 	_, err := s.Spend(ctx, "n", time.Minute)
-	require.ErrorIs(t, err, store.ErrUnavailable, "a write that timed out is refused")
+	require.ErrorIs(t, err, store.ErrStoreDown, "a write that timed out is refused")
 	assert.False(t, s.Up(), "three in a row: down")
 	assert.Equal(t, 1, strings.Count(logs.String(), "shared store unreachable"))
 	proxy.Resume()
@@ -421,7 +421,7 @@ func TestALockWithoutAnAnswerIsFreed(t *testing.T) {
 		ctx  func() (context.Context, context.CancelFunc)
 		want error
 	}{
-		{"the store's timeout", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, store.ErrUnavailable},
+		{"the store's timeout", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, store.ErrStoreDown},
 		{"the caller's deadline", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 100*time.Millisecond)
 		}, context.DeadlineExceeded},
@@ -467,7 +467,7 @@ func TestASpendWithoutAnAnswerIsUndone(t *testing.T) {
 
 	proxy.Stall()
 	_, err := a.Spend(ctx, "nonce-without-answer", 10*time.Minute)
-	require.ErrorIs(t, err, store.ErrUnavailable)
+	require.ErrorIs(t, err, store.ErrStoreDown)
 	proxy.Resume()
 	require.Eventually(t, func() bool { return setsRun(t, raw) > sets }, 5*time.Second, 5*time.Millisecond,
 		"the SET NX without an answer has run now")
@@ -501,7 +501,7 @@ func TestASwapWithoutAnAnswerIsUndone(t *testing.T) {
 
 	proxy.Stall()
 	_, err = a.OAuth().Swap(ctx, "grant:g", []byte("s1"), []byte("s2"), time.Hour)
-	require.ErrorIs(t, err, store.ErrUnavailable)
+	require.ErrorIs(t, err, store.ErrStoreDown)
 	proxy.Resume()
 	require.NoError(t, raw.Ping(ctx).Err()) // answered after the late swap ran
 	require.Eventually(t, func() bool {
