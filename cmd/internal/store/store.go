@@ -49,8 +49,8 @@ type Options struct {
 	Timeout time.Duration
 	// Probe is how often an unreachable store is tried again; 500ms when 0.
 	Probe time.Duration
-	// LockWait is how long Lock waits for a lock another holder has; 20s
-	// when 0, as the tools' own store waits.
+	// LockWait is how long Lock waits for a lock another holder has;
+	// tools.DefaultLockWait when 0, as the tools' own store waits.
 	LockWait time.Duration
 	// Prefix starts every key this store writes; "skimmer-mcp" when empty.
 	// Deployments sharing one Redis keep apart by it.
@@ -104,7 +104,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Redis, error) {
 		opts.Probe = 500 * time.Millisecond
 	}
 	if opts.LockWait <= 0 {
-		opts.LockWait = 20 * time.Second
+		opts.LockWait = tools.DefaultLockWait
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = "skimmer-mcp"
