@@ -206,7 +206,7 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	g := grant{ID: randomID(12), Client: clientTag(c.ID), Key: key, Write: write, Resource: s.resource, Ends: now.Add(grantTTL).Unix()}
 	code := codePrefix + randomID(32)
 	pc, _ := json.Marshal(pendingCode{grant: g, Redirect: p.Redirect, Challenge: p.Challenge, Expires: now.Add(codeTTL).Unix()})
-	if err := s.store.Put(r.Context(), hashKey("code:", code), []byte(s.seal.seal("code", pc)), codeTTL); err != nil {
+	if err := s.store.Put(r.Context(), codeName(code), []byte(s.seal.seal("code", pc)), codeTTL); err != nil {
 		s.log.ErrorContext(r.Context(), "oauth store unavailable", "err", err)
 		s.showForm(w, r, c, p, sealed, "The server could not finish connecting. Try again in a minute.", http.StatusServiceUnavailable)
 		return

@@ -244,9 +244,11 @@ func randomID(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func hashKey(prefix, secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return prefix + hex.EncodeToString(sum[:])
+// codeName is the store entry of a waiting authorization code: a hash,
+// since the store must not hold the code itself.
+func codeName(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return "code:" + hex.EncodeToString(sum[:])
 }
 
 func (s *Server) mint(purpose, prefix string, t token) string {
@@ -303,7 +305,6 @@ func (s *Server) revoke(ctx context.Context, g grant) error {
 type Caller struct {
 	Key      string // the Skimmer key
 	ReadOnly bool
-	Grant    string // the grant's id, for logs
 }
 
 // IsAccessToken tells an access token of this server from anything else a
@@ -331,7 +332,7 @@ func (s *Server) Verify(ctx context.Context, bearer string) (Caller, error) {
 	case revoked:
 		return Caller{}, errors.New("the access token has been revoked")
 	}
-	return Caller{Key: t.Key, ReadOnly: !t.Write, Grant: t.ID}, nil
+	return Caller{Key: t.Key, ReadOnly: !t.Write}, nil
 }
 
 // Challenge is the WWW-Authenticate value for a request to the MCP

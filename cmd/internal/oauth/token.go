@@ -148,7 +148,7 @@ func (s *Server) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	if req.Code == "" {
 		return nil, invalidRequest("code is missing")
 	}
-	key := hashKey("code:", req.Code)
+	key := codeName(req.Code)
 	raw, err := s.store.Take(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		// Spent, or never issued. A code presented twice was seen by
