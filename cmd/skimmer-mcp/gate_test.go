@@ -387,27 +387,66 @@ func TestStatelessKeepsNoSessions(t *testing.T) {
 	g.held(t, tally{})
 }
 
+// testClock is a time a test moves on by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// clock puts the gate's sessions on a clock the test moves, and returns
+// it; expire does what the sweeper does when it next wakes.
+func (g *gated) clock() *testClock {
+	c := &testClock{t: time.Now()}
+	s := g.h.gate.sessions
+	s.mu.Lock()
+	s.now = c.now
+	s.mu.Unlock()
+	return c
+}
+
+func (g *gated) expire() { g.h.gate.sessions.expire() }
+
 // TestIdleSessionsEnd: a session unused for --session-idle ends: its id is
 // 404 from then on, an SSE stream is closed, and its place is free again.
+// The gate's clock is moved by hand, so no step has to fit in a window.
 func TestIdleSessionsEnd(t *testing.T) {
 	t.Run("stateful", func(t *testing.T) {
-		g := newGated(t, "--transport", "http", "--stateful", "--session-idle", "1s", "--max-sessions", "1")
+		g := newGated(t, "--transport", "http", "--stateful", "--max-sessions", "1")
+		clock := g.clock()
 		sid := initializedSession(t, g.url, "owner-key-aaaa1111")
+		status, _ := send(t, "POST", g.url, toolsListMsg, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": "owner-key-aaaa1111"})
+		require.Equal(t, http.StatusOK, status)
 		listener, status := openListener(t, g.url, sid, "owner-key-aaaa1111")
 		require.Equal(t, http.StatusOK, status)
 		status, _ = send(t, "POST", g.url, initializeMsg, map[string]string{"skimmer-api-key": "second-key-cccc3333"})
 		assert.Equal(t, http.StatusServiceUnavailable, status, "the one place is taken")
+
+		clock.add(defaultCaps.idle - time.Second)
+		g.expire()
+		status, _ = send(t, "POST", g.url, toolsListMsg, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": "owner-key-aaaa1111"})
+		require.Equal(t, http.StatusOK, status, "used within --session-idle: still there")
+
+		clock.add(defaultCaps.idle + time.Second)
+		g.expire()
 		assert.True(t, ends(listener.Body), "the idle session's stream is closed")
 		status, _ = send(t, "POST", g.url, toolsListMsg, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": "owner-key-aaaa1111"})
 		assert.Equal(t, http.StatusNotFound, status, "expired")
 		initializedSession(t, g.url, "second-key-cccc3333") // the place is free
 	})
 	t.Run("sse", func(t *testing.T) {
-		g := newGated(t, "--transport", "sse", "--session-idle", "1s")
+		g := newGated(t, "--transport", "sse")
+		clock := g.clock()
 		s := openSSE(t, g.url, "owner-key-aaaa1111")
 		g.held(t, tally{sessions: 1, streams: 1})
-		assert.True(t, ends(s.resp.Body), "the server closes an idle stream")
 		status, _ := send(t, "POST", s.endpoint, toolsListMsg, map[string]string{"skimmer-api-key": "owner-key-aaaa1111"})
+		require.Equal(t, http.StatusAccepted, status)
+		clock.add(defaultCaps.idle + time.Second)
+		g.expire()
+		assert.True(t, ends(s.resp.Body), "the server closes an idle stream")
+		status, _ = send(t, "POST", s.endpoint, toolsListMsg, map[string]string{"skimmer-api-key": "owner-key-aaaa1111"})
 		assert.Equal(t, http.StatusNotFound, status)
 		g.held(t, tally{})
 	})
