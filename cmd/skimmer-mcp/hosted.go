@@ -136,7 +136,7 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 			g.sse(w, r, hashKey(key), next)
 		case sseMessage:
 			if id := r.URL.Query().Get("sessionId"); id != "" { // exactly what mcp-go routes by
-				if ref := g.sessions.use(id, hashKey(key)); ref != nil {
+				if ref := g.sessions.use(id, hashKey(key), pastHandshake(body)); ref != nil {
 					ref.write(w)
 					return
 				}
@@ -250,7 +250,7 @@ func (g *gate) stateful(w http.ResponseWriter, r *http.Request, body []byte, key
 		next.ServeHTTP(w, r) // the transport routes nothing else by session
 		return
 	}
-	if ref := g.sessions.use(id, key); ref != nil {
+	if ref := g.sessions.use(id, key, r.Method == http.MethodPost && pastHandshake(body)); ref != nil {
 		ref.write(w)
 		return
 	}
@@ -290,6 +290,37 @@ func postKind(h http.Header, body []byte) (opens, sessionless bool) {
 		return false, true
 	}
 	return json.Unmarshal(body, &msg) == nil && msg.Method == mcp.MethodInitialize, false
+}
+
+// pastHandshake reports whether a POST's body is more than the handshake:
+// anything but initialize, the initialized notification and ping, or an
+// answer to the server (which comes only during a call). One message or
+// a batch; a body that is not JSON-RPC is not.
+func pastHandshake(body []byte) bool {
+	type message struct {
+		Method        *string         `json:"method"`
+		ID            json.RawMessage `json:"id"`
+		Result, Error json.RawMessage
+	}
+	var msgs []message
+	if json.Unmarshal(body, &msgs) != nil {
+		var one message
+		if json.Unmarshal(body, &one) != nil {
+			return false
+		}
+		msgs = append(msgs, one)
+	}
+	for _, m := range msgs {
+		switch {
+		case m.Method == nil:
+			if m.ID != nil && (m.Result != nil || m.Error != nil) { // an answer to the server
+				return true
+			}
+		case *m.Method != string(mcp.MethodInitialize) && *m.Method != string(mcp.MethodNotificationInitialized) && *m.Method != string(mcp.MethodPing):
+			return true
+		}
+	}
+	return false
 }
 
 // sse: a GET on /sse opens a session whose stream is the connection. The
