@@ -49,7 +49,7 @@ func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.
 		}
 		store = ms
 		if c.oauthState == "" && !loopback.Addr(c.addr) {
-			log.Warn("--oauth-state is not set: revocations and spent refresh tokens are forgotten when the server restarts (grants themselves survive)")
+			log.Warn("--oauth-state is not set: revocations and refresh-token rotation are forgotten when the server restarts (grants themselves survive)")
 		}
 	}
 	if c.oauthTestLoopback { // loopback only: config checked
