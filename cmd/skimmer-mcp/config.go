@@ -42,11 +42,12 @@ type config struct {
 	shutdownTimeout time.Duration
 	debugAddr       string
 	version         bool
+	json            bool // tools: print JSON
 
 	apiKey     string // SKIMMER_API_KEY
 	confirmKey string // SKIMMER_CONFIRM_KEY
 
-	command string   // "", "call" or "tools"
+	command string   // "", "call", "tools" or "healthcheck"
 	args    []string // the command's own arguments
 	set     map[string]bool
 }
@@ -56,11 +57,15 @@ const usageHead = `skimmer-mcp: an MCP server for the Skimmer pool-service API.
 Usage:
   skimmer-mcp [flags]                       serve MCP (stdio by default)
   skimmer-mcp [flags] call TOOL ['{json}']  run one tool once and print its answer
-  skimmer-mcp [flags] tools                 list the tools
+  skimmer-mcp [flags] tools [--json]        list the tools the flags allow
+  skimmer-mcp [flags] healthcheck           ask the server the same flags
+                                            configure for GET /healthz (for
+                                            container health checks)
 
 Environment: SKIMMER_API_KEY (your Skimmer key; not needed with --sandbox),
 SKIMMER_CONFIRM_KEY (signs write confirmations; replicas need the same one),
-and SKIMMER_<FLAG> for every flag below, e.g. SKIMMER_TRANSPORT=http.
+and SKIMMER_<FLAG> for every flag below that names one, e.g.
+SKIMMER_TRANSPORT=http.
 
 Flags:
 `
@@ -68,6 +73,12 @@ Flags:
 func envName(flagName string) string {
 	return "SKIMMER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
+
+// noTwin are the flags that ask for something once rather than configure
+// the server: the environment never sets them, so a variable that happens
+// to be called SKIMMER_VERSION (a deploy tool's, say) cannot turn a server
+// into a command that prints its version and exits.
+var noTwin = map[string]bool{"version": true, "json": true}
 
 // parseConfig reads flags, then the environment for every flag not given.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -95,23 +106,43 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight calls may take to finish on SIGINT/SIGTERM")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "loopback address for pprof and /debug/vars (memory, goroutines); off when empty")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
-	fs.Usage = func() {
+	fs.BoolVar(&c.json, "json", false, "tools: print the list as JSON (name, title, kind, description) for scripts")
+	// The flag package would print a parse error and the whole usage; the
+	// caller prints the error once, with a pointer to --help.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	usage := func() {
 		fmt.Fprint(stderr, usageHead)
 		fs.VisitAll(func(f *flag.Flag) {
 			def := f.DefValue
 			if def == "" {
 				def = `""`
 			}
-			fmt.Fprintf(stderr, "  --%s (env %s, default %s)\n      %s\n", f.Name, envName(f.Name), def, f.Usage)
+			env := "env " + envName(f.Name)
+			if noTwin[f.Name] {
+				env = "no env twin"
+			}
+			fmt.Fprintf(stderr, "  --%s (%s, default %s)\n      %s\n", f.Name, env, def, f.Usage)
 		})
 	}
+	parse := func(args []string) error {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			usage()
+			return err
+		case err != nil:
+			return fmt.Errorf("%w (skimmer-mcp --help lists them all)", err)
+		}
+		return nil
+	}
 
-	if err := fs.Parse(args); err != nil {
+	if err := parse(args); err != nil {
 		return nil, err
 	}
 	if rest := fs.Args(); len(rest) > 0 {
 		c.command = rest[0]
-		if err := fs.Parse(rest[1:]); err != nil { // flags may follow the command too
+		if err := parse(rest[1:]); err != nil { // flags may follow the command too
 			return nil, err
 		}
 		c.args = fs.Args()
@@ -119,7 +150,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if c.set[f.Name] {
+		if c.set[f.Name] || noTwin[f.Name] {
 			return
 		}
 		if v := getenv(envName(f.Name)); v != "" {
@@ -145,9 +176,9 @@ func (c *config) check() error {
 		return fmt.Errorf("--transport %q: use stdio, sse or http", c.transport)
 	}
 	switch c.command {
-	case "", "call", "tools", "serve":
+	case "", "call", "tools", "healthcheck", "serve":
 	default:
-		return fmt.Errorf("unknown command %q: use call, tools, or no command to serve (see --help)", c.command)
+		return fmt.Errorf("unknown command %q: use call, tools, healthcheck, or no command to serve (see --help)", c.command)
 	}
 	var err error
 	if c.policy, err = tools.ParseConfirmPolicy(c.confirm); err != nil {
