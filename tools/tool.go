@@ -25,9 +25,16 @@ type Tool struct {
 	mcp.Tool
 	// Write is true for a tool that changes Skimmer; read-only mode drops it.
 	Write bool
+	kind  string
 	args  *argSchema
 	run   func(ctx context.Context, c *call) (string, error)
 }
+
+// Kind says what a tool does to Skimmer, in the words the README's tool
+// table and `skimmer-mcp tools` use: "read", "write" (adds a record),
+// "write, overwrites" (changes values in place) or "write, destructive"
+// (deactivates or deletes).
+func (t Tool) Kind() string { return t.kind }
 
 // call is one invocation of a tool.
 type call struct {
@@ -65,6 +72,7 @@ func declare[A any](name, title, description string, h hints) Tool {
 // read declares a tool that only reads: decode, run, return its text.
 func read[A any](name, title, description string, run func(ctx context.Context, c *skimmer.Client, a A) (string, error)) Tool {
 	t := declare[A](name, title, description, hints{readOnly: true, idempotent: true})
+	t.kind = "read"
 	args := t.args
 	t.run = func(ctx context.Context, c *call) (string, error) {
 		var a A
@@ -85,6 +93,16 @@ const (
 	removes                  // deactivates or deletes
 )
 
+func (e effect) kind() string {
+	switch e {
+	case overwrites:
+		return "write, overwrites"
+	case removes:
+		return "write, destructive"
+	}
+	return "write"
+}
+
 // confirmer is implemented by every write's arguments, through the
 // embedded confirmation.
 type confirmer interface{ confirmed() bool }
@@ -102,6 +120,7 @@ func (c confirmation) confirmed() bool { return c.Confirm }
 func write[A confirmer](name, title, description string, e effect, plan func(ctx context.Context, c *skimmer.Client, a A) (*Plan, error)) Tool {
 	t := declare[A](name, title, description, hints{destructive: e != adds, idempotent: e != adds})
 	t.Write = true
+	t.kind = e.kind()
 	args := t.args
 	t.run = func(ctx context.Context, c *call) (string, error) {
 		var a A
