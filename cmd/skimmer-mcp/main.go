@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
@@ -20,6 +21,7 @@ import (
 )
 
 func main() {
+	resolveVersion(debug.ReadBuildInfo)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr}, os.Getenv)
 	stop()
@@ -42,7 +44,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		return 2
 	}
 	if c.version {
-		fmt.Fprintf(io.out, "skimmer-mcp %s (%s)\n", skimmer.Version, runtime.Version())
+		fmt.Fprintf(io.out, "skimmer-mcp %s (%s, %s/%s)\n", skimmer.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
 	}
 	if c.sandbox {
@@ -57,8 +59,11 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		fmt.Fprintln(io.err, "skimmer-mcp:", err)
 		return 2
 	}
-	if c.command == "tools" {
+	switch c.command {
+	case "tools":
 		return listTools(c, io)
+	case "healthcheck":
+		return healthcheck(ctx, c, io)
 	}
 	// Before anything starts: stdio and call make every call with the
 	// server's key. Hosted callers bring their own; the sandbox needs none.
