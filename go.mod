@@ -1,6 +1,6 @@
 module github.com/skimmer-mcp/skimmer-mcp
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/invopop/jsonschema v0.14.0
@@ -8,6 +8,7 @@ require (
 	github.com/mark3labs/mcp-go v1.2.1
 	github.com/stretchr/testify v1.12.1
 	github.com/tiktoken-go/tokenizer v0.10.0
+	golang.org/x/crypto/x509roots/fallback v0.0.0-20261030153154-30a33513ff6d
 )
 
 require (

@@ -16,6 +16,11 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	// Root certificates built into the binary, used only where the system
+	// has none (a FROM scratch image, a minimal Linux): the binary verifies
+	// Skimmer's TLS certificate anywhere, with no CA files to ship beside it.
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
