@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -75,4 +76,29 @@ func TestToolsJSON(t *testing.T) {
 	for _, tool := range reads {
 		assert.Equal(t, "read", tool.Kind, tool.Name)
 	}
+}
+
+// TestREADMEDemoAnswer: the demo question in the README, run as printed,
+// answers what the README shows (the sandbox's account is the same in
+// every process, ids and all).
+func TestREADMEDemoAnswer(t *testing.T) {
+	text := section(t, readme(t), "Try it on demo data")
+	blocks := regexp.MustCompile("(?s)```(\\w*)\n(.*?)```").FindAllStringSubmatch(text, -1)
+	require.GreaterOrEqual(t, len(blocks), 2)
+	require.Equal(t, "sh", blocks[0][1])
+	command := strings.TrimSpace(blocks[0][2])
+	m := regexp.MustCompile(`^skimmer-mcp (.*) '(\{.*\})'$`).FindStringSubmatch(command)
+	require.NotNil(t, m, "the demo command: %q", command)
+	args := append(strings.Fields(m[1]), m[2])
+
+	cmd := exec.Command(binary, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	got := strings.Split(strings.TrimSpace(string(out)), "\n")
+	want := strings.Split(strings.TrimSpace(blocks[1][2]), "\n")
+	require.Equal(t, "...", want[len(want)-1], "the README shows the first lines")
+	want = want[:len(want)-1]
+	require.GreaterOrEqual(t, len(got), len(want))
+	assert.Equal(t, want, got[:len(want)])
 }
