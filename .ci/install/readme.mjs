@@ -28,6 +28,7 @@ const BIN = requireEnv('SKIMMER_BIN');
 const KEY = requireEnv('SKIMMER_KEY');
 const SANDBOX_URL = requireEnv('SANDBOX_URL');
 const HOSTED_URL = requireEnv('HOSTED_URL'); // http://localhost:PORT/mcp
+const OAUTH_URL = requireEnv('OAUTH_URL'); // the same, served with --oauth
 const CLAUDE = requireEnv('CLAUDE_BIN');
 const NPM_PREFIX = requireEnv('NPM_PREFIX');
 const README = readFileSync(requireEnv('README'), 'utf8');
@@ -196,6 +197,21 @@ for (const line of adds) {
     return state.replace(BIN, 'skimmer-mcp').replace(HOSTED_URL, 'hosted URL');
   });
 }
+
+// "On a server with --oauth you may leave out the header": the README's
+// http command without its --header, against a server with --oauth.
+const http = adds.find((l) => l.includes('--transport http') && l.includes('--header'));
+await check('Claude Code: the http command without its header, on a server with --oauth', async () => {
+  expect(http, 'the README has no http command with a header');
+  expect(/you may leave out the header/.test(connect), 'the README no longer says the header may be left out');
+  const argv = words(fill(http.replace(/ --header "[^"]*"/, '')).replace(HOSTED_URL, OAUTH_URL)).slice(1);
+  const cc = freshClaude();
+  const r = cc.run(argv);
+  expect(r.code === 0, `claude mcp add: exit ${r.code}: ${r.out}`);
+  const state = cc.state(nameOf(argv));
+  expect(/Needs authentication/.test(state), state);
+  return `${state.replace(OAUTH_URL, 'the --oauth URL')}: Claude Code found the sign-in`;
+});
 
 // Troubleshooting's own cases, not README snippets: the --env order the
 // README warns about, and a server with no key.

@@ -88,12 +88,12 @@ func TestServerJSONRefusals(t *testing.T) {
 	for _, tt := range []struct{ from, to, want string }{
 		{`"description": "Skimmer pool-service`, `"description": "` + strings.Repeat("x", 101) + ` Skimmer pool-service`, "maxLength"},
 		{`"name": "io.github.skimmer-mcp/skimmer-mcp"`, `"name": "skimmer-mcp"`, "does not follow the registry schema"},
-		{`"isRequired": true,
+		{`"isRequired": false,
           "isSecret": true
         }
       ]
     }
-  ]`, `"isRequired": true
+  ]`, `"isRequired": false
         }
       ]
     }
