@@ -102,3 +102,15 @@ func TestREADMEDemoAnswer(t *testing.T) {
 	require.GreaterOrEqual(t, len(got), len(want))
 	assert.Equal(t, want, got[:len(want)])
 }
+
+// TestGoInstallPathIsTheModule: the README's go install line names this
+// module's command, so that it installs what this repository builds.
+func TestGoInstallPathIsTheModule(t *testing.T) {
+	mod, err := os.ReadFile("../../go.mod")
+	require.NoError(t, err)
+	module := regexp.MustCompile(`(?m)^module (\S+)$`).FindSubmatch(mod)
+	require.NotNil(t, module)
+	m := regexp.MustCompile("go install (\\S+)@latest").FindStringSubmatch(section(t, readme(t), "Install"))
+	require.NotNil(t, m, "the README's go install line")
+	assert.Equal(t, string(module[1])+"/cmd/skimmer-mcp", m[1])
+}
