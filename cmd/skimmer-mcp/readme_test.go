@@ -114,3 +114,20 @@ func TestGoInstallPathIsTheModule(t *testing.T) {
 	require.NotNil(t, m, "the README's go install line")
 	assert.Equal(t, string(module[1])+"/cmd/skimmer-mcp", m[1])
 }
+
+// TestConfigurationTableListsEveryFlag: the README's flag table and
+// --help name the same flags.
+func TestConfigurationTableListsEveryFlag(t *testing.T) {
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `--([a-z-]+)` \\|").FindAllStringSubmatch(section(t, readme(t), "Configuration"), -1) {
+		documented[m[1]] = true
+	}
+	var out, errOut strings.Builder
+	require.Equal(t, 0, run(context.Background(), []string{"--help"}, stdio{strings.NewReader(""), &out, &errOut}, env(nil)))
+	flags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  --([a-z-]+) \(`).FindAllStringSubmatch(errOut.String(), -1) {
+		flags[m[1]] = true
+	}
+	require.NotEmpty(t, flags)
+	assert.Equal(t, flags, documented)
+}
