@@ -141,7 +141,8 @@ function freshClaude() {
   const home = mkdtempSync(join(tmpdir(), 'skimmer-claude-home-'));
   const project = join(home, 'project');
   mkdirSync(project);
-  const env = { PATH: process.env.PATH, HOME: home, SKIMMER_BASE_URL: SANDBOX_URL, DISABLE_AUTOUPDATER: '1', CI: 'true' };
+  // No traffic Claude Code would send elsewhere (updates, telemetry): CI has no network.
+  const env = { PATH: process.env.PATH, HOME: home, SKIMMER_BASE_URL: SANDBOX_URL, DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', CI: 'true' };
   return {
     home,
     run(args) {
