@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,20 +36,6 @@ var Version = Unstamped
 // Unstamped is Version's value in a build without -ldflags.
 const Unstamped = "dev"
 
-// APIKey is a Skimmer API key. It prints as [redacted] through every fmt
-// verb and slog, so a key that slips into a log call stays secret.
-type APIKey string
-
-const redacted = "[redacted]"
-
-// minScrubbedKey is the shortest key scrub looks for.
-const minScrubbedKey = 8
-
-func (APIKey) String() string               { return redacted }
-func (APIKey) GoString() string             { return redacted }
-func (APIKey) LogValue() slog.Value         { return slog.StringValue(redacted) }
-func (APIKey) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-
 // maxBody bounds a buffered answer. The one unbounded answer, the customer
 // list, is streamed instead.
 const maxBody = 32 << 20
@@ -61,6 +49,9 @@ type Options struct {
 	Timeout    time.Duration // per attempt, body included; 30s when 0
 	Retry      RetryPolicy
 	Logger     *slog.Logger // discards when nil
+	// Budget paces each key's requests to its rate-limit window: this
+	// process's own when nil. Replicas share one to share the window.
+	Budget Budget
 }
 
 // RetryPolicy bounds the retries of reads. Writes are never retried.
@@ -121,7 +112,8 @@ type Client struct {
 	retry     RetryPolicy
 	log       *slog.Logger
 	userAgent string
-	limits    *limits // shared by the copies WithAPIKey makes
+	budget    Budget  // shared by the copies WithAPIKey makes
+	keyHash   KeyHash // the key's name in the budget
 }
 
 // New returns a client. It fails on a base URL that is not an absolute
@@ -151,6 +143,10 @@ func New(opts Options) (*Client, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	budget := opts.Budget
+	if budget == nil {
+		budget = NewMemoryBudget(nil)
+	}
 	return &Client{
 		base:      base,
 		key:       APIKey(opts.APIKey),
@@ -159,7 +155,8 @@ func New(opts Options) (*Client, error) {
 		retry:     opts.Retry.withDefaults(),
 		log:       logger,
 		userAgent: "skimmer-mcp/" + Version,
-		limits:    &limits{byKey: map[[32]byte]*window{}},
+		budget:    budget,
+		keyHash:   HashKey(opts.APIKey),
 	}, nil
 }
 
@@ -167,12 +164,21 @@ func New(opts Options) (*Client, error) {
 // else, connections included. A hosted server makes one per caller.
 func (c *Client) WithAPIKey(key string) *Client {
 	cp := *c
-	cp.key = APIKey(key)
+	cp.key, cp.keyHash = APIKey(key), HashKey(key)
 	return &cp
 }
 
 // BaseURL is where the client sends requests.
 func (c *Client) BaseURL() string { return c.base.String() }
+
+// KeyID identifies the key this client calls with, for binding state to a
+// caller and scoping it (a confirmation, a lock, a double-submit guard)
+// without holding the key: 32 hex characters of a SHA-256 digest, the same
+// in every process, from which the key cannot be read back.
+func (c *Client) KeyID() string {
+	sum := sha256.Sum256([]byte("skimmer-mcp key id\x00" + string(c.key)))
+	return hex.EncodeToString(sum[:16])
+}
 
 // request is one API call.
 type request struct {
@@ -185,6 +191,9 @@ type request struct {
 	// before every attempt.
 	stream func(io.Reader) error
 	reset  func()
+	// require lists the keys a buffered 2xx object must have: the fields
+	// the API always sends for the record (ErrIncomplete otherwise).
+	require []string
 }
 
 // fetch sends r and decodes the answer into a new T.
@@ -222,7 +231,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 		attempts = c.retry.MaxAttempts
 	}
 	for attempt := 1; ; attempt++ {
-		if err := c.limits.wait(ctx, c.key, c.retry, r.op, route.Method); err != nil {
+		if err := c.hold(ctx, r.op, route.Method); err != nil {
 			return err
 		}
 		wait, err := c.once(ctx, route, target, body, r, attempt)
@@ -277,7 +286,7 @@ func (c *Client) once(ctx context.Context, route Route, target string, body []by
 		resp.Body.Close()
 	}()
 	rl := parseRateLimit(resp.Header, time.Now())
-	c.limits.observe(c.key, rl)
+	c.budget.Observe(ctx, c.keyHash, rl)
 	traceFrom(ctx).add(Exchange{Op: r.op, Attempt: attempt, Status: resp.StatusCode, Duration: time.Since(start)})
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -286,8 +295,7 @@ func (c *Client) once(ctx context.Context, route Route, target string, body []by
 
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	apiErr := &APIError{Op: r.op, Method: route.Method, Status: resp.StatusCode, RateLimit: rl, Attempts: attempt}
-	apiErr.describeBody(resp.Header.Get("Content-Type"), raw)
-	apiErr.redact(c.key)
+	apiErr.describeBody(resp.Header.Get("Content-Type"), raw, newScrubber(c.key))
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if apiErr.RetryAfter == 0 && resp.StatusCode == http.StatusTooManyRequests {
@@ -335,6 +343,10 @@ func (c *Client) readSuccess(route Route, resp *http.Response, r request, attemp
 		case len(bytes.TrimSpace(raw)) == 0:
 			err = io.ErrUnexpectedEOF
 		default:
+			if missing := missingKeys(raw, r.require); len(missing) > 0 {
+				return -1, &APIError{Op: r.op, Method: route.Method, Status: resp.StatusCode, RateLimit: rl, Attempts: attempt,
+					Detail: "the record lacked " + strings.Join(missing, ", "), Missing: missing, err: ErrIncomplete}
+			}
 			err = json.Unmarshal(raw, r.out)
 		}
 	}
@@ -351,6 +363,43 @@ func (c *Client) readSuccess(route Route, resp *http.Response, r request, attemp
 	return -1, apiErr
 }
 
+// missingKeys lists the keys of want that the JSON object raw lacks. An
+// answer that is not an object is left to the decoder to report.
+func missingKeys(raw []byte, want []string) []string {
+	if len(want) == 0 {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil
+	}
+	var missing []string
+	for _, k := range want {
+		if _, ok := obj[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	return missing
+}
+
+// jsonNames lists the JSON names of a struct's fields, embedded structs
+// flattened as encoding/json flattens them.
+func jsonNames(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case f.Anonymous && name == "":
+			out = append(out, jsonNames(f.Type)...)
+		case f.IsExported():
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // neverSent reports whether err happened before the request left: no
 // connection was ever made, so the server cannot have acted on it.
 func neverSent(err error) bool {
@@ -363,13 +412,17 @@ func neverSent(err error) bool {
 }
 
 // scrub removes the key from an error's text, in case a library message
-// ever held it; APIError.redact cleans what the server sent. Keys too short
-// to be real are left alone: replacing every "k" would only garble a text.
+// ever held it; describeBody cleans what the server sent.
 func (c *Client) scrub(err error) error {
-	if len(c.key) < minScrubbedKey || err == nil || !strings.Contains(err.Error(), string(c.key)) {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	clean := newScrubber(c.key).clean(msg)
+	if clean == msg {
 		return err
 	}
-	return &scrubbed{err: err, msg: strings.ReplaceAll(err.Error(), string(c.key), redacted)}
+	return &scrubbed{err: err, msg: clean}
 }
 
 type scrubbed struct {
@@ -414,48 +467,27 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// limits remembers, per key, a window the server said is used up, so that
-// the next call waits for it rather than spending a request on a 429. Keys
-// are held as hashes.
-type limits struct {
-	mu    sync.Mutex
-	byKey map[[32]byte]*window
-}
-
-type window struct{ resetAt time.Time }
-
-func (l *limits) observe(key APIKey, rl RateLimit) {
-	if !rl.Known {
-		return
+// hold waits until the key's budget lets a request go, or fails at once,
+// saying how long, when that is longer than the policy lets a caller wait.
+func (c *Client) hold(ctx context.Context, op Operation, method string) error {
+	var held time.Duration
+	for {
+		wait, err := c.budget.Reserve(ctx, c.keyHash)
+		if err != nil {
+			return err
+		}
+		if wait <= 0 {
+			traceFrom(ctx).hold(op, held)
+			return nil
+		}
+		if held+wait > c.retry.MaxRetryAfter {
+			return &APIError{Op: op, Method: method, Status: http.StatusTooManyRequests, Title: "rate limit used up; not sent", RetryAfter: wait.Round(time.Second)}
+		}
+		if err := c.retry.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		held += wait
 	}
-	h := sha256.Sum256([]byte(key))
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if rl.Remaining > 0 {
-		delete(l.byKey, h)
-		return
-	}
-	l.byKey[h] = &window{resetAt: rl.At.Add(rl.Reset)}
-}
-
-// wait holds a call until a used-up window resets, or fails at once if
-// that is longer than the policy lets a caller wait.
-func (l *limits) wait(ctx context.Context, key APIKey, p RetryPolicy, op Operation, method string) error {
-	h := sha256.Sum256([]byte(key))
-	l.mu.Lock()
-	w := l.byKey[h]
-	l.mu.Unlock()
-	if w == nil {
-		return nil
-	}
-	d := time.Until(w.resetAt)
-	if d <= 0 {
-		return nil
-	}
-	if d > p.MaxRetryAfter {
-		return &APIError{Op: op, Method: method, Status: http.StatusTooManyRequests, Title: "rate limit used up; not sent", RetryAfter: d.Round(time.Second)}
-	}
-	return p.Sleep(ctx, d)
 }
 
 // Exchange is one HTTP attempt, for the per-call log line.
@@ -467,10 +499,17 @@ type Exchange struct {
 	Duration time.Duration
 }
 
+// Hold is a wait for the key's rate-limit budget before a request.
+type Hold struct {
+	Op       Operation
+	Duration time.Duration
+}
+
 // Trace collects the exchanges made on behalf of one caller's context.
 type Trace struct {
 	mu        sync.Mutex
 	exchanges []Exchange
+	holds     []Hold
 }
 
 type traceKey struct{}
@@ -492,6 +531,22 @@ func (t *Trace) add(e Exchange) {
 	t.mu.Lock()
 	t.exchanges = append(t.exchanges, e)
 	t.mu.Unlock()
+}
+
+func (t *Trace) hold(op Operation, d time.Duration) {
+	if t == nil || d <= 0 {
+		return
+	}
+	t.mu.Lock()
+	t.holds = append(t.holds, Hold{Op: op, Duration: d})
+	t.mu.Unlock()
+}
+
+// Holds returns the waits for the rate-limit budget recorded so far.
+func (t *Trace) Holds() []Hold {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Hold(nil), t.holds...)
 }
 
 // Exchanges returns what was recorded so far.
