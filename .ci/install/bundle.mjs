@@ -78,12 +78,24 @@ await check('bundle: Demo data, any key, no Skimmer', async () => {
 });
 
 await check('bundle: a wrong key', async () => {
-  const t = await launch({ api_key: 'not-the-key' });
+  const t = await launch({ api_key: 'not-the-right-key-3f9a' });
   return session(t, async (client) => {
     const r = await search(client);
     expect(r.isError && r.text.includes('Skimmer refused the API key (401)'), `search_customers answered ${JSON.stringify(r.text.slice(0, 200))}`);
     return `the tool says: ${r.text.split('.')[0]}`;
   });
+});
+
+await check('bundle: a key cut short', async () => {
+  const t = await launch({ api_key: 'abc123' });
+  let said = '';
+  try {
+    await session(t, async () => {});
+  } catch (err) {
+    said = err.message;
+  }
+  expect(said.includes('keys shorter than 12 are refused') && !said.includes('abc123'), `the server said: ${said || 'nothing; it started'}`);
+  return 'the server refuses to start, saying why, without the key';
 });
 
 await check('bundle: How changes are confirmed', async () => {

@@ -253,3 +253,18 @@ func TestBadFlagIsSaidOnce(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(errOut.String(), "Usage:"))
 	assert.Equal(t, 1, strings.Count(errOut.String(), "--transport ("))
 }
+
+// TestSandboxIgnoresTheKey: the demo account takes no real key, so
+// whatever SKIMMER_API_KEY holds (the bundle's Demo data setting still has
+// a required key field) neither stops the server nor reaches anything.
+func TestSandboxIgnoresTheKey(t *testing.T) {
+	var out, errOut strings.Builder
+	code := run(context.Background(), []string{"--sandbox", "call", "search_customers", `{"text":"smith"}`},
+		stdio{strings.NewReader(""), &out, &errOut}, env(map[string]string{"SKIMMER_API_KEY": "any"}))
+	assert.Equal(t, 0, code, errOut.String())
+	assert.Contains(t, out.String(), "customers match")
+	assert.Contains(t, errOut.String(), "SKIMMER_API_KEY is not used")
+
+	_, err := parseConfig(nil, env(map[string]string{"SKIMMER_API_KEY": "any"}), io.Discard)
+	assert.ErrorContains(t, err, "keys shorter than 12 are refused", "outside the sandbox the key is judged")
+}

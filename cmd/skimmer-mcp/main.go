@@ -55,6 +55,9 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	if c.sandbox {
 		// First, before any log line: nobody should mistake this for a real account.
 		fmt.Fprintln(io.err, "skimmer-mcp: SANDBOX MODE: demo data from an emulated Skimmer account, not a real one.")
+		if c.apiKey != "" {
+			fmt.Fprintln(io.err, "skimmer-mcp: SKIMMER_API_KEY is not used: the sandbox takes no real key.")
+		}
 	}
 	if c.command == "call" && !c.set["log-level"] {
 		c.logLevel = "warn" // the answer is the output; the call's log line is noise
