@@ -18,7 +18,7 @@
 // is installed, so that npx finds it there).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -78,7 +78,11 @@ for (const { code, host } of blocks(connect, 'json')) {
   for (const [name, s] of Object.entries(cfg.mcpServers ?? cfg.servers ?? {})) servers.push({ name, s, host });
 }
 
+// Every HOME made here is removed at the end.
+const homes = [];
+process.on('exit', () => homes.forEach((h) => rmSync(h, { recursive: true, force: true })));
 const home = mkdtempSync(join(tmpdir(), 'skimmer-install-home-'));
+homes.push(home);
 // What a host passes a server: its own few variables, then the config's.
 const hostEnv = (extra) => ({ PATH: process.env.PATH, HOME: home, ...extra });
 
@@ -139,6 +143,7 @@ await check('README configurations all run', async () => {
 // Claude Code, each command in a HOME of its own, as a new user runs it.
 function freshClaude() {
   const home = mkdtempSync(join(tmpdir(), 'skimmer-claude-home-'));
+  homes.push(home);
   const project = join(home, 'project');
   mkdirSync(project);
   // No traffic Claude Code would send elsewhere (updates, telemetry): CI has no network.
