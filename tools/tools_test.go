@@ -361,7 +361,7 @@ func TestErrorsReachTheModel(t *testing.T) {
 		{"bad type", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Fax", "title": "x"}, nil, `type must be one of Call, Text, Email, Other, not "Fax"`, 0},
 		{"bad filter", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "Notes", "op": "==", "value": "x"}}}, nil, `filters[0].field must be one of Id, FirstName`, 0},
 		{"bad sort", "search_customers", map[string]any{"sorts": []any{"Notes"}}, nil, `Invalid search: cannot sort by "Notes"`, 0},
-		{"bad filter value", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": "maybe"}}}, nil, `Invalid search: IsInactive: takes true, false or null, not "maybe"`, 0},
+		{"bad filter value", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": "maybe"}}}, nil, `Invalid search: IsInactive: takes true or false, not "maybe"`, 0},
 		{"not found", "get_customer", map[string]any{"id": strings.Repeat("f", 32)}, nil, "Skimmer has no customer with that id, or it is deleted.", 0},
 		{"entry not found", "get_customer_activity", map[string]any{"customerId": c.ID, "id": strings.Repeat("e", 32)}, nil, "Skimmer has no such activity entry for this customer.", 0},
 		{"rejected by Skimmer", "create_customer", map[string]any{"notes": "no name", "confirm": true}, nil, "Skimmer rejected the request; nothing was changed. FirstName: A customer needs a first name", 1},

@@ -102,21 +102,6 @@ func TestEveryRouteHasAHandler(t *testing.T) {
 	assert.Len(t, handlers, len(skimmer.Routes()))
 }
 
-func TestSearchPropsMatchTheClientSchema(t *testing.T) {
-	want := skimmer.CustomerSearch.Filterable()
-	var got []string
-	for name := range props {
-		got = append(got, name)
-	}
-	sort.Strings(got)
-	sort.Strings(want)
-	assert.Equal(t, want, got)
-	for _, name := range want {
-		f, _ := skimmer.CustomerSearch.Lookup(name)
-		assert.Equal(t, f.Kind, props[name].kind, name)
-	}
-}
-
 func TestRoutesMatchWithoutRegardToCase(t *testing.T) {
 	s, _ := newTest(t, Options{})
 	id := s.store.customers()[0].ID
