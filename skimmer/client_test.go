@@ -171,9 +171,16 @@ func TestEveryMethodAgainstTheSandbox(t *testing.T) {
 	assert.True(t, got.IsInactive)
 	assert.True(t, e.sb.Deactivations()[0].Request.DeleteRouteAssignments)
 
+	activity := map[skimmer.Operation]bool{}
 	for _, r := range e.sb.Requests() {
 		assert.Equal(t, testKey, r.Key, "every request carries the key")
+		switch r.Op {
+		case skimmer.OpListActivityLogs, skimmer.OpCreateActivityLog, skimmer.OpGetActivityLog, skimmer.OpUpdateActivityLog, skimmer.OpDeleteActivityLog:
+			activity[r.Op] = true
+			assert.True(t, strings.HasPrefix(r.Path, "/CustomerActivityLogs/"+created.ID), "%s went to %s: the developer portal's root", r.Op, r.Path)
+		}
 	}
+	assert.Len(t, activity, 5, "all five activity-log operations were called")
 }
 
 func tagNames(tags []skimmer.Tag) []string {

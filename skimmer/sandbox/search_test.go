@@ -401,7 +401,7 @@ func TestSystemEntriesCannotChange(t *testing.T) {
 		}
 	}
 	require.NotNil(t, sys)
-	path := "/Customers/" + sys.CustomerID + "/ActivityLogs/" + sys.ID
+	path := "/CustomerActivityLogs/" + sys.CustomerID + "/" + sys.ID
 	w := call(t, s, "PUT", path, "k", skimmer.ActivityLogRequest{Type: "Call", Title: "Rewrite history"})
 	assert.Equal(t, 400, w.Code)
 	assert.Contains(t, decode[problemBody](t, w).Detail, "cannot be updated")
