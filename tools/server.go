@@ -103,6 +103,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Confirm == ConfirmElicit {
 		opts = append(opts, server.WithElicitation())
 	}
+	// A read-only caller's list leaves out the write tools. It is a hook on
+	// the answer, not a tool filter: a filter would also turn a call to a
+	// write tool into "tool not found", where the caller should be told why.
+	hooks := &server.Hooks{}
+	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
+		if readOnlyCaller(ctx) {
+			res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool {
+				return slices.ContainsFunc(s.tools, func(w Tool) bool { return w.Write && w.Name == t.Name })
+			})
+		}
+	})
+	opts = append(opts, server.WithHooks(hooks))
 	s.mcp = server.NewMCPServer("skimmer-mcp", cfg.Version, opts...)
 	for _, t := range all {
 		if (cfg.ReadOnly && t.Write) || (len(cfg.Tools) > 0 && !slices.Contains(cfg.Tools, t.Name)) {
@@ -112,6 +124,21 @@ func New(cfg Config) (*Server, error) {
 		s.mcp.AddTool(t.Tool, s.handler(t))
 	}
 	return s, nil
+}
+
+type readOnlyKey struct{}
+
+// WithReadOnlyCaller marks ctx as coming from a caller that may only read:
+// its tools/list shows the read tools only, and a call to a write tool is
+// refused with a sentence that says why. It is what --read-only does for a
+// whole server, for one caller (a hosted caller whose grant is read only).
+func WithReadOnlyCaller(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readOnlyKey{}, true)
+}
+
+func readOnlyCaller(ctx context.Context) bool {
+	ro, _ := ctx.Value(readOnlyKey{}).(bool)
+	return ro
 }
 
 // MCP is the mcp-go server, for a transport to serve.
@@ -168,6 +195,10 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 			s.logCall(ctx, t.Name, c.outcome, time.Since(start), trace)
 		}()
 
+		if t.Write && readOnlyCaller(ctx) {
+			c.outcome = "read_only"
+			return mcp.NewToolResultError(t.Name + " changes Skimmer, but this connection may only read, so nothing was changed. If the user wants the change made, they can reconnect with access to read and change."), nil
+		}
 		client, cerr := s.cfg.Client(ctx)
 		if cerr != nil {
 			c.outcome = "no_client"

@@ -586,3 +586,37 @@ func TestEarlyRateLimitOnAReadChangesNothingToSay(t *testing.T) {
 	assert.Contains(t, text, "rate limit for this API key is used up. Wait")
 	assert.NotContains(t, text, "nothing was changed", "a read changes nothing anyway")
 }
+
+// TestReadOnlyCaller: one caller marked read-only sees the read tools only
+// and is told why a write is refused; the same server serves others in full.
+func TestReadOnlyCaller(t *testing.T) {
+	h := newHarness(t)
+	ro := WithReadOnlyCaller(context.Background())
+	list := func(ctx context.Context) []string {
+		raw, err := json.Marshal(h.server.MCP().HandleMessage(ctx, json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)))
+		require.NoError(t, err)
+		var resp struct{ Result mcp.ListToolsResult }
+		require.NoError(t, json.Unmarshal(raw, &resp))
+		var names []string
+		for _, tl := range resp.Result.Tools {
+			names = append(names, tl.Name)
+		}
+		return names
+	}
+	assert.Equal(t, []string{"get_customer", "get_customer_activity", "list_customer_activities", "list_customers", "search_customers"}, list(ro))
+	assert.Len(t, list(context.Background()), 11, "another caller of the same server sees every tool")
+
+	c := h.customer(func(*skimmer.Customer) bool { return true })
+	call := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"update_customer","arguments":{"id":"` + c.ID + `","notes":"x","confirm":true}}}`
+	raw, err := json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(call)))
+	require.NoError(t, err)
+	var resp struct{ Result mcp.CallToolResult }
+	require.NoError(t, json.Unmarshal(raw, &resp))
+	require.True(t, resp.Result.IsError)
+	assert.Equal(t, "update_customer changes Skimmer, but this connection may only read, so nothing was changed. If the user wants the change made, they can reconnect with access to read and change.", resp.Result.Content[0].(mcp.TextContent).Text)
+	assert.Zero(t, h.writes(), "nothing reached Skimmer")
+
+	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_customer","arguments":{"id":"`+c.ID+`"}}}`)))
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), `"isError":true`, "a read is served")
+}

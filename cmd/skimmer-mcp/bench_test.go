@@ -41,7 +41,7 @@ func BenchmarkOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := &config{transport: "http", addr: "127.0.0.1:0", confirm: "flag", maxBody: 1 << 20, set: map[string]bool{}}
-	h, err := newHosted(c, &upstream{client: sk, key: "bench-key", stop: func() {}}, slog.New(slog.DiscardHandler))
+	h, err := newHosted(c, &upstream{client: sk, key: "bench-key", stop: func() {}}, slog.New(slog.DiscardHandler), "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -202,4 +202,93 @@ func idleRSS(b *testing.B, env, args []string) float64 {
 		b.Fatal(err)
 	}
 	return float64(vars.Memory.RSS)
+}
+
+// BenchmarkTokenOverhead times the same tool call made with an OAuth
+// access token and with the key in a header, interleaved in one run, on
+// one server with --oauth against an in-process sandbox: the token's cost
+// is verifying it (opening it, checking the revocations) on every request.
+//
+//	go test ./cmd/skimmer-mcp -run '^$' -bench TokenOverhead -benchtime 3000x
+func BenchmarkTokenOverhead(b *testing.B) {
+	sb, err := sandbox.New(sandbox.Options{Seed: 1, Customers: 250, RateLimit: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	api := httptest.NewServer(sb)
+	defer api.Close()
+	sk, err := skimmer.New(skimmer.Options{BaseURL: api.URL, APIKey: "bench-key"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	c := &config{transport: "http", addr: "127.0.0.1:0", confirm: "flag", maxBody: 1 << 20, set: map[string]bool{},
+		oauth: true, oauthKey: oauthKey, oauthAccessTTL: time.Hour}
+	h, err := newHosted(c, &upstream{client: sk, stop: func() {}}, slog.New(slog.DiscardHandler), srv.Listener.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.Config.Handler = h.handler
+	srv.Start()
+	defer srv.Close()
+	tokens, _ := signIn(b, srv.URL, "bench-key", "write")
+	connect := func(headers map[string]string) *client.Client {
+		tr, err := transport.NewStreamableHTTP(srv.URL+"/mcp", transport.WithHTTPHeaders(headers))
+		if err != nil {
+			b.Fatal(err)
+		}
+		mc := client.NewClient(tr)
+		if err := mc.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		var init mcp.InitializeRequest
+		init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+		init.Params.ClientInfo = mcp.Implementation{Name: "bench", Version: "1"}
+		if _, err := mc.Initialize(context.Background(), init); err != nil {
+			b.Fatal(err)
+		}
+		return mc
+	}
+	header := connect(map[string]string{"skimmer-api-key": "bench-key"})
+	defer header.Close()
+	token := connect(map[string]string{"Authorization": "Bearer " + tokens["access_token"].(string)})
+	defer token.Close()
+	all, err := sk.AllCustomers(context.Background(), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	call := func(mc *client.Client) func() {
+		return func() {
+			var req mcp.CallToolRequest
+			req.Params.Name, req.Params.Arguments = "get_customer", map[string]any{"id": all[0].ID}
+			res, err := mc.CallTool(context.Background(), req)
+			if err != nil || res.IsError {
+				b.Fatalf("get_customer: %v %v", err, res)
+			}
+		}
+	}
+	b.Run("get_customer", func(b *testing.B) {
+		withHeader, withToken := call(header), call(token)
+		withHeader()
+		withToken()
+		var hs, ts []time.Duration
+		for i := 0; b.Loop(); i++ {
+			first, second := withHeader, withToken // alternate which goes first
+			if i%2 == 1 {
+				first, second = withToken, withHeader
+			}
+			t0 := time.Now()
+			first()
+			t1 := time.Now()
+			second()
+			d1, d2 := t1.Sub(t0), time.Since(t1)
+			if i%2 == 1 {
+				d1, d2 = d2, d1
+			}
+			hs, ts = append(hs, d1), append(ts, d2)
+		}
+		report(b, "header", hs)
+		report(b, "token", ts)
+		b.ReportMetric(float64(percentile(ts, 50))/float64(percentile(hs, 50)), "x-median-ratio")
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
@@ -42,9 +43,19 @@ type config struct {
 	shutdownTimeout time.Duration
 	debugAddr       string
 	version         bool
+	oauth           bool
+	publicURL       string
+	oauthState      string
+	oauthAccessTTL  time.Duration
 
-	apiKey     string // SKIMMER_API_KEY
-	confirmKey string // SKIMMER_CONFIRM_KEY
+	apiKey           string // SKIMMER_API_KEY
+	confirmKey       string // SKIMMER_CONFIRM_KEY
+	oauthKey         string // SKIMMER_OAUTH_KEY
+	oauthKeyPrevious string // SKIMMER_OAUTH_KEY_PREVIOUS
+	// SKIMMER_OAUTH_TEST_LOOPBACK_METADATA=1 lets client metadata documents
+	// be fetched from loopback addresses: for tests that serve one on this
+	// machine, never for production.
+	oauthTestLoopback bool
 
 	command string   // "", "call" or "tools"
 	args    []string // the command's own arguments
@@ -60,7 +71,10 @@ Usage:
 
 Environment: SKIMMER_API_KEY (your Skimmer key; not needed with --sandbox),
 SKIMMER_CONFIRM_KEY (signs write confirmations; replicas need the same one),
-and SKIMMER_<FLAG> for every flag below, e.g. SKIMMER_TRANSPORT=http.
+SKIMMER_OAUTH_KEY (with --oauth: encrypts the keys inside tokens; at least 32
+random bytes; replicas need the same one) and SKIMMER_OAUTH_KEY_PREVIOUS (the
+key it replaced, still accepted during a rotation), and SKIMMER_<FLAG> for
+every flag below, e.g. SKIMMER_TRANSPORT=http.
 
 Flags:
 `
@@ -95,6 +109,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight calls may take to finish on SIGINT/SIGTERM")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "loopback address for pprof and /debug/vars (memory, goroutines); off when empty")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
+	fs.BoolVar(&c.oauth, "oauth", false, "http: be an OAuth 2.1 authorization server, so hosts such as Claude and ChatGPT can add this server by its URL; people sign in with their Skimmer key")
+	fs.StringVar(&c.publicURL, "public-url", "", "--oauth: the https URL clients reach, e.g. https://mcp.example.com (defaults to the listen address on loopback)")
+	fs.StringVar(&c.oauthState, "oauth-state", "", "--oauth: file that keeps revocations and spent tokens across restarts; in memory when empty")
+	fs.DurationVar(&c.oauthAccessTTL, "oauth-access-ttl", 15*time.Minute, "--oauth: how long an access token lives")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)
 		fs.VisitAll(func(f *flag.Flag) {
@@ -131,6 +149,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	})
 	c.apiKey = strings.TrimSpace(getenv("SKIMMER_API_KEY"))
 	c.confirmKey = getenv("SKIMMER_CONFIRM_KEY")
+	c.oauthKey = getenv("SKIMMER_OAUTH_KEY")
+	c.oauthKeyPrevious = getenv("SKIMMER_OAUTH_KEY_PREVIOUS")
+	c.oauthTestLoopback = getenv("SKIMMER_OAUTH_TEST_LOOPBACK_METADATA") == "1"
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -158,6 +179,25 @@ func (c *config) check() error {
 	}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return fmt.Errorf("--addr %q: use host:port, e.g. 127.0.0.1:8080", c.addr)
+	}
+	if c.oauth {
+		if c.transport != "http" {
+			return fmt.Errorf("--oauth needs --transport http: OAuth clients connect over streamable HTTP")
+		}
+		if c.oauthAccessTTL < time.Second || c.oauthAccessTTL > 24*time.Hour {
+			return fmt.Errorf("--oauth-access-ttl %s: use between 1s and 24h (15m is the default)", c.oauthAccessTTL)
+		}
+		if c.publicURL == "" && !loopback(c.addr) {
+			return fmt.Errorf("--oauth on %s needs --public-url, the https URL clients reach (e.g. https://mcp.example.com), with TLS terminated in front of the server", c.addr)
+		}
+		if c.publicURL != "" {
+			if _, err := oauth.CheckIssuer(c.publicURL); err != nil {
+				return err
+			}
+		}
+		if c.oauthKey == "" && !loopback(c.addr) {
+			return fmt.Errorf("--oauth needs SKIMMER_OAUTH_KEY: at least %d random bytes, e.g. the output of `openssl rand -base64 32`; it encrypts the Skimmer keys inside the tokens, and every replica needs the same one", oauth.MinKeyLength)
+		}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
@@ -56,6 +57,13 @@ func TestConfigRefusals(t *testing.T) {
 		{nil, map[string]string{"SKIMMER_READ_ONLY": "perhaps"}, "SKIMMER_READ_ONLY"},
 		{[]string{"--addr", "8080"}, nil, "use host:port"},
 		{[]string{"--max-body", "10"}, nil, "at least 1024 bytes"},
+		{[]string{"--oauth"}, nil, "--oauth needs --transport http"},
+		{[]string{"--oauth", "--transport", "sse"}, nil, "--oauth needs --transport http"},
+		{[]string{"--oauth", "--transport", "http", "--addr", "0.0.0.0:8080"}, map[string]string{"SKIMMER_OAUTH_KEY": strings.Repeat("k", 44)}, "needs --public-url"},
+		{[]string{"--oauth", "--transport", "http", "--addr", "0.0.0.0:8080", "--public-url", "https://mcp.example.com"}, nil, "needs SKIMMER_OAUTH_KEY"},
+		{[]string{"--oauth", "--transport", "http", "--public-url", "http://mcp.example.com"}, nil, "use https"},
+		{[]string{"--oauth", "--transport", "http", "--public-url", "https://mcp.example.com/mcp"}, nil, "origin only"},
+		{[]string{"--oauth", "--transport", "http", "--oauth-access-ttl", "0s"}, nil, "between 1s and 24h"},
 	}
 	for _, tt := range tests {
 		_, err := parseConfig(tt.args, env(tt.env), io.Discard)
@@ -102,39 +110,76 @@ func TestSandboxFlagsMeanWhatTheySay(t *testing.T) {
 	}
 }
 
+// TestCredentials: which credential a request acts with, and the
+// combinations that are refused rather than guessed at.
 func TestCredentials(t *testing.T) {
+	as, err := oauth.New(oauth.Config{Issuer: "https://mcp.example.com", Key: strings.Repeat("k", 32), Store: mustStore(t),
+		CheckKey: func(context.Context, string) error { return nil }})
+	require.NoError(t, err)
 	tests := []struct {
 		name      string
 		token     string
 		serverKey string
+		oauth     bool
 		headers   map[string]string
 		want      string
+		status    int // of the refusal, when want is ""
+		says      string
 	}{
-		{"own key header", "", "", map[string]string{"skimmer-api-key": "own"}, "own"},
-		{"own key as bearer", "", "", map[string]string{"Authorization": "Bearer own"}, "own"},
-		{"nothing", "", "", nil, ""},
-		{"server key on loopback", "", "srv", nil, "srv"},
-		{"own key beats server key", "", "srv", map[string]string{"skimmer-api-key": "own"}, "own"},
-		{"token, server key", "tok", "srv", map[string]string{"Authorization": "Bearer tok"}, "srv"},
-		{"token, own key", "tok", "srv", map[string]string{"Authorization": "bearer tok", "skimmer-api-key": "own"}, "own"},
-		{"token missing", "tok", "srv", map[string]string{"skimmer-api-key": "own"}, ""},
-		{"token wrong", "tok", "srv", map[string]string{"Authorization": "Bearer tik"}, ""},
-		{"token, no key anywhere", "tok", "", map[string]string{"Authorization": "Bearer tok"}, ""},
+		{"own key header", "", "", false, map[string]string{"skimmer-api-key": "own"}, "own", 0, ""},
+		{"x-api-key, Claude's header name", "", "", false, map[string]string{"x-api-key": "own"}, "own", 0, ""},
+		{"both headers, one key", "", "", false, map[string]string{"skimmer-api-key": "own", "x-api-key": "own"}, "own", 0, ""},
+		{"both headers, two keys", "", "", false, map[string]string{"skimmer-api-key": "own", "x-api-key": "other"}, "", 400, "different keys"},
+		{"own key as bearer", "", "", false, map[string]string{"Authorization": "Bearer own"}, "own", 0, ""},
+		{"header and bearer agree", "", "", false, map[string]string{"Authorization": "Bearer own", "skimmer-api-key": "own"}, "own", 0, ""},
+		{"header and bearer disagree", "", "", false, map[string]string{"Authorization": "Bearer one", "x-api-key": "two"}, "", 400, "send one of them"},
+		{"nothing", "", "", false, nil, "", 401, "skimmer-api-key"},
+		{"server key on loopback", "", "srv", false, nil, "srv", 0, ""},
+		{"own key beats server key", "", "srv", false, map[string]string{"skimmer-api-key": "own"}, "own", 0, ""},
+		{"token, server key", "tok", "srv", false, map[string]string{"Authorization": "Bearer tok"}, "srv", 0, ""},
+		{"token, own key", "tok", "srv", false, map[string]string{"Authorization": "bearer tok", "skimmer-api-key": "own"}, "own", 0, ""},
+		{"token, x-api-key", "tok", "srv", false, map[string]string{"Authorization": "bearer tok", "x-api-key": "own"}, "own", 0, ""},
+		{"token missing", "tok", "srv", false, map[string]string{"skimmer-api-key": "own"}, "", 401, "auth token"},
+		{"token wrong", "tok", "srv", false, map[string]string{"Authorization": "Bearer tik"}, "", 401, "auth token"},
+		{"token, no key anywhere", "tok", "", false, map[string]string{"Authorization": "Bearer tok"}, "", 401, "skimmer-api-key"},
+		{"oauth: nothing sent asks to sign in", "", "srv", true, nil, "", 401, "sign in"},
+		{"oauth: a key header still works", "", "", true, map[string]string{"x-api-key": "own"}, "own", 0, ""},
+		{"oauth: a bad access token", "", "", true, map[string]string{"Authorization": "Bearer smcp_at_forged"}, "", 401, "not valid"},
+		{"oauth: an access token and a key header", "", "", true, map[string]string{"Authorization": "Bearer smcp_at_forged", "skimmer-api-key": "own"}, "", 400, "send one of them"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGate(&config{authToken: tt.token, maxBody: 1 << 20}, tt.serverKey)
+			if tt.oauth {
+				g.oauth = as
+			}
 			r := httptest.NewRequest("POST", "/mcp", nil)
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}
-			got, why := g.credentials(r)
-			assert.Equal(t, tt.want, got)
-			if got == "" {
-				assert.NotEmpty(t, why)
+			got, no := g.credentials(r)
+			assert.Equal(t, tt.want, got.key)
+			if tt.want != "" {
+				assert.Nil(t, no)
+				return
+			}
+			require.NotNil(t, no)
+			assert.Equal(t, tt.status, no.status)
+			assert.Contains(t, no.why, tt.says)
+			if tt.status == 401 {
+				assert.NotEmpty(t, no.challenge)
+			}
+			if tt.oauth && tt.status == 401 {
+				assert.Contains(t, no.challenge, `resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"`)
 			}
 		})
 	}
+}
+
+func mustStore(t *testing.T) *oauth.MemoryStore {
+	s, err := oauth.NewMemoryStore("", nil)
+	require.NoError(t, err)
+	return s
 }
 
 func TestLoopback(t *testing.T) {
@@ -155,7 +200,7 @@ func TestREADMEDocumentsEveryFlag(t *testing.T) {
 	for _, n := range names {
 		assert.Contains(t, string(readme), "`--"+n[1]+"`", "the README's configuration table lists --%s", n[1])
 	}
-	for _, v := range []string{"SKIMMER_API_KEY", "SKIMMER_CONFIRM_KEY", "SKIMMER_BASE_URL", "SKIMMER_AUTH_TOKEN"} {
+	for _, v := range []string{"SKIMMER_API_KEY", "SKIMMER_CONFIRM_KEY", "SKIMMER_BASE_URL", "SKIMMER_AUTH_TOKEN", "SKIMMER_OAUTH_KEY", "SKIMMER_OAUTH_KEY_PREVIOUS"} {
 		assert.Contains(t, string(readme), v)
 	}
 }

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
+	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
 
 // gate stands in front of the hosted transports. Every request must say
@@ -36,6 +39,7 @@ type gate struct {
 	origins   []string
 	maxBody   int64
 	sessions  *bindings
+	oauth     *oauth.Server // with --oauth: a valid access token is one more source of the key
 }
 
 type keyCtx struct{}
@@ -73,12 +77,15 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // a CORS preflight carries no credentials; the transport answers it
 			return
 		}
-		key, why := g.credentials(r)
-		if key == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="skimmer-mcp"`)
-			refuse(w, http.StatusUnauthorized, why)
+		cred, no := g.credentials(r)
+		if no != nil {
+			if no.challenge != "" {
+				w.Header().Set("WWW-Authenticate", no.challenge)
+			}
+			refuse(w, no.status, no.why)
 			return
 		}
+		key := cred.key
 		sid := r.Header.Get("Mcp-Session-Id")
 		if sid == "" {
 			sid = r.URL.Query().Get("sessionId") // the SSE message endpoint
@@ -89,6 +96,9 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 		}
 		slot := &sessionSlot{}
 		ctx := context.WithValue(withKey(r.Context(), key), slotKey{}, slot)
+		if cred.readOnly {
+			ctx = tools.WithReadOnlyCaller(ctx)
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 		switch id := w.Header().Get("Mcp-Session-Id"); {
 		case slot.id != "": // an SSE stream that has ended
@@ -103,36 +113,79 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 	})
 }
 
-// credentials resolves the Skimmer key a request acts with, or says why
-// there is none.
-func (g *gate) credentials(r *http.Request) (string, string) {
+// credential is what a request acts with.
+type credential struct {
+	key      string
+	readOnly bool // an OAuth grant to read only
+}
+
+// refusal is why a request has no credential, and how to answer it.
+type refusal struct {
+	status    int
+	why       string
+	challenge string // WWW-Authenticate, for a 401
+}
+
+// credentials resolves the Skimmer key a request acts with. A key comes in
+// skimmer-api-key or x-api-key (the name Claude's connectors may send), as
+// Authorization: Bearer <key>, or inside an OAuth access token. Two sources
+// that disagree are refused, not ranked: a guess could act on the wrong
+// account.
+func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 	bearer := ""
 	if auth := r.Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
 		bearer = strings.TrimSpace(auth[7:])
 	}
 	own := strings.TrimSpace(r.Header.Get("skimmer-api-key"))
+	if x := strings.TrimSpace(r.Header.Get("x-api-key")); x != "" {
+		if own != "" && own != x {
+			return credential{}, &refusal{status: http.StatusBadRequest, why: "the skimmer-api-key and x-api-key headers hold different keys: send your Skimmer key in one of them"}
+		}
+		own = x
+	}
+	unauthorized := func(why string) *refusal {
+		c := `Bearer realm="skimmer-mcp"`
+		if g.oauth != nil {
+			c = g.oauth.Challenge("")
+		}
+		return &refusal{status: http.StatusUnauthorized, why: why, challenge: c}
+	}
+	if g.oauth != nil && oauth.IsAccessToken(bearer) {
+		if own != "" {
+			return credential{}, &refusal{status: http.StatusBadRequest, why: "the request carries both an OAuth access token and a Skimmer key header: send one of them"}
+		}
+		caller, err := g.oauth.Verify(r.Context(), bearer)
+		if err != nil {
+			return credential{}, &refusal{status: http.StatusUnauthorized, why: err.Error() + "; sign in again", challenge: g.oauth.Challenge(err.Error())}
+		}
+		return credential{key: caller.Key, readOnly: caller.ReadOnly}, nil
+	}
 	if g.hasToken {
 		sum := sha256.Sum256([]byte(bearer))
 		if bearer == "" || subtle.ConstantTimeCompare(sum[:], g.token[:]) != 1 {
-			return "", "send the server's auth token as Authorization: Bearer <token>"
+			return credential{}, unauthorized("send the server's auth token as Authorization: Bearer <token>")
 		}
 		if own != "" {
-			return own, ""
+			return credential{key: own}, nil
 		}
 		if g.serverKey != "" {
-			return g.serverKey, ""
+			return credential{key: g.serverKey}, nil
 		}
-		return "", "send your Skimmer API key in the skimmer-api-key header"
+		return credential{}, unauthorized("send your Skimmer API key in the skimmer-api-key header")
 	}
 	switch {
+	case own != "" && bearer != "" && own != bearer:
+		return credential{}, &refusal{status: http.StatusBadRequest, why: "the request carries one Skimmer key in a header and another as Authorization: Bearer: send one of them"}
 	case own != "":
-		return own, ""
+		return credential{key: own}, nil
 	case bearer != "":
-		return bearer, ""
+		return credential{key: bearer}, nil
+	case g.oauth != nil:
+		return credential{}, unauthorized("sign in: add this server as a connector by its URL, and your app will open the sign-in page (or send your Skimmer API key in the skimmer-api-key header)")
 	case g.serverKey != "":
-		return g.serverKey, "" // loopback only: the command checks at start
+		return credential{key: g.serverKey}, nil // loopback only: the command checks at start
 	}
-	return "", "send your Skimmer API key in the skimmer-api-key header (or as Authorization: Bearer <key>)"
+	return credential{}, unauthorized("send your Skimmer API key in the skimmer-api-key header (or as Authorization: Bearer <key>)")
 }
 
 // originAllowed accepts localhost origins and the ones the operator named.

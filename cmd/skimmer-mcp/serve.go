@@ -125,11 +125,12 @@ type hosted struct {
 // decision, made before the transport sees the request.
 var cors = []server.CORSOption{
 	server.WithCORSAllowedOrigins("*"),
-	server.WithCORSAllowedHeaders("Content-Type", "Accept", "Authorization", "skimmer-api-key", "Mcp-Session-Id",
+	server.WithCORSAllowedHeaders("Content-Type", "Accept", "Authorization", "skimmer-api-key", "x-api-key", "Mcp-Session-Id",
 		"Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"),
 }
 
-func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
+// newHosted builds the hosted endpoint for a server listening on listen.
+func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hosted, error) {
 	if up.key != "" && c.authToken == "" && !loopback(c.addr) && !c.sandbox {
 		return nil, fmt.Errorf("refusing to serve SKIMMER_API_KEY to anyone who can reach %s: set SKIMMER_AUTH_TOKEN (--auth-token) so only holders of the token can use it, or unset SKIMMER_API_KEY so every caller sends its own key", c.addr)
 	}
@@ -137,13 +138,21 @@ func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 	// that is on loopback, behind a token, or the sandbox's demo key.
 	g := newGate(c, up.key)
 	h := &hosted{endpoint: "/mcp", stateful: c.transport == "http" && c.stateful}
+	mux := http.NewServeMux()
+	if c.oauth {
+		as, err := newOAuth(c, up, log, listen)
+		if err != nil {
+			return nil, err
+		}
+		as.Routes(mux)
+		g.oauth = as
+	}
 	srv, err := newTools(c, up, log, true, h.stateful)
 	if err != nil {
 		return nil, err
 	}
 	h.tools = srv
 
-	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": skimmer.Version, "transport": c.transport})
@@ -172,18 +181,19 @@ func newHosted(c *config, up *upstream, log *slog.Logger) (*hosted, error) {
 
 // serveHTTP runs the hosted transports until ctx ends, then drains.
 func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger) error {
-	h, err := newHosted(c, up, log)
-	if err != nil {
-		return err
-	}
-	logPolicy(c, log)
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
+	h, err := newHosted(c, up, log, ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	logPolicy(c, log)
 	hs := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	url := "http://" + ln.Addr().String() + h.endpoint
-	log.Info("serving MCP", "transport", c.transport, "url", url, "stateful", h.stateful, "auth_token", c.authToken != "", "tools", len(h.tools.Tools()))
+	log.Info("serving MCP", "transport", c.transport, "url", url, "stateful", h.stateful, "auth_token", c.authToken != "", "oauth", c.oauth, "tools", len(h.tools.Tools()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

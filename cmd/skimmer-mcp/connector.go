@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
+	"github.com/skimmer-mcp/skimmer-mcp/tools"
+)
+
+// newOAuth builds the authorization server that makes the hosted endpoint
+// a connector: hosts add it by URL, and people sign in with their key.
+func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.Server, error) {
+	public := c.publicURL
+	if public == "" {
+		host, port, _ := net.SplitHostPort(listen)
+		public = "http://" + net.JoinHostPort(host, port) // loopback only: config checked
+	}
+	key := c.oauthKey
+	if key == "" {
+		// Loopback only (config checked): a demo, whose sign-ins last
+		// until the server stops.
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		key = base64.StdEncoding.EncodeToString(b)
+		log.Warn("SKIMMER_OAUTH_KEY is not set: connectors signed in now stop working when this server stops")
+	}
+	store, err := oauth.NewMemoryStore(c.oauthState, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.oauthState == "" && !loopback(c.addr) {
+		log.Warn("--oauth-state is not set: revocations and spent refresh tokens are forgotten when the server restarts (grants themselves survive)")
+	}
+	as, err := oauth.New(oauth.Config{
+		Issuer: public, Key: key, PreviousKey: c.oauthKeyPrevious, Store: store,
+		CheckKey:        checkKey(up),
+		AccessTTL:       c.oauthAccessTTL,
+		WritesConfirmed: c.policy != tools.ConfirmNone,
+		Documents:       oauth.DocumentOptions{AllowLoopback: c.oauthTestLoopback},
+		Logger:          log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("OAuth authorization server", "issuer", as.Issuer(), "resource", as.Resource())
+	return as, nil
+}
+
+// checkKey makes the sign-in page's one real read: the first customer, with
+// the key being signed in.
+func checkKey(up *upstream) func(ctx context.Context, key string) error {
+	return func(ctx context.Context, key string) error {
+		_, err := up.client.WithAPIKey(key).SearchCustomers(ctx, sieve.Query{Page: 1, PageSize: 1})
+		if errors.Is(err, skimmer.ErrUnauthorized) || errors.Is(err, skimmer.ErrForbidden) {
+			return fmt.Errorf("%w: %w", oauth.ErrKeyRejected, err)
+		}
+		return err
+	}
+}

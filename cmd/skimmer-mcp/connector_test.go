@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const oauthKey = "test-oauth-key-for-the-binary-0123456789abcdef"
+
+// signIn does what a connector host and a person do: register by DCR, open
+// the sign-in page, paste the key, choose the access, and exchange the
+// code. It returns the token answer and every value the flow carried
+// (codes, tokens) for the secrets scan.
+func signIn(t testing.TB, base, key, access string) (map[string]any, []string) {
+	t.Helper()
+	const callback = "http://127.0.0.1:9/callback"
+	reg, err := http.Post(base+"/register", "application/json", strings.NewReader(`{"client_name":"Go Test Host","redirect_uris":["`+callback+`"],"token_endpoint_auth_method":"none"}`))
+	require.NoError(t, err)
+	var client map[string]any
+	require.NoError(t, json.NewDecoder(reg.Body).Decode(&client))
+	reg.Body.Close()
+	require.Equal(t, http.StatusCreated, reg.StatusCode, client)
+	id := client["client_id"].(string)
+
+	verifier := "verifier-" + strings.Repeat("v", 50)
+	sum := sha256.Sum256([]byte(verifier))
+	q := url.Values{"response_type": {"code"}, "client_id": {id}, "redirect_uri": {callback}, "state": {"s1"},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
+		"resource": {base + "/mcp"}, "scope": {"skimmer:read skimmer:write"}}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page, err := browser.Get(base + "/authorize?" + q.Encode())
+	require.NoError(t, err)
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	require.Equal(t, http.StatusOK, page.StatusCode, string(body))
+	form := url.Values{"key": {key}, "access": {access}, "action": {"connect"}}
+	for _, m := range regexp.MustCompile(`name="(pending|csrf)" value="([^"]*)"`).FindAllStringSubmatch(string(body), -1) {
+		form.Set(m[1], m[2])
+	}
+	done, err := browser.PostForm(base+"/authorize", form)
+	require.NoError(t, err)
+	done.Body.Close()
+	require.Equal(t, http.StatusSeeOther, done.StatusCode)
+	loc, err := url.Parse(done.Header.Get("Location"))
+	require.NoError(t, err)
+	code := loc.Query().Get("code")
+	require.NotEmpty(t, code)
+
+	tok, err := http.PostForm(base+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {id},
+		"redirect_uri": {callback}, "code_verifier": {verifier}, "resource": {base + "/mcp"}})
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(tok.Body).Decode(&out))
+	tok.Body.Close()
+	require.Equal(t, http.StatusOK, tok.StatusCode, out)
+	out["client_id"] = id
+	return out, []string{code, out["access_token"].(string), out["refresh_token"].(string)}
+}
+
+// TestConnector runs the binary as a connector against a sandbox upstream:
+// a 401 that says where to sign in, a read-and-change grant that lists
+// every tool and writes, a read-only grant that lists the read tools and
+// is refused a write, refresh, revocation, and the same secrets scan as
+// TestSecretsNeverLeave over everything the server wrote.
+func TestConnector(t *testing.T) {
+	const key = "sk_live_RECOGNISABLE_OAUTH_4d3c2b1a"
+	sb, upstream := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_BASE_URL=" + upstream, "SKIMMER_OAUTH_KEY=" + oauthKey},
+		"--transport", "http", "--oauth", "--addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug")
+	endpoint := p.waitURL(t)
+	base := strings.TrimSuffix(endpoint, "/mcp")
+
+	resp := postMCP(t, endpoint, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, nil)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Equal(t, `Bearer resource_metadata="`+base+`/.well-known/oauth-protected-resource/mcp", scope="skimmer:read skimmer:write"`, resp.Header.Get("WWW-Authenticate"))
+
+	write, secrets := signIn(t, base, key, "write")
+	c := httpClient(t, endpoint, map[string]string{"Authorization": "Bearer " + write["access_token"].(string)})
+	tools, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+	require.NoError(t, err)
+	assert.Len(t, tools.Tools, 11)
+	id := firstCustomerID(t, upstream)
+	text, isErr := callText(t, c, "create_customer_activity", map[string]any{"customerId": id, "type": "Other", "title": "Called about the pump", "confirm": true})
+	require.False(t, isErr, text)
+	writes := 0
+	for _, r := range sb.Requests() {
+		if r.Method == http.MethodPost {
+			writes++
+			assert.Equal(t, key, r.Key, "the write went to Skimmer with the key from the sign-in")
+		}
+	}
+	assert.Equal(t, 1, writes)
+
+	read, more := signIn(t, base, key, "read")
+	secrets = append(secrets, more...)
+	ro := httpClient(t, endpoint, map[string]string{"Authorization": "Bearer " + read["access_token"].(string)})
+	tools, err = ro.ListTools(context.Background(), mcp.ListToolsRequest{})
+	require.NoError(t, err)
+	assert.Len(t, tools.Tools, 5)
+	text, isErr = callText(t, ro, "create_customer_activity", map[string]any{"customerId": id, "type": "Other", "title": "x", "confirm": true})
+	assert.True(t, isErr)
+	assert.Contains(t, text, "may only read")
+
+	// Refresh, then revoke: the grant's tokens stop working at /mcp.
+	r, err := http.PostForm(base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {write["refresh_token"].(string)}, "client_id": {write["client_id"].(string)}})
+	require.NoError(t, err)
+	var fresh map[string]any
+	require.NoError(t, json.NewDecoder(r.Body).Decode(&fresh))
+	r.Body.Close()
+	require.Equal(t, http.StatusOK, r.StatusCode, fresh)
+	secrets = append(secrets, fresh["access_token"].(string), fresh["refresh_token"].(string))
+	r, err = http.PostForm(base+"/revoke", url.Values{"token": {fresh["refresh_token"].(string)}, "client_id": {write["client_id"].(string)}})
+	require.NoError(t, err)
+	r.Body.Close()
+	resp = postMCP(t, endpoint, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{"Authorization": "Bearer " + fresh["access_token"].(string)})
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), `error="invalid_token", error_description="the access token has been revoked"`)
+
+	// An access token and a key header together are refused, not ranked.
+	resp = postMCP(t, endpoint, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{"Authorization": "Bearer " + read["access_token"].(string), "x-api-key": "another"})
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+
+	p.stop(t)
+	logs := p.stderr.String()
+	assert.Contains(t, logs, `"msg":"oauth grant issued"`)
+	assert.Contains(t, logs, `"msg":"http request"`, "debug lines were written, and scanned")
+	assert.NotContains(t, logs, key, "no log line holds the Skimmer key")
+	assert.NotContains(t, logs, "RECOGNISABLE")
+	for _, s := range secrets {
+		assert.NotContains(t, logs, s, "no log line holds a code or token")
+	}
+}
