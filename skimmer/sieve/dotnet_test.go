@@ -194,5 +194,26 @@ func FuzzParseFiltersAgreesWithDotNet(f *testing.F) {
 		if g, w := ParseSorts(s), netParseSorts(t, s); !assert.ObjectsAreEqual(w, g) {
 			t.Fatalf("%q: sorts %#v, Sieve reads %#v", s, g, w)
 		}
+		// And what was read, written again by the builder, reads the same.
+		for _, term := range got {
+			if term.Op == "" {
+				continue
+			}
+			f := Filter{Names: term.Names, Op: term.Op}
+			for _, raw := range term.Values {
+				if m := meaning(term.Op, raw); m == nullMeaning {
+					f.Values = append(f.Values, Null)
+				} else {
+					f.Values = append(f.Values, Text(m))
+				}
+			}
+			enc, err := EncodeFilters([]Filter{f})
+			if err != nil {
+				continue // names or values the builder refuses to write
+			}
+			if back, err := ParseFilters(enc); err != nil || !sameTerms(back, expand(f)) {
+				t.Fatalf("%q read as %+v, written %q, reads back as %+v (%v)", s, term, enc, back, err)
+			}
+		}
 	})
 }
