@@ -1,6 +1,7 @@
 package skimmer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -159,32 +160,33 @@ func (res *SearchResult) check(filters string, pageSize int) error {
 // none of them is ErrBadResponse, which the client does not retry.
 func (res *SearchResult) UnmarshalJSON(raw []byte) error {
 	*res = SearchResult{Total: -1}
-	var items []json.RawMessage
 	if len(raw) > 0 && raw[0] == '[' {
-		if err := json.Unmarshal(raw, &items); err != nil {
+		if err := json.Unmarshal(raw, &res.Items); err != nil {
 			return err
 		}
-		return res.decodeItems(items)
+		res.carried = carried(raw, 0, len(res.Items))
+		return nil
 	}
 	var env struct {
-		Items      []json.RawMessage `json:"items"`
-		Data       []json.RawMessage `json:"data"`
-		Results    []json.RawMessage `json:"results"`
-		TotalCount *int              `json:"totalCount"`
-		Total      *int              `json:"total"`
-		Page       int               `json:"page"`
-		PageSize   int               `json:"pageSize"`
+		Items      []Customer `json:"items"`
+		Data       []Customer `json:"data"`
+		Results    []Customer `json:"results"`
+		TotalCount *int       `json:"totalCount"`
+		Total      *int       `json:"total"`
+		Page       int        `json:"page"`
+		PageSize   int        `json:"pageSize"`
 	}
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return err
 	}
+	var name string
 	switch {
 	case env.Items != nil:
-		items = env.Items
+		res.Items, name = env.Items, "items"
 	case env.Data != nil:
-		items = env.Data
+		res.Items, name = env.Data, "data"
 	case env.Results != nil:
-		items = env.Results
+		res.Items, name = env.Results, "results"
 	default:
 		return fmt.Errorf("%w: a search answer with no items, data or results array", ErrBadResponse)
 	}
@@ -195,19 +197,31 @@ func (res *SearchResult) UnmarshalJSON(raw []byte) error {
 		res.Total = *env.Total
 	}
 	res.Page, res.PageSize = env.Page, env.PageSize
-	return res.decodeItems(items)
-}
-
-func (res *SearchResult) decodeItems(items []json.RawMessage) error {
-	res.Items = make([]Customer, len(items))
-	res.carried = make([]uint64, len(items))
-	for i, raw := range items {
-		if err := json.Unmarshal(raw, &res.Items[i]); err != nil {
-			return err
+	members(raw, 0, func(key []byte, start, _ int) {
+		if bytes.EqualFold(key, []byte(name)) { // encoding/json matches names in any case
+			res.carried = carried(raw, start, len(res.Items))
 		}
-		topKeys(raw, func(key []byte) { res.carried[i] |= keyBit(key) })
+	})
+	if res.carried == nil {
+		res.carried = make([]uint64, len(res.Items))
 	}
 	return nil
+}
+
+// carried reads, for each of the n objects of the array at raw[i], which
+// CustomerSearch fields its JSON has. A key written with escapes is not
+// recognised: its field counts as not carried, which only makes the check
+// more lenient.
+func carried(raw []byte, i, n int) []uint64 {
+	out := make([]uint64, n)
+	k := 0
+	elements(raw, i, func(start, _ int) {
+		if k < n && raw[start] == '{' {
+			members(raw, start, func(key []byte, _, _ int) { out[k] |= keyBit(key) })
+		}
+		k++
+	})
+	return out
 }
 
 // searchKeyBits maps a CustomerSearch field's JSON key, lower-cased, to its
@@ -235,35 +249,103 @@ func keyBit(key []byte) uint64 {
 	return searchKeyBits[string(buf[:len(key)])]
 }
 
-// topKeys calls fn with the raw key of each member of the JSON object raw,
-// which json.Unmarshal has already found valid. A key written with escapes
-// is passed as written, so it is not recognised: its field counts as not
-// carried, which only makes the check more lenient.
-func topKeys(raw []byte, fn func(key []byte)) {
-	depth := 0
-	for i := 0; i < len(raw); i++ {
+// The scanners below walk JSON that encoding/json has already found valid,
+// so they only find boundaries: one pass, nothing copied.
+
+// members calls fn with the raw key and the value's bounds of each member
+// of the object at raw[i].
+func members(raw []byte, i int, fn func(key []byte, start, end int)) {
+	i = skipSpace(raw, i)
+	if i >= len(raw) || raw[i] != '{' {
+		return
+	}
+	for i++; ; {
+		i = skipSpace(raw, i)
+		if i >= len(raw) || raw[i] == '}' {
+			return
+		}
+		if raw[i] == ',' {
+			i++
+			continue
+		}
+		end := skipString(raw, i)
+		key := raw[i+1 : end-1]
+		i = skipSpace(raw, end) + 1 // the colon
+		start := skipSpace(raw, i)
+		i = skipValue(raw, start)
+		fn(key, start, i)
+	}
+}
+
+// elements calls fn with the bounds of each element of the array at raw[i].
+func elements(raw []byte, i int, fn func(start, end int)) {
+	i = skipSpace(raw, i)
+	if i >= len(raw) || raw[i] != '[' {
+		return
+	}
+	for i++; ; {
+		i = skipSpace(raw, i)
+		if i >= len(raw) || raw[i] == ']' {
+			return
+		}
+		if raw[i] == ',' {
+			i++
+			continue
+		}
+		start := i
+		i = skipValue(raw, start)
+		fn(start, i)
+	}
+}
+
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at raw[i].
+func skipString(raw []byte, i int) int {
+	for i++; i < len(raw); i++ {
 		switch raw[i] {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
+		case '\\':
+			i++
 		case '"':
-			start := i + 1
-			for i++; i < len(raw) && raw[i] != '"'; i++ {
-				if raw[i] == '\\' {
-					i++
-				}
-			}
-			if depth != 1 {
-				continue
-			}
-			j := i + 1
-			for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
-				j++
-			}
-			if j < len(raw) && raw[j] == ':' {
-				fn(raw[start:i])
-			}
+			return i + 1
 		}
 	}
+	return i
+}
+
+// skipValue returns the index just past the value starting at raw[i].
+func skipValue(raw []byte, i int) int {
+	switch {
+	case i >= len(raw):
+		return i
+	case raw[i] == '"':
+		return skipString(raw, i)
+	case raw[i] == '{' || raw[i] == '[':
+		depth := 0
+		for i < len(raw) {
+			switch raw[i] {
+			case '"':
+				i = skipString(raw, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(raw) && raw[i] != ',' && raw[i] != '}' && raw[i] != ']' && raw[i] != ' ' && raw[i] != '\t' && raw[i] != '\n' && raw[i] != '\r' {
+		i++
+	}
+	return i
 }

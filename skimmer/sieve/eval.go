@@ -233,6 +233,9 @@ func (p *Processor[T]) Compile(filters string, coll Collation) (*Predicate[T], e
 				if err != nil {
 					return nil, err
 				}
+				if coll == Tolerant && pc.kind == String && !pc.fold {
+					pc.want.text = strings.ToUpper(pc.want.text) // compared in any case
+				}
 				pairs = append(pairs, pc)
 			}
 		}
@@ -569,12 +572,12 @@ func asciiUpper(c byte) byte {
 
 // tolerantText is textHolds for any collation a database might use: it
 // knows the answer only for plain ASCII without trailing spaces, and
-// ignores case.
+// ignores case (want is upper-cased when compiled).
 func tolerantText(op Op, got, want string) tri {
 	if !plainASCII(got) || !plainASCII(want) {
 		return maybe
 	}
-	return triOf(textHolds(op, strings.ToUpper(got), strings.ToUpper(want), false))
+	return triOf(textHolds(op, got, want, true)) // want is upper-cased
 }
 
 func plainASCII(s string) bool {
