@@ -149,10 +149,18 @@ func (res *SearchResult) check(filters string, pageSize int) error {
 	}
 	for i := range res.Items {
 		if t := pred.Violated(&answerRow{c: &res.Items[i], carried: res.carried[i]}); t >= 0 {
-			return fmt.Errorf("%w: customer %s does not meet %s", ErrSearchIgnored, res.Items[i].ID, pred.Term(t))
+			return fmt.Errorf("%w: customer %s does not meet %s", ErrSearchIgnored, res.Items[i].ID, brief(pred.Term(t)))
 		}
 	}
 	return nil
+}
+
+// brief writes a term for a message: a long list of names shortened.
+func brief(t sieve.Term) string {
+	if len(t.Names) > 3 {
+		t.Names = append(t.Names[:2:2], "…")
+	}
+	return t.String()
 }
 
 // UnmarshalJSON accepts a bare array or an envelope under any of the names

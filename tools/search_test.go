@@ -102,7 +102,7 @@ func TestIgnoredSearchIsNotShownAsMatches(t *testing.T) {
 		text, isErr := h.call("search_customers", args)
 		assert.True(t, isErr, "%v: %s", args, text)
 		assert.True(t, strings.HasPrefix(text, "Skimmer ignored this search: it returned customers that are not matches ("), text)
-		assert.Contains(t, text, "so none are listed. Its search drops a query it cannot apply; try the filters one at a time")
+		assert.Contains(t, text, "so none are listed. Its search drops a query it cannot apply; try the words and filters one at a time")
 		for _, c := range h.sb.Requests() {
 			assert.NotEmpty(t, c.SieveError, "the sandbox did ignore it")
 		}
