@@ -370,9 +370,6 @@ func (pr *Predicate[T]) Violated(r *T) int {
 // Term returns the i-th term that filters (blank and skipped ones left out).
 func (pr *Predicate[T]) Term(i int) Term { return pr.src[i] }
 
-// Terms is how many terms filter.
-func (pr *Predicate[T]) Terms() int { return len(pr.terms) }
-
 // tri is a test's answer: a Tolerant comparison may not know.
 type tri uint8
 
