@@ -44,11 +44,18 @@ const (
 	ActivityDefaultAuthor  = "System"
 )
 
+// ActivityAuthorMax bounds authorId and authorName. Skimmer documents no
+// limit; a person's name or id fits well within this one, and an unbounded
+// text would otherwise be written into every entry's history.
+const ActivityAuthorMax = 100
+
 var (
 	// ActivityTypes are the types a manual entry may have.
 	ActivityTypes = []string{"Call", "Text", "Email", "Other"}
-	// ActivityTitlePattern is what a title may consist of.
-	ActivityTitlePattern = regexp.MustCompile(`^[A-Za-z0-9 -]+$`)
+	// ActivityTitlePattern is what a title may consist of: letters,
+	// digits, dashes and spaces, and (the title being required) not spaces
+	// alone.
+	ActivityTitlePattern = regexp.MustCompile(`^ *[A-Za-z0-9-][A-Za-z0-9 -]*$`)
 )
 
 // ListActivityLogs returns a customer's whole activity log.
@@ -60,10 +67,16 @@ func (c *Client) ListActivityLogs(ctx context.Context, customerID string) ([]Act
 	return *out, nil
 }
 
-// GetActivityLog fetches one entry.
+// GetActivityLog fetches one entry. An answer without the fields an
+// update is built from (activityFieldNames) is ErrIncomplete.
 func (c *Client) GetActivityLog(ctx context.Context, customerID, id string) (*ActivityLog, error) {
-	return fetch[ActivityLog](ctx, c, request{op: OpGetActivityLog, params: []string{customerID, id}})
+	return fetch[ActivityLog](ctx, c, request{op: OpGetActivityLog, params: []string{customerID, id}, require: activityFieldNames})
 }
+
+// activityFieldNames are the fields Skimmer always sends for an entry that
+// an update of it needs: which entry, whether a person wrote it, and the
+// writable fields it sends back.
+var activityFieldNames = []string{"id", "customerId", "isSystemGenerated", "type", "title", "description"}
 
 // CreateActivityLog logs a manual entry.
 func (c *Client) CreateActivityLog(ctx context.Context, customerID string, req ActivityLogRequest) (*ActivityLog, error) {

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,6 +172,15 @@ func (c *Client) WithAPIKey(key string) *Client {
 // BaseURL is where the client sends requests.
 func (c *Client) BaseURL() string { return c.base.String() }
 
+// KeyID identifies the key this client calls with, for binding state to a
+// caller and scoping it (a confirmation, a lock, a double-submit guard)
+// without holding the key: 32 hex characters of a SHA-256 digest, the same
+// in every process, from which the key cannot be read back.
+func (c *Client) KeyID() string {
+	sum := sha256.Sum256([]byte("skimmer-mcp key id\x00" + string(c.key)))
+	return hex.EncodeToString(sum[:16])
+}
+
 // request is one API call.
 type request struct {
 	op     Operation
@@ -181,6 +192,9 @@ type request struct {
 	// before every attempt.
 	stream func(io.Reader) error
 	reset  func()
+	// require lists the keys a buffered 2xx object must have: the fields
+	// the API always sends for the record (ErrIncomplete otherwise).
+	require []string
 }
 
 // fetch sends r and decodes the answer into a new T.
@@ -331,6 +345,10 @@ func (c *Client) readSuccess(route Route, resp *http.Response, r request, attemp
 		case len(bytes.TrimSpace(raw)) == 0:
 			err = io.ErrUnexpectedEOF
 		default:
+			if missing := missingKeys(raw, r.require); len(missing) > 0 {
+				return -1, &APIError{Op: r.op, Method: route.Method, Status: resp.StatusCode, RateLimit: rl, Attempts: attempt,
+					Detail: "the record lacked " + strings.Join(missing, ", "), Missing: missing, err: ErrIncomplete}
+			}
 			err = json.Unmarshal(raw, r.out)
 		}
 	}
@@ -345,6 +363,43 @@ func (c *Client) readSuccess(route Route, resp *http.Response, r request, attemp
 		return 0, apiErr
 	}
 	return -1, apiErr
+}
+
+// missingKeys lists the keys of want that the JSON object raw lacks. An
+// answer that is not an object is left to the decoder to report.
+func missingKeys(raw []byte, want []string) []string {
+	if len(want) == 0 {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil
+	}
+	var missing []string
+	for _, k := range want {
+		if _, ok := obj[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	return missing
+}
+
+// jsonNames lists the JSON names of a struct's fields, embedded structs
+// flattened as encoding/json flattens them.
+func jsonNames(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case f.Anonymous && name == "":
+			out = append(out, jsonNames(f.Type)...)
+		case f.IsExported():
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // neverSent reports whether err happened before the request left: no

@@ -606,7 +606,8 @@ func TestUserAgentAndHeaders(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = r.Header.Clone()
 		assert.Equal(t, "/base/Customers/abc%2Fdef", r.URL.RawPath, "ids are escaped into the path")
-		w.Write([]byte(`{"id":"x"}`))
+		body, _ := json.Marshal(skimmer.Customer{ID: "x"}) // every field, as Skimmer sends them
+		w.Write(body)
 	}))
 	defer srv.Close()
 	c, err := skimmer.New(skimmer.Options{BaseURL: srv.URL + "/base", APIKey: testKey})
@@ -687,4 +688,41 @@ func TestSearchCheckToleratesTheDatabase(t *testing.T) {
 		{Names: []string{"LastName"}, Op: sieve.Equals, Values: []sieve.Value{sieve.Text("Smith")}},
 	}, Page: 1, PageSize: 3})
 	assert.ErrorIs(t, err, skimmer.ErrSearchIgnored, "Jones is certainly not Smith")
+}
+
+// TestKeyID: the caller's identity for binding state is stable, differs per
+// key, and never holds the key.
+func TestKeyID(t *testing.T) {
+	a, err := skimmer.New(skimmer.Options{APIKey: "sk-live-0123456789abcdef"})
+	require.NoError(t, err)
+	b := a.WithAPIKey("sk-live-fedcba9876543210")
+	again, err := skimmer.New(skimmer.Options{APIKey: "sk-live-0123456789abcdef", BaseURL: "http://127.0.0.1:1"})
+	require.NoError(t, err)
+	assert.Regexp(t, `^[0-9a-f]{32}$`, a.KeyID())
+	assert.Equal(t, a.KeyID(), again.KeyID(), "the same key gives the same id in every client and process")
+	assert.NotEqual(t, a.KeyID(), b.KeyID())
+	assert.NotContains(t, a.KeyID(), "0123456789abcdef")
+}
+
+// TestIncompleteRecord: a record without the fields Skimmer always sends
+// is refused, not decoded into a record with those fields empty, which an
+// update would send back and so wipe.
+func TestIncompleteRecord(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	ctx := context.Background()
+	all, err := e.client.AllCustomers(ctx, false)
+	require.NoError(t, err)
+	id := all[0].ID
+	e.sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpGetCustomer}, Status: 200, Times: 1, ContentType: "application/json",
+		Body: `{"id":"` + id + `","firstName":"Ann","lastName":"Lee","billingAddress":null}`})
+	_, err = e.client.GetCustomer(ctx, id, false)
+	require.ErrorIs(t, err, skimmer.ErrIncomplete)
+	var apiErr *skimmer.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 1, e.sb.Count(skimmer.OpGetCustomer), "not retried")
+	assert.Contains(t, apiErr.Missing, "billingCity")
+	assert.NotContains(t, apiErr.Missing, "billingAddress", "null is a value Skimmer sent")
+	assert.NotContains(t, apiErr.Missing, "serviceLocations", "only the fields an update sends back are required")
+	_, err = e.client.GetCustomer(ctx, id, false)
+	assert.NoError(t, err, "a whole record is read as before")
 }

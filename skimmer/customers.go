@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
 	"strconv"
 )
 
@@ -183,11 +184,17 @@ func decodeArray(r io.Reader, add func(*Customer) error) error {
 }
 
 // GetCustomer fetches one customer with its service locations. A deleted
-// customer is not found unless includeDeleted.
+// customer is not found unless includeDeleted. An answer without every
+// writable field (customerFieldNames) is ErrIncomplete: an update is built
+// from this record, and would wipe what it lacks.
 func (c *Client) GetCustomer(ctx context.Context, id string, includeDeleted bool) (*Customer, error) {
 	q := url.Values{"includeDeleted": {strconv.FormatBool(includeDeleted)}}
-	return fetch[Customer](ctx, c, request{op: OpGetCustomer, params: []string{id}, query: q})
+	return fetch[Customer](ctx, c, request{op: OpGetCustomer, params: []string{id}, query: q, require: customerFieldNames})
 }
+
+// customerFieldNames are the fields Skimmer always sends for a customer
+// and an update sends back: the id and every writable field.
+var customerFieldNames = jsonNames(reflect.TypeFor[UpdateCustomerRequest]())
 
 // CreateCustomer creates a customer and returns it as stored.
 func (c *Client) CreateCustomer(ctx context.Context, req CreateCustomerRequest) (*Customer, error) {

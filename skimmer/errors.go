@@ -28,6 +28,10 @@ var (
 	ErrOutcomeUnknown = errors.New("outcome unknown")
 	// ErrBadResponse: the answer could not be read as the API's JSON.
 	ErrBadResponse = errors.New("unreadable response")
+	// ErrIncomplete: a record came back without fields the API always
+	// sends (APIError.Missing). An update built from it would send those
+	// fields empty, wiping them, so the record is not returned at all.
+	ErrIncomplete = errors.New("incomplete record")
 )
 
 // APIError is an answer from Skimmer other than success, or a success
@@ -47,6 +51,8 @@ type APIError struct {
 	RetryAfter time.Duration // from Retry-After on 429 and 503, else 0
 	RateLimit  RateLimit
 	Attempts   int
+	// Missing names the fields an ErrIncomplete record lacked.
+	Missing []string
 
 	err error // sentinel override; see Is
 }

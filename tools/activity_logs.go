@@ -12,15 +12,38 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
 
-// The activity tools: Skimmer's five operations on a customer's activity
-// log.
-func init() {
-	register(listActivities(), getActivity(), createActivity(), updateActivity(), deleteActivity())
+// activities is each customer's activity log: Skimmer's five operations
+// on it, and the log as a resource.
+var activities = &Area{
+	Name:      "activity logs",
+	Tools:     []Tool{listActivities(), getActivity(), createActivity(), updateActivity(), deleteActivity()},
+	Resources: []Resource{activityLog()},
+	Prompts:   []Prompt{logContact()},
+	IDs:       []IDKind{{Name: "entry", Hint: "entry ids come from list_customer_activities"}},
+	NotFound: map[skimmer.Operation]string{
+		skimmer.OpListActivityLogs:  "Skimmer has no customer with that id, or it is deleted. Find ids with search_customers.",
+		skimmer.OpCreateActivityLog: "Skimmer has no customer with that id, or it is deleted. Nothing was logged; find ids with search_customers.",
+		skimmer.OpGetActivityLog:    entryNotFound,
+		skimmer.OpUpdateActivityLog: entryNotFound,
+		skimmer.OpDeleteActivityLog: entryNotFound,
+	},
+	Mirrors: []Mirror{
+		{Args: createActivityArgs{}, Model: skimmer.ActivityLogRequest{}, ArgsOnly: map[string]string{"customerId": "in the path"}},
+		{Args: updateActivityArgs{}, Model: skimmer.ActivityLogRequest{}, ArgsOnly: map[string]string{"customerId": "in the path", "id": "in the path"}},
+		{Args: deleteActivityArgs{}, ArgsOnly: map[string]string{"customerId": "in the path", "id": "in the path"}},
+	},
+	Icon:          activityIcon,
+	ContextBudget: 900,
 }
 
-// activityRules applies Skimmer's documented rules for manual entries to a
-// schema: the type enum, the title's length and characters, the
-// description's length. The decoder enforces them before any request.
+func init() { register(activities) }
+
+const entryNotFound = "Skimmer has no such activity entry for this customer. Find entry ids with list_customer_activities."
+
+// activityRules applies Skimmer's rules for manual entries to a schema:
+// the type enum, the title's length and characters, the lengths of the
+// description and the author. The decoder enforces them before any
+// request.
 func activityRules(s *jsonschema.Schema) {
 	if p, ok := s.Properties.Get("type"); ok {
 		p.Enum = nil
@@ -34,11 +57,17 @@ func activityRules(s *jsonschema.Schema) {
 		if p.Extras == nil {
 			p.Extras = map[string]any{}
 		}
-		p.Extras[ruleMark] = "Skimmer allows only letters, digits, dashes and spaces in a title"
+		p.Extras[ruleMark] = "Skimmer allows only letters, digits, dashes and spaces in a title, and not spaces alone"
 	}
 	if p, ok := s.Properties.Get("description"); ok {
 		n := uint64(skimmer.ActivityDescriptionMax)
 		p.MaxLength = &n
+	}
+	for _, name := range []string{"authorId", "authorName"} {
+		if p, ok := s.Properties.Get(name); ok {
+			n := uint64(skimmer.ActivityAuthorMax)
+			p.MaxLength = &n
+		}
 	}
 }
 
@@ -52,7 +81,7 @@ type listActivitiesArgs struct {
 }
 
 func (listActivitiesArgs) JSONSchemaExtend(s *jsonschema.Schema) {
-	idArgs(s, "customerId")
+	idArgs(s, "customer", "customerId")
 	p, _ := s.Properties.Get("type")
 	for _, t := range append(slices.Clone(skimmer.ActivityTypes), "System") {
 		p.Enum = append(p.Enum, t)
@@ -122,7 +151,10 @@ type activityRef struct {
 	ID         string `json:"id" jsonschema:"required" jsonschema_description:"Entry id."`
 }
 
-func (activityRef) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "customerId", "id") }
+func (activityRef) JSONSchemaExtend(s *jsonschema.Schema) {
+	idArgs(s, "customer", "customerId")
+	idArgs(s, "entry", "id")
+}
 
 func getActivity() Tool {
 	return read("get_customer_activity", "Get activity entry",
@@ -171,46 +203,53 @@ type createActivityArgs struct {
 }
 
 func (createActivityArgs) JSONSchemaExtend(s *jsonschema.Schema) {
-	idArgs(s, "customerId")
+	idArgs(s, "customer", "customerId")
 	activityRules(s)
 }
 
 func createActivity() Tool {
 	return write("create_customer_activity", "Log customer activity",
 		"Log a call, text, email or other note on a customer.",
-		adds, func(ctx context.Context, c *skimmer.Client, a createActivityArgs) (*Plan, error) {
-			cust, err := c.GetCustomer(ctx, a.CustomerID, false)
-			if err != nil {
-				return nil, err
-			}
+		adds, func(ctx context.Context, w *writeCall, a createActivityArgs) (*Plan, error) {
 			req := skimmer.ActivityLogRequest{Type: a.Type, Title: strings.TrimSpace(a.Title), Description: a.Description, AuthorID: a.AuthorID, AuthorName: a.AuthorName}
 			entry := fmt.Sprintf("%s %q", req.Type, req.Title)
-			preview := fmt.Sprintf("Would log on %s, id %s:\n  %s, by %s", displayName(cust), cust.ID, entry, orSystem(req.AuthorName))
-			if d := val(req.Description); d != "" {
-				preview += "\n  " + d
-			}
-			return &Plan{
-				Preview: preview,
+			on := "customer " + a.CustomerID
+			p := &Plan{
 				Apply: func(ctx context.Context) (string, error) {
-					l, err := c.CreateActivityLog(ctx, cust.ID, req)
+					l, err := w.client.CreateActivityLog(ctx, a.CustomerID, req)
 					if err != nil {
 						return "", err
 					}
-					return fmt.Sprintf("Logged %s on %s; entry id %s.", entry, displayName(cust), l.ID), nil
+					return fmt.Sprintf("Logged %s on %s; entry id %s.", entry, on, l.ID), nil
 				},
 				Done: func(ctx context.Context, since time.Time) (string, error) {
-					logs, err := c.ListActivityLogs(ctx, cust.ID)
+					logs, err := w.client.ListActivityLogs(ctx, a.CustomerID)
 					if err != nil {
 						return "", err
 					}
 					for _, l := range logs {
 						if !l.IsSystemGenerated && l.Type == req.Type && l.Title == req.Title && val(l.Description) == val(req.Description) && !l.CreatedAt.Before(since) {
-							return fmt.Sprintf("Already logged: %s on %s, entry id %s, by an earlier use of this same confirmation; not logged again.", entry, displayName(cust), l.ID), nil
+							return fmt.Sprintf("Already logged: %s on %s, entry id %s, by an earlier use of this same confirmation; not logged again.", entry, on, l.ID), nil
 						}
 					}
 					return "", nil
 				},
-			}, nil
+			}
+			if w.applying {
+				// Nothing in the preview depends on the customer as it is
+				// now: the entry is written whole from the arguments, and a
+				// customer that is gone answers the POST with 404.
+				return p, nil
+			}
+			cust, err := w.client.GetCustomer(ctx, a.CustomerID, false)
+			if err != nil {
+				return nil, err
+			}
+			p.Preview = fmt.Sprintf("Would log on %s, id %s:\n  %s, by %s", displayName(cust), cust.ID, entry, orSystem(req.AuthorName))
+			if d := val(req.Description); d != "" {
+				p.Preview += "\n  " + d
+			}
+			return p, nil
 		})
 }
 
@@ -235,7 +274,8 @@ type updateActivityArgs struct {
 }
 
 func (updateActivityArgs) JSONSchemaExtend(s *jsonschema.Schema) {
-	idArgs(s, "customerId", "id")
+	idArgs(s, "customer", "customerId")
+	idArgs(s, "entry", "id")
 	activityRules(s)
 }
 
@@ -255,32 +295,24 @@ func manualEntry(ctx context.Context, c *skimmer.Client, customerID, id, verb st
 func updateActivity() Tool {
 	return write("update_customer_activity", "Update activity entry",
 		"Change a logged entry; fields left out stay as they are.",
-		overwrites, func(ctx context.Context, c *skimmer.Client, a updateActivityArgs) (*Plan, error) {
-			cur, err := manualEntry(ctx, c, a.CustomerID, a.ID, "updated")
-			if err != nil {
-				return nil, err
-			}
-			_, changes := patchActivity(cur, a)
-			what := fmt.Sprintf("entry %s (%s %q)", cur.ID, cur.Type, cur.Title)
-			if len(changes) == 0 {
-				return &Plan{Unchanged: fmt.Sprintf("Nothing to change: %s already has these values.", what)}, nil
-			}
-			return &Plan{
-				Preview: fmt.Sprintf("Would update %s:\n%s\nEdited by %s.", what, strings.Join(changes, "\n"), orSystem(a.AuthorName)),
-				Apply: func(ctx context.Context) (string, error) {
-					// As for customers: re-read under the lock, right before the PUT.
-					defer recordLocks.lock(cur.ID)()
-					fresh, err := manualEntry(ctx, c, cur.CustomerID, cur.ID, "updated")
-					if err != nil {
-						return "", err
-					}
-					req, changes := patchActivity(fresh, a)
-					if _, err := c.UpdateActivityLog(ctx, cur.CustomerID, cur.ID, req); err != nil {
-						return "", err
-					}
-					return fmt.Sprintf("Updated %s:\n%s", what, strings.Join(changes, "\n")), nil
+		overwrites, func(ctx context.Context, w *writeCall, a updateActivityArgs) (*Plan, error) {
+			return planUpdate(ctx, w, recordUpdate[*skimmer.ActivityLog]{
+				kind: "entry", id: a.ID,
+				read: func(ctx context.Context) (*skimmer.ActivityLog, error) {
+					return manualEntry(ctx, w.client, a.CustomerID, a.ID, "updated")
 				},
-			}, nil
+				merge: func(cur *skimmer.ActivityLog) ([]string, func(context.Context) (string, error), error) {
+					req, changes := patchActivity(cur, a)
+					return changes, func(ctx context.Context) (string, error) {
+						_, err := w.client.UpdateActivityLog(ctx, cur.CustomerID, cur.ID, req)
+						return "", err
+					}, nil
+				},
+				what: func(cur *skimmer.ActivityLog) string {
+					return fmt.Sprintf("entry %s (%s %q)", cur.ID, cur.Type, cur.Title)
+				},
+				note: "Edited by " + orSystem(a.AuthorName) + ".",
+			})
 		})
 }
 
@@ -319,8 +351,8 @@ type deleteActivityArgs struct {
 func deleteActivity() Tool {
 	return write("delete_customer_activity", "Delete activity entry",
 		"Delete an entry a person logged (not one Skimmer wrote).",
-		removes, func(ctx context.Context, c *skimmer.Client, a deleteActivityArgs) (*Plan, error) {
-			l, err := manualEntry(ctx, c, a.CustomerID, a.ID, "deleted")
+		removes, func(ctx context.Context, w *writeCall, a deleteActivityArgs) (*Plan, error) {
+			l, err := manualEntry(ctx, w.client, a.CustomerID, a.ID, "deleted")
 			if err != nil {
 				return nil, err
 			}
@@ -331,11 +363,62 @@ func deleteActivity() Tool {
 				Preview: preview.String(),
 				Check:   &Check{Prompt: "Type delete to delete this entry", Answer: "delete"},
 				Apply: func(ctx context.Context) (string, error) {
-					if err := c.DeleteActivityLog(ctx, l.CustomerID, l.ID); err != nil {
+					if err := w.client.DeleteActivityLog(ctx, l.CustomerID, l.ID); err != nil {
 						return "", err
 					}
 					return fmt.Sprintf("Deleted entry %s (%s %q) of %s.", l.ID, l.Type, l.Title, minute(l.CreatedAt.Time)), nil
 				},
 			}, nil
+		})
+}
+
+// ---- the activity log as a resource, and logging a contact
+
+// activityLog is list_customer_activities' first page, as a resource.
+func activityLog() Resource {
+	return template("skimmer://activity/{+customer}", "activity", "Activity log",
+		"A customer's activity log, newest first: calls, texts, emails, notes, and what Skimmer logged. Type part of a name to pick one.",
+		"list_customer_activities",
+		func(ctx context.Context, c *skimmer.Client, vars map[string]string) (string, error) {
+			cust, choices, err := whichCustomer(ctx, c, vars["customer"])
+			if cust == nil || err != nil {
+				return choices, err
+			}
+			logs, err := c.ListActivityLogs(ctx, cust.ID)
+			if err != nil {
+				return "", err
+			}
+			slices.SortStableFunc(logs, func(x, y skimmer.ActivityLog) int { return y.CreatedAt.Compare(x.CreatedAt.Time) })
+			return fmt.Sprintf("Activity of %s, id %s.\n", displayName(cust), cust.ID) + renderActivities(logs, len(logs), listActivitiesArgs{CustomerID: cust.ID, Limit: 20}), nil
+		},
+		map[string]completer{"customer": completeCustomer})
+}
+
+func logContact() Prompt {
+	return prompt("log_contact", "Log a call or visit",
+		"Log a call, text, email or visit on a customer's activity log, after you approve the entry.",
+		[]string{"search_customers", "create_customer_activity"},
+		[]promptArg{
+			{name: "customer", title: "Customer", description: "Name or id; type part of a name.", required: true, complete: completeCustomer},
+			{name: "what", title: "What happened", description: "What happened, in a sentence or two.", required: true},
+			{name: "type", title: "Type", description: "Call, Text, Email or Other (a visit); Call when empty.", complete: oneOf(skimmer.ActivityTypes...)},
+			{name: "by", title: "Logged by", description: "Your name, as the entry's author."},
+		},
+		func(args map[string]string) string {
+			kind := "Call"
+			for _, t := range skimmer.ActivityTypes {
+				if strings.EqualFold(t, args["type"]) {
+					kind = t
+				}
+			}
+			name, find := who(args["customer"])
+			author := ""
+			if args["by"] != "" {
+				author = fmt.Sprintf(" authorName %q;", args["by"])
+			}
+			return fmt.Sprintf("Log a %s with %s in Skimmer: %s\n", strings.ToLower(kind), name, args["what"]) +
+				"1. " + find + "\n" +
+				"2. Draft the entry: type " + kind + ";" + author + " a title of at most 60 characters (letters, digits, dashes and spaces only) that says what it was about; a description of at most 300 characters with the details I gave, nothing invented.\n" +
+				"3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."
 		})
 }

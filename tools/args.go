@@ -263,7 +263,7 @@ func (w *walker) str(path string, n *jsonschema.Schema, v any) any {
 				return es
 			}
 		}
-		w.fail(path, "must be one of %s, not %q", enumList(n.Enum), s)
+		w.fail(path, "must be one of %s, not %q%s", enumList(n.Enum), s, didYouMean(s, n.Enum))
 		return s
 	}
 	if n.MaxLength != nil && uint64(utf8.RuneCountInString(s)) > *n.MaxLength {
@@ -272,8 +272,12 @@ func (w *walker) str(path string, n *jsonschema.Schema, v any) any {
 	if n.MinLength != nil && uint64(utf8.RuneCountInString(s)) < *n.MinLength {
 		w.fail(path, "must be at least %d character(s)", *n.MinLength)
 	}
-	if w.schema.ids[n] && !idFormat.MatchString(s) {
-		w.fail(path, "%q is not a Skimmer id (32 lower-case hex characters); customer ids come from search_customers, entry ids from list_customer_activities", short(s))
+	if kind, ok := w.schema.ids[n]; ok && !idFormat.MatchString(s) {
+		hint := ""
+		if h := idHint(kind); h != "" {
+			hint = "; " + h
+		}
+		w.fail(path, "%q is not a Skimmer id (32 lower-case hex characters)%s", short(s), hint)
 	}
 	if re := w.schema.patterns[n]; re != nil && !re.MatchString(s) {
 		rule := w.schema.rules[n]
@@ -347,6 +351,33 @@ func enumList(enum []any) string {
 		parts[i] = fmt.Sprint(e)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// didYouMean suggests the values of an enum that s is a typo or a part of
+// ("City" for BillingCity, "phone" for the four phone fields), or "".
+func didYouMean(s string, enum []any) string {
+	var values []string
+	known := map[string]bool{}
+	for _, e := range enum {
+		if es, ok := e.(string); ok {
+			known[es] = true
+			if len(s) >= 3 && strings.Contains(strings.ToLower(es), strings.ToLower(strings.TrimSpace(s))) {
+				values = append(values, es)
+			}
+		}
+	}
+	if len(values) == 0 {
+		if near := closest(s, known); near != "" {
+			values = []string{near}
+		}
+	}
+	switch {
+	case len(values) == 1:
+		return fmt.Sprintf(" (did you mean %s?)", values[0])
+	case len(values) > 1:
+		return fmt.Sprintf(" (did you mean one of %s?)", strings.Join(values, ", "))
+	}
+	return ""
 }
 
 // closest finds the known name nearest to k, if any is near enough to be a

@@ -29,7 +29,7 @@ const sampleID = "e265c9dee47c47c6a73f689b0df467ca"
 var sample = func() *argSchema {
 	s := reflectArgs[sampleArgs]()
 	p, _ := s.root.Properties.Get("id")
-	s.ids[p] = true
+	s.ids[p] = "customer"
 	return s
 }()
 

@@ -12,18 +12,22 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
 
 // Plan is what a write would do, worked out before anything is sent.
 type Plan struct {
 	// Preview says exactly what would change, for the person approving it.
 	// The model reads the same text in flag mode, and the person sees it in
-	// the elicitation dialog.
+	// the elicitation dialog. A plan made to apply may leave it empty when
+	// nothing it says depends on Skimmer's current state (a create): the
+	// approval then stands on the arguments alone, which the sealed state
+	// binds.
 	Preview string
 	// Check is, for removals, what the person must type to confirm.
 	Check *Check
@@ -33,17 +37,44 @@ type Plan struct {
 	// Apply makes the change and reports what changed.
 	Apply func(ctx context.Context) (string, error)
 	// Done, for a create, looks upstream for the record this plan would
-	// create, made since the given time, and describes it if found. A sealed
-	// confirmation is spent in one process's memory only; replayed to
-	// another replica (or after a restart) it would create the record twice.
-	// Updates, deactivations and deletions repeat harmlessly.
+	// create, made since the given time, and describes it if found. It runs
+	// only where a confirmation could be replayed to a process that did not
+	// see it spent (see Server.replayGuard).
 	Done func(ctx context.Context, since time.Time) (string, error)
+	// release frees what the plan holds: a record's lock, from the read a
+	// plan to apply makes until its write is done.
+	release func()
+}
+
+// free releases what the plan holds.
+func (p *Plan) free() {
+	if p != nil && p.release != nil {
+		p.release()
+	}
 }
 
 // Check is a typed confirmation: the person types Answer (any case).
 type Check struct {
 	Prompt string
 	Answer string
+}
+
+// writeCall is what a write's plan works with: the caller's client,
+// whether the plan is about to be applied (then it reads under the
+// record's lock, once, right before its write), and the server's store.
+type writeCall struct {
+	client   *skimmer.Client
+	applying bool
+	store    Store
+}
+
+// pending is a write call on its way through the confirm policy.
+type pending struct {
+	tool      string
+	effect    effect
+	digest    []byte // of the arguments, confirm left out
+	confirmed bool
+	plan      func(ctx context.Context, applying bool) (*Plan, error)
 }
 
 // ConfirmPolicy is how writes are confirmed, set by the operator.
@@ -74,25 +105,73 @@ func ParseConfirmPolicy(s string) (ConfirmPolicy, error) {
 // elicitKey names the confirmation among a call's input requests.
 const elicitKey = "confirm"
 
-// confirm carries a write through the server's policy: it returns the
+// write carries a write through the server's policy: it returns the
 // preview, asks the person, or applies the plan.
-func (s *Server) confirm(ctx context.Context, c *call, tool string, args []byte, confirmed bool, p *Plan) (string, error) {
-	if p.Unchanged != "" {
-		c.outcome = "unchanged"
-		return p.Unchanged, nil
-	}
+func (s *Server) write(ctx context.Context, c *call, w pending) (reply, error) {
 	switch {
-	case s.cfg.Confirm == ConfirmNone:
-		return p.Apply(ctx)
 	case s.cfg.Confirm == ConfirmElicit && s.canElicit(ctx):
-		return s.elicit(ctx, c, tool, args, p)
-	case confirmed:
-		return p.Apply(ctx)
+		return s.elicit(ctx, c, w)
+	case s.cfg.Confirm == ConfirmNone || w.confirmed:
+		// The same write from the same caller, in flight twice at once, is
+		// a double submit: it is made once, and both calls get its answer.
+		// A later, separate call is a new write.
+		key := "write/" + c.client.KeyID() + "/" + w.tool + "/" + hex.EncodeToString(w.digest)
+		return s.flights.do(ctx, key, func() (reply, error) { return s.apply(ctx, w, nil) })
 	}
-	c.outcome = "preview"
-	return "PREVIEW: nothing has been changed.\n" + p.Preview +
-		"\nShow this to the user. If they approve, call " + tool + " again with the same arguments and confirm: true.", nil
+	p, err := w.plan(ctx, false)
+	defer p.free()
+	if err != nil {
+		return reply{}, err
+	}
+	if p.Unchanged != "" {
+		return reply{outcome: unchanged, text: p.Unchanged}, nil
+	}
+	return reply{outcome: previewed, text: "PREVIEW: nothing has been changed.\n" + p.Preview +
+		"\nShow this to the user. If they approve, call " + w.tool + " again with the same arguments and confirm: true."}, nil
 }
+
+// apply plans the write afresh and makes it. approved, when the person
+// approved a preview, is what they saw: if the record has changed since,
+// they are asked again instead.
+func (s *Server) apply(ctx context.Context, w pending, approved *approval) (reply, error) {
+	p, err := w.plan(ctx, true)
+	defer p.free()
+	if err != nil {
+		return reply{}, err
+	}
+	if p.Unchanged != "" {
+		return reply{outcome: unchanged, text: p.Unchanged}, nil
+	}
+	if approved != nil {
+		if p.Preview != "" && !bytes.Equal(previewDigest(p.Preview), approved.state.Preview) {
+			// The record changed while the person was deciding: they
+			// approved something else. Ask again with what would now happen.
+			return s.ask(approved.caller, w, p, "The record changed since you were asked. ")
+		}
+		if p.Check != nil {
+			typed, _ := approved.content["typed"].(string)
+			if !strings.EqualFold(strings.TrimSpace(typed), p.Check.Answer) {
+				return reply{outcome: declined, text: fmt.Sprintf("The user typed %q, not %q; nothing was changed.", short(typed), p.Check.Answer)}, nil
+			}
+		}
+		if p.Done != nil && s.replayGuard {
+			// Skimmer's clock and ours may differ a little.
+			since := time.Unix(approved.state.Expires, 0).Add(-s.seal.ttl - replaySlack)
+			if done, err := p.Done(ctx, since); err != nil || done != "" {
+				return reply{outcome: alreadyApplied, text: done}, err
+			}
+		}
+	}
+	text, err := p.Apply(ctx)
+	if err != nil {
+		return reply{}, err
+	}
+	return reply{outcome: applied, text: text}, nil
+}
+
+// replaySlack widens the window in which a create is looked for, for the
+// difference between Skimmer's clock and this server's.
+const replaySlack = 30 * time.Second
 
 // canElicit reports whether this call's client can be asked: it declared
 // elicitation, and either speaks the multi round-trip protocol (which
@@ -114,69 +193,71 @@ func (s *Server) canElicit(ctx context.Context) bool {
 	return ok
 }
 
-// elicit asks the person, or, on the call that carries their answer, acts
-// on it. The request state the client echoes back is sealed: it binds the
-// answer to this tool, these arguments and this preview, and expires.
-func (s *Server) elicit(ctx context.Context, c *call, tool string, args []byte, p *Plan) (string, error) {
-	preview := sha256.Sum256([]byte(p.Preview))
-	answer := server.ElicitationResponse(c.req.Params.InputResponses, elicitKey)
-	if answer == nil {
-		return s.ask(c, tool, args, preview[:], p, "")
-	}
-	st, err := s.seal.open(c.req.Params.RequestState, tool, args)
-	if err != nil {
-		c.outcome = "refused"
-		return "", refuse("confirmation_invalid", "The confirmation could not be used (%s); nothing was changed. Call %s again to get a fresh one.", err, tool)
-	}
-	if answer.Action != mcp.ElicitationResponseActionAccept {
-		c.outcome = "declined"
-		return "The user declined; nothing was changed. Do not retry unless they ask.", nil
-	}
-	if !bytes.Equal(st.Preview, preview[:]) {
-		// The record changed while the person was deciding: they approved
-		// something else. Ask again with what would now happen.
-		return s.ask(c, tool, args, preview[:], p, "The record changed since you were asked. ")
-	}
-	content, _ := answer.Content.(map[string]any)
-	if p.Check != nil {
-		typed, _ := content["typed"].(string)
-		if !strings.EqualFold(strings.TrimSpace(typed), p.Check.Answer) {
-			c.outcome = "declined"
-			return fmt.Sprintf("The user typed %q, not %q; nothing was changed.", short(typed), p.Check.Answer), nil
-		}
-	} else if ok, _ := content["approve"].(bool); !ok {
-		c.outcome = "declined"
-		return "The user did not approve; nothing was changed. Do not retry unless they ask.", nil
-	}
-	if err := s.seal.spend(st); err != nil {
-		c.outcome = "refused"
-		return "", refuse("confirmation_invalid", "That confirmation was already used; nothing more was changed.")
-	}
-	if p.Done != nil {
-		// Skimmer's clock and ours may differ a little.
-		since := time.Unix(st.Expires, 0).Add(-s.seal.ttl - replaySlack)
-		if done, err := p.Done(ctx, since); err != nil || done != "" {
-			c.outcome = "already_applied"
-			return done, err
-		}
-	}
-	return p.Apply(ctx)
+// approval is the person's accepted answer to a question, and the sealed
+// state it answers.
+type approval struct {
+	state   *sealedState
+	caller  string
+	content map[string]any
 }
 
-// replaySlack widens the window in which a create is looked for, for the
-// difference between Skimmer's clock and this server's.
-const replaySlack = 30 * time.Second
-
-// ask returns the input request that puts the preview to the person.
-func (s *Server) ask(c *call, tool string, args, preview []byte, p *Plan, prefix string) (string, error) {
-	state, err := s.seal.seal(tool, args, preview)
+// elicit asks the person, or, on the call that carries their answer, acts
+// on it. The request state the client echoes back is sealed: it binds the
+// answer to this tool, these arguments, this caller and this preview, and
+// expires. Every answer spends it, whatever it says: a question is
+// answered once, so a declined one cannot be sent again as accepted.
+func (s *Server) elicit(ctx context.Context, c *call, w pending) (reply, error) {
+	caller := c.client.KeyID()
+	answer := server.ElicitationResponse(c.req.Params.InputResponses, elicitKey)
+	if answer == nil {
+		p, err := w.plan(ctx, false)
+		defer p.free()
+		if err != nil {
+			return reply{}, err
+		}
+		if p.Unchanged != "" {
+			return reply{outcome: unchanged, text: p.Unchanged}, nil
+		}
+		return s.ask(caller, w, p, "")
+	}
+	st, err := s.seal.open(c.req.Params.RequestState, w.tool, w.digest, caller)
 	if err != nil {
-		return "", err
+		return reply{outcome: refused, text: fmt.Sprintf("The confirmation could not be used (%s); nothing was changed. Call %s again to get a fresh one.", err, w.tool)}, nil
+	}
+	// The same answer, in flight twice at once (a client retrying), is
+	// carried out once, and both calls get its answer.
+	return s.flights.do(ctx, "answer/"+st.Nonce, func() (reply, error) {
+		// Remembered a minute past its expiry, for replicas' clocks.
+		ttl := time.Unix(st.Expires, 0).Sub(s.seal.now()) + time.Minute
+		first, err := s.cfg.Store.Spend(ctx, "confirmation/"+st.Nonce, ttl)
+		if err != nil {
+			return reply{}, storeFailure(err)
+		}
+		if !first {
+			return reply{outcome: refused, text: "That confirmation was already used; nothing more was changed."}, nil
+		}
+		if answer.Action != mcp.ElicitationResponseActionAccept {
+			return reply{outcome: declined, text: "The user declined; nothing was changed. Do not retry unless they ask."}, nil
+		}
+		content, _ := answer.Content.(map[string]any)
+		if approve, given := content["approve"].(bool); given && !approve && w.effect != removes {
+			return reply{outcome: declined, text: "The user did not approve; nothing was changed. Do not retry unless they ask."}, nil
+		}
+		return s.apply(ctx, w, &approval{state: st, caller: caller, content: content})
+	})
+}
+
+// ask returns the input request that puts the preview to the person. An
+// addition or an overwrite is applied by Accept (its box starts ticked);
+// a removal wants a word typed.
+func (s *Server) ask(caller string, w pending, p *Plan, prefix string) (reply, error) {
+	state, err := s.seal.seal(sealedState{Tool: w.tool, Args: w.digest, Caller: caller, Preview: previewDigest(p.Preview)})
+	if err != nil {
+		return reply{}, err
 	}
 	schema := map[string]any{
 		"type":       "object",
-		"properties": map[string]any{"approve": map[string]any{"type": "boolean", "title": "Apply this change", "default": false}},
-		"required":   []string{"approve"},
+		"properties": map[string]any{"approve": map[string]any{"type": "boolean", "title": "Apply this change", "default": true}},
 	}
 	if p.Check != nil {
 		schema = map[string]any{
@@ -185,66 +266,40 @@ func (s *Server) ask(c *call, tool string, args, preview []byte, p *Plan, prefix
 			"required":   []string{"typed"},
 		}
 	}
-	c.outcome = "asked"
-	c.result = server.NewInputRequestBuilder(state).Elicit(elicitKey, mcp.ElicitationParams{
+	return reply{outcome: asked, input: server.NewInputRequestBuilder(state).Elicit(elicitKey, mcp.ElicitationParams{
 		Mode:            mcp.ElicitationModeForm,
 		Message:         prefix + p.Preview,
 		RequestedSchema: schema,
-	}).ToolResult()
-	return "", nil
+	}).ToolResult()}, nil
 }
 
-// recordLocks queue this process's writes to one record, so that a
-// read-merge-write is not interleaved with another. Skimmer offers no ETags;
-// writers elsewhere can still interleave, and the README says so.
-var recordLocks = keyedMutex{held: map[string]*keyedEntry{}}
-
-type keyedMutex struct {
-	mu   sync.Mutex
-	held map[string]*keyedEntry
+func previewDigest(preview string) []byte {
+	sum := sha256.Sum256([]byte(preview))
+	return sum[:]
 }
 
-type keyedEntry struct {
-	mu   sync.Mutex
-	refs int
-}
-
-// lock takes the lock of key and returns its release. Entries go away with
-// their last holder, so the map stays as small as the writes in flight.
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	e := k.held[key]
-	if e == nil {
-		e = &keyedEntry{}
-		k.held[key] = e
+// storeFailure is the sentence for a store that did not answer: the write
+// fails closed.
+func storeFailure(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
-	e.refs++
-	k.mu.Unlock()
-	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		if e.refs--; e.refs == 0 {
-			delete(k.held, key)
-		}
-		k.mu.Unlock()
-	}
+	return refuse("store_unreachable", "Could not reach the shared store that keeps writes exact across this server's replicas, so nothing was changed. Try again in a moment; if it keeps failing, the server's operator should check the store.")
 }
 
-// sealer signs confirmation states and remembers the spent ones.
+// sealer signs confirmation states.
 type sealer struct {
-	key   []byte
-	ttl   time.Duration
-	now   func() time.Time
-	mu    sync.Mutex
-	spent map[string]time.Time // nonce → expiry
+	key []byte
+	ttl time.Duration
+	now func() time.Time
 }
 
 // sealedState is what a confirmation is bound to.
 type sealedState struct {
 	Tool    string `json:"t"`
-	Args    []byte `json:"a"`
-	Preview []byte `json:"p"`
+	Args    []byte `json:"a"` // digest of the arguments
+	Caller  string `json:"c"` // skimmer.Client.KeyID of the key that was asked
+	Preview []byte `json:"p"` // digest of the preview the person saw
 	Expires int64  `json:"e"`
 	Nonce   string `json:"n"`
 }
@@ -254,13 +309,15 @@ func newSealer(key []byte, now func() time.Time) *sealer {
 		key = make([]byte, 32)
 		_, _ = rand.Read(key)
 	}
-	return &sealer{key: key, ttl: 10 * time.Minute, now: now, spent: map[string]time.Time{}}
+	return &sealer{key: key, ttl: 10 * time.Minute, now: now}
 }
 
-func (s *sealer) seal(tool string, args, preview []byte) (string, error) {
+// seal signs st, adding its expiry and a nonce.
+func (s *sealer) seal(st sealedState) (string, error) {
 	nonce := make([]byte, 12)
 	_, _ = rand.Read(nonce)
-	body, err := json.Marshal(sealedState{Tool: tool, Args: args, Preview: preview, Expires: s.now().Add(s.ttl).Unix(), Nonce: hex.EncodeToString(nonce)})
+	st.Expires, st.Nonce = s.now().Add(s.ttl).Unix(), hex.EncodeToString(nonce)
+	body, err := json.Marshal(st)
 	if err != nil {
 		return "", err
 	}
@@ -269,7 +326,9 @@ func (s *sealer) seal(tool string, args, preview []byte) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(body) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
 }
 
-func (s *sealer) open(state, tool string, args []byte) (*sealedState, error) {
+// open checks a state: signed by this server's key, for this tool, these
+// arguments and this caller, and not expired.
+func (s *sealer) open(state, tool string, digest []byte, caller string) (*sealedState, error) {
 	body64, sig64, ok := strings.Cut(state, ".")
 	body, err1 := base64.RawURLEncoding.DecodeString(body64)
 	sig, err2 := base64.RawURLEncoding.DecodeString(sig64)
@@ -286,27 +345,12 @@ func (s *sealer) open(state, tool string, args []byte) (*sealedState, error) {
 		return nil, errors.New("it is malformed")
 	}
 	switch {
-	case st.Tool != tool || !bytes.Equal(st.Args, args):
+	case st.Tool != tool || !bytes.Equal(st.Args, digest):
 		return nil, errors.New("it was given for a different call")
+	case st.Caller != caller:
+		return nil, errors.New("it was given to a different API key")
 	case s.now().Unix() > st.Expires:
 		return nil, errors.New("it expired")
 	}
 	return &st, nil
-}
-
-// spend marks a confirmation used, so that one approval applies once.
-func (s *sealer) spend(st *sealedState) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	for n, exp := range s.spent {
-		if now.After(exp) {
-			delete(s.spent, n)
-		}
-	}
-	if _, used := s.spent[st.Nonce]; used {
-		return errors.New("already used")
-	}
-	s.spent[st.Nonce] = time.Unix(st.Expires, 0)
-	return nil
 }

@@ -16,9 +16,43 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
-// The customer tools: Skimmer's six customer operations.
-func init() {
-	register(listCustomers(), searchCustomers(), getCustomer(), createCustomer(), updateCustomer(), deactivateCustomers())
+// customers is Skimmer's customers: six operations, the customer card and
+// its completion, and the office's everyday customer workflows.
+var customers = &Area{
+	Name:         "customers",
+	Instructions: "Start with search_customers: its ids feed every other tool.",
+	Tools:        []Tool{listCustomers(), searchCustomers(), getCustomer(), createCustomer(), updateCustomer(), deactivateCustomers()},
+	Resources:    []Resource{customerCard()},
+	Prompts:      []Prompt{customerBrief(), winBack(), findDuplicates()},
+	IDs:          []IDKind{{Name: "customer", Hint: "customer ids come from search_customers"}},
+	NotFound: map[skimmer.Operation]string{
+		skimmer.OpGetCustomer:    customerNotFound,
+		skimmer.OpUpdateCustomer: customerNotFound,
+	},
+	Mirrors: []Mirror{
+		{Args: createCustomerArgs{}, Model: skimmer.CreateCustomerRequest{},
+			ArgsOnly: map[string]string{"tags": "tag names, each sent as a tag"}, ModelOnly: unexposedCustomerFields},
+		{Args: updateCustomerArgs{}, Model: skimmer.UpdateCustomerRequest{},
+			ArgsOnly: map[string]string{"addTags": "edits the tags by name", "removeTags": "edits the tags by name"}, ModelOnly: unexposedCustomerFields},
+		{Args: locationInput{}, Model: skimmer.ServiceLocation{}, ModelOnly: map[string]string{
+			"id": "Skimmer assigns it", "customerId": "the customer being created", "deleted": "a new location is not deleted",
+			"latitude": "Skimmer places an address itself", "longitude": "Skimmer places an address itself",
+		}},
+		{Args: deactivateCustomersArgs{}, Model: skimmer.DeactivateCustomersRequest{}},
+	},
+	Icon:          customerIcon,
+	ContextBudget: 2100,
+}
+
+func init() { register(customers) }
+
+const customerNotFound = "Skimmer has no customer with that id, or it is deleted. Find ids with search_customers; get_customer takes includeDeleted: true."
+
+// unexposedCustomerFields are the writable customer fields no argument
+// sets as they are, and why.
+var unexposedCustomerFields = map[string]string{
+	"tags":         "set by name, through tags, addTags and removeTags",
+	"leadSourceId": "no tool lists lead sources, so a model could never know a valid one; an update keeps it as it is",
 }
 
 // textFields are what search_customers' free text is matched against.
@@ -76,7 +110,7 @@ func (s *listSink) Add(c *skimmer.Customer) error {
 
 func renderList(s *listSink, a listCustomersArgs) string {
 	var out answer
-	counts := fmt.Sprintf("%d active, %d inactive, %d leads", s.active, s.inactive, s.leads)
+	counts := fmt.Sprintf("%d active, %d inactive, %s", s.active, s.inactive, plural(s.leads, "lead", "leads"))
 	if a.IncludeDeleted {
 		counts += fmt.Sprintf(", %d deleted", s.deleted)
 	} else {
@@ -188,7 +222,8 @@ func renderSearch(res *skimmer.SearchResult, a searchCustomersArgs) string {
 	} else {
 		out.addf("Page %d: %d customers (Skimmer did not say how many match).", res.Page, len(res.Items))
 	}
-	shown := out.rows(len(res.Items), func(i int) string { return customerLine(&res.Items[i], a.Detail) })
+	words := searchWords(a.Text)
+	shown := out.rows(len(res.Items), func(i int) string { return customerLine(&res.Items[i], a.Detail, words...) })
 	var next string
 	switch {
 	case shown < len(res.Items):
@@ -202,16 +237,21 @@ func renderSearch(res *skimmer.SearchResult, a searchCustomersArgs) string {
 // customerLine is a customer in one line: what a person scanning a list
 // looks at, each column recognisable without a legend (id, name with its
 // status, city and state, email, phone, tags). Empty columns are left out.
-// detail gives the full name and every phone and email in their place,
-// and adds the rest of what a list knows.
-func customerLine(c *skimmer.Customer, detail bool) string {
-	name := shortName(c)
-	contact := []string{firstOf(c.PrimaryEmail, c.SecondaryEmail, c.Email3, c.Email4),
-		firstOf(c.MobilePhone, c.HomePhone, c.WorkPhone, c.MobilePhone2)}
+// Of several emails and phones the line shows one each: the one holding
+// most of the words searched for, if any, so that a phone search shows the
+// phone that matched. detail gives the full name and every phone and email
+// in their place, and adds the rest of what a list knows.
+func customerLine(c *skimmer.Customer, detail bool, searched ...string) string {
+	var name string
+	var contact []string
 	if detail {
 		name = displayName(c)
 		contact = []string{parts(", ", val(c.MobilePhone), val(c.MobilePhone2), val(c.HomePhone), val(c.WorkPhone),
 			val(c.PrimaryEmail), val(c.SecondaryEmail), val(c.Email3), val(c.Email4))}
+	} else {
+		name = shortName(c)
+		contact = []string{matching(searched, c.PrimaryEmail, c.SecondaryEmail, c.Email3, c.Email4),
+			compactPhone(matching(searched, c.MobilePhone, c.HomePhone, c.WorkPhone, c.MobilePhone2))}
 	}
 	ps := []string{c.ID, parts(" ", name, wrap(status(c))), parts(" ", val(c.BillingCity), val(c.BillingState))}
 	ps = append(ps, contact...)
@@ -228,6 +268,50 @@ func customerLine(c *skimmer.Customer, detail bool) string {
 		}
 	}
 	return parts(" | ", ps...)
+}
+
+// matching is the first set value holding the most of words (any case).
+func matching(words []string, values ...*string) string {
+	if len(words) == 0 {
+		return firstOf(values...)
+	}
+	best, most := "", -1
+	for _, v := range values {
+		s := val(v)
+		if s == "" {
+			continue
+		}
+		lower, n := strings.ToLower(s), 0
+		for _, w := range words {
+			if strings.Contains(lower, strings.ToLower(w)) {
+				n++
+			}
+		}
+		if n > most {
+			best, most = s, n
+		}
+	}
+	return best
+}
+
+// compactPhone writes a US phone as Skimmer's app stores it, (512)
+// 555-0176, as 512-555-0176 in a list line: the same number in a token
+// less, on a page where every token counts. The record itself
+// (get_customer, detail) shows it as stored.
+func compactPhone(s string) string {
+	if len(s) != 14 || s[0] != '(' || s[4] != ')' || s[5] != ' ' || s[9] != '-' || !digits(s[1:4]) || !digits(s[6:9]) || !digits(s[10:]) {
+		return s
+	}
+	return s[1:4] + "-" + s[6:9] + "-" + s[10:]
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // shortName is the one name a list shows: the company for a customer
@@ -273,15 +357,6 @@ func status(c *skimmer.Customer) string {
 	return strings.Join(s, " ")
 }
 
-func firstOf(ss ...*string) string {
-	for _, s := range ss {
-		if v := val(s); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 func tagList(tags []skimmer.Tag) string {
 	if len(tags) == 0 {
 		return ""
@@ -300,21 +375,7 @@ type getCustomerArgs struct {
 	IncludeDeleted bool   `json:"includeDeleted,omitempty" jsonschema_description:"Find soft-deleted customers too."`
 }
 
-func (getCustomerArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "id") }
-
-// idArgs marks properties as Skimmer ids, which the decoder checks.
-func idArgs(s *jsonschema.Schema, names ...string) {
-	for _, n := range names {
-		p, _ := s.Properties.Get(n)
-		if p.Type == "array" {
-			p = p.Items
-		}
-		if p.Extras == nil {
-			p.Extras = map[string]any{}
-		}
-		p.Extras[idMark] = true
-	}
-}
+func (getCustomerArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "customer", "id") }
 
 func getCustomer() Tool {
 	return read("get_customer", "Get customer",
@@ -436,56 +497,43 @@ func customerDetail(out *answer, c *skimmer.Customer, draft bool) {
 	}
 }
 
-func wrap(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "(" + s + ")"
-}
-
-func prefixed(prefix, s string) string {
-	if s == "" {
-		return ""
-	}
-	return prefix + s
-}
-
 // ---- the writable fields, shared by create_customer and update_customer
 
 // customerFields are a customer's writable fields as tool arguments. T is
 // *string for a create and Patch[string] for an update, so each field and
-// its description is written once. The JSON names are Skimmer's, which lets
+// its description is written once; a name that says it all is left
+// undescribed ("(plain)"), since every conversation pays for the words. The JSON names are Skimmer's, which lets
 // a JSON round trip carry arguments into skimmer.CustomerFields.
 //
 // leadSourceId is left out: no tool lists lead sources, so a model could
 // never know a valid one. An update keeps it as it is, like every field it
 // is not given.
 type customerFields[T any] struct {
-	FirstName                   T     `json:"firstName,omitzero" jsonschema_description:"First name."`
-	LastName                    T     `json:"lastName,omitzero" jsonschema_description:"Last name."`
-	CompanyName                 T     `json:"companyName,omitzero" jsonschema_description:"Company name."`
+	FirstName                   T     `json:"firstName,omitzero" jsonschema_description:"(plain)"`
+	LastName                    T     `json:"lastName,omitzero" jsonschema_description:"(plain)"`
+	CompanyName                 T     `json:"companyName,omitzero" jsonschema_description:"(plain)"`
 	DisplayAsCompany            *bool `json:"displayAsCompany,omitempty" jsonschema_description:"Show the company name first."`
-	BillingAddress              T     `json:"billingAddress,omitzero" jsonschema_description:"Billing street address."`
-	BillingCity                 T     `json:"billingCity,omitzero" jsonschema_description:"Billing city."`
+	BillingAddress              T     `json:"billingAddress,omitzero" jsonschema_description:"(plain)"`
+	BillingCity                 T     `json:"billingCity,omitzero" jsonschema_description:"(plain)"`
 	BillingState                T     `json:"billingState,omitzero" jsonschema_description:"Billing state code, e.g. TX."`
-	BillingZip                  T     `json:"billingZip,omitzero" jsonschema_description:"Billing zip code."`
-	MobilePhone                 T     `json:"mobilePhone,omitzero" jsonschema_description:"Mobile phone."`
+	BillingZip                  T     `json:"billingZip,omitzero" jsonschema_description:"(plain)"`
+	MobilePhone                 T     `json:"mobilePhone,omitzero" jsonschema_description:"(plain)"`
 	MobileLabel1                T     `json:"mobileLabel1,omitzero" jsonschema_description:"Label of mobilePhone, e.g. Wife."`
 	MobilePhoneSendServiceTexts *bool `json:"mobilePhoneSendServiceTexts,omitempty" jsonschema_description:"Text service updates to mobilePhone."`
-	MobilePhone2                T     `json:"mobilePhone2,omitzero" jsonschema_description:"Second mobile phone."`
-	MobileLabel2                T     `json:"mobileLabel2,omitzero" jsonschema_description:"Label of mobilePhone2."`
-	HomePhone                   T     `json:"homePhone,omitzero" jsonschema_description:"Home phone."`
-	WorkPhone                   T     `json:"workPhone,omitzero" jsonschema_description:"Work phone."`
-	PrimaryEmail                T     `json:"primaryEmail,omitzero" jsonschema_description:"Main email."`
+	MobilePhone2                T     `json:"mobilePhone2,omitzero" jsonschema_description:"(plain)"`
+	MobileLabel2                T     `json:"mobileLabel2,omitzero" jsonschema_description:"(plain)"`
+	HomePhone                   T     `json:"homePhone,omitzero" jsonschema_description:"(plain)"`
+	WorkPhone                   T     `json:"workPhone,omitzero" jsonschema_description:"(plain)"`
+	PrimaryEmail                T     `json:"primaryEmail,omitzero" jsonschema_description:"(plain)"`
 	PrimaryEmailIsBilling       *bool `json:"primaryEmailIsBilling,omitempty" jsonschema_description:"Send invoices to primaryEmail."`
-	SecondaryEmail              T     `json:"secondaryEmail,omitzero" jsonschema_description:"Second email."`
+	SecondaryEmail              T     `json:"secondaryEmail,omitzero" jsonschema_description:"(plain)"`
 	SecondaryEmailIsBilling     *bool `json:"secondaryEmailIsBilling,omitempty" jsonschema_description:"Send invoices to secondaryEmail."`
-	Email3                      T     `json:"email3,omitzero" jsonschema_description:"Third email."`
+	Email3                      T     `json:"email3,omitzero" jsonschema_description:"(plain)"`
 	Email3IsBilling             *bool `json:"email3IsBilling,omitempty" jsonschema_description:"Send invoices to email3."`
-	Email4                      T     `json:"email4,omitzero" jsonschema_description:"Fourth email."`
+	Email4                      T     `json:"email4,omitzero" jsonschema_description:"(plain)"`
 	Email4IsBilling             *bool `json:"email4IsBilling,omitempty" jsonschema_description:"Send invoices to email4."`
-	Notes                       T     `json:"notes,omitzero" jsonschema_description:"Notes about the customer."`
-	CustomerCode                T     `json:"customerCode,omitzero" jsonschema_description:"Customer code."`
+	Notes                       T     `json:"notes,omitzero" jsonschema_description:"(plain)"`
+	CustomerCode                T     `json:"customerCode,omitzero" jsonschema_description:"(plain)"`
 }
 
 // ---- create_customer
@@ -500,19 +548,19 @@ type createCustomerArgs struct {
 // locationInput is a new service location. Coordinates are left out:
 // nobody types them, and Skimmer places an address itself.
 type locationInput struct {
-	Address       *string  `json:"address,omitempty" jsonschema_description:"Street address."`
-	City          *string  `json:"city,omitempty" jsonschema_description:"City."`
+	Address       *string  `json:"address,omitempty" jsonschema_description:"(plain)"`
+	City          *string  `json:"city,omitempty" jsonschema_description:"(plain)"`
 	State         *string  `json:"state,omitempty" jsonschema_description:"State code."`
-	Zip           *string  `json:"zip,omitempty" jsonschema_description:"Zip code."`
+	Zip           *string  `json:"zip,omitempty" jsonschema_description:"(plain)"`
 	Rate          *float64 `json:"rate,omitempty" jsonschema_description:"Price, per rateType."`
 	RateType      *string  `json:"rateType,omitempty" jsonschema_description:"How rate is charged."`
 	LaborCost     *float64 `json:"laborCost,omitempty" jsonschema_description:"Technician pay, per laborCostType."`
 	LaborCostType *string  `json:"laborCostType,omitempty" jsonschema_description:"How laborCost is paid."`
 	MinutesAtStop *int     `json:"minutesAtStop,omitempty" jsonschema:"minimum=0" jsonschema_description:"Minutes a visit takes."`
-	GateCode      *string  `json:"gateCode,omitempty" jsonschema_description:"Gate code."`
-	DogsName      *string  `json:"dogsName,omitempty" jsonschema_description:"Dog's name."`
+	GateCode      *string  `json:"gateCode,omitempty" jsonschema_description:"(plain)"`
+	DogsName      *string  `json:"dogsName,omitempty" jsonschema_description:"(plain)"`
 	Notes         *string  `json:"notes,omitempty" jsonschema_description:"Notes for the technician."`
-	LocationCode  *string  `json:"locationCode,omitempty" jsonschema_description:"Location code."`
+	LocationCode  *string  `json:"locationCode,omitempty" jsonschema_description:"(plain)"`
 }
 
 // JSONSchemaExtend takes the rate enums from the client's model.
@@ -528,12 +576,12 @@ func (locationInput) JSONSchemaExtend(s *jsonschema.Schema) {
 func createCustomer() Tool {
 	return write("create_customer", "Create customer",
 		"Create a customer, with service locations and tags if given.",
-		adds, func(ctx context.Context, c *skimmer.Client, a createCustomerArgs) (*Plan, error) {
+		adds, func(ctx context.Context, w *writeCall, a createCustomerArgs) (*Plan, error) {
 			var req skimmer.CreateCustomerRequest
-			if err := convert(a.customerFields, &req.CustomerFields); err != nil {
+			if err := carry(a.customerFields, &req.CustomerFields); err != nil {
 				return nil, err
 			}
-			if err := convert(a.ServiceLocations, &req.ServiceLocations); err != nil {
+			if err := carry(a.ServiceLocations, &req.ServiceLocations); err != nil {
 				return nil, err
 			}
 			if req.ServiceLocations == nil {
@@ -549,7 +597,7 @@ func createCustomer() Tool {
 			return &Plan{
 				Preview: preview.String(),
 				Apply: func(ctx context.Context) (string, error) {
-					created, err := c.CreateCustomer(ctx, req)
+					created, err := w.client.CreateCustomer(ctx, req)
 					if err != nil {
 						return "", err
 					}
@@ -557,7 +605,7 @@ func createCustomer() Tool {
 						plural(len(created.ServiceLocations), "service location", "service locations")), nil
 				},
 				Done: func(ctx context.Context, since time.Time) (string, error) {
-					found, err := findCreated(ctx, c, req.CustomerFields, since)
+					found, err := findCreated(ctx, w.client, req.CustomerFields, since)
 					if found == nil || err != nil {
 						return "", err
 					}
@@ -567,42 +615,26 @@ func createCustomer() Tool {
 		})
 }
 
-// findCreated looks for a customer with exactly these names and email,
-// created since the given time. Text Sieve cannot express (leading spaces)
-// is not looked for: the check is skipped rather than wrong.
+// findCreated looks for a customer created since the given time with
+// exactly these names and email. It asks Skimmer only for what was created
+// since then, newest first, and compares in Go: a name Sieve cannot express
+// (a leading space, say) is still compared.
 func findCreated(ctx context.Context, c *skimmer.Client, f skimmer.CustomerFields, since time.Time) (*skimmer.Customer, error) {
-	q := sieve.Query{Page: 1, PageSize: 1, Filters: []sieve.Filter{
-		{Names: []string{"CreatedAt"}, Op: sieve.GreaterOrEqual, Values: []sieve.Value{sieve.Text(since.UTC().Format(time.RFC3339))}},
-	}}
-	for _, field := range []struct {
-		name  string
-		value *string
-	}{{"FirstName", f.FirstName}, {"LastName", f.LastName}, {"CompanyName", f.CompanyName}, {"PrimaryEmail", f.PrimaryEmail}} {
-		v := sieve.Null
-		if field.value != nil {
-			v = sieve.Text(*field.value)
-		}
-		q.Filters = append(q.Filters, sieve.Filter{Names: []string{field.name}, Op: sieve.Equals, Values: []sieve.Value{v}})
-	}
-	res, err := c.SearchCustomers(ctx, q)
-	switch {
-	case errors.Is(err, sieve.ErrInvalid):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	case len(res.Items) == 0:
-		return nil, nil
-	}
-	return &res.Items[0], nil
-}
-
-// convert moves values between types that share JSON names.
-func convert(from, to any) error {
-	raw, err := json.Marshal(from)
+	res, err := c.SearchCustomers(ctx, sieve.Query{Page: 1, PageSize: 100,
+		Filters: []sieve.Filter{{Names: []string{"CreatedAt"}, Op: sieve.GreaterOrEqual, Values: []sieve.Value{sieve.Text(since.UTC().Format(time.RFC3339))}}},
+		Sorts:   []sieve.Sort{sieve.ParseSort("-CreatedAt")},
+	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return json.Unmarshal(raw, to)
+	same := func(a, b *string) bool { return val(a) == val(b) }
+	for i := range res.Items {
+		x := &res.Items[i]
+		if same(x.FirstName, f.FirstName) && same(x.LastName, f.LastName) && same(x.CompanyName, f.CompanyName) && same(x.PrimaryEmail, f.PrimaryEmail) {
+			return x, nil
+		}
+	}
+	return nil, nil
 }
 
 // ---- update_customer
@@ -615,55 +647,31 @@ type updateCustomerArgs struct {
 	confirmation
 }
 
-func (updateCustomerArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "id") }
+func (updateCustomerArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "customer", "id") }
 
 func updateCustomer() Tool {
 	return write("update_customer", "Update customer",
 		"Change the fields you pass and nothing else; null clears a field.",
-		overwrites, func(ctx context.Context, c *skimmer.Client, a updateCustomerArgs) (*Plan, error) {
-			cur, err := c.GetCustomer(ctx, a.ID, false)
-			if err != nil {
-				return nil, err
-			}
-			_, changes, err := patchCustomer(cur, a)
-			if err != nil {
-				return nil, err
-			}
-			who := fmt.Sprintf("customer %s, id %s", displayName(cur), cur.ID)
-			if len(changes) == 0 {
-				return &Plan{Unchanged: fmt.Sprintf("Nothing to change: %s already has these values.", who)}, nil
-			}
-			return &Plan{
-				Preview: "Would update " + who + ":\n" + strings.Join(changes, "\n") + "\nEvery other field stays as it is.",
-				Apply: func(ctx context.Context) (string, error) {
-					// Skimmer replaces the whole customer and has no ETags. Read
-					// it again right before the PUT, under a lock that queues
-					// this server's other writes to the customer: fields this
-					// call does not name keep their latest values, and only a
-					// writer outside this process can slip in between.
-					defer recordLocks.lock(cur.ID)()
-					fresh, err := c.GetCustomer(ctx, cur.ID, false)
-					if err != nil {
-						return "", err
-					}
-					req, changes, err := patchCustomer(fresh, a)
-					if err != nil {
-						return "", err
-					}
-					if len(changes) == 0 {
-						return fmt.Sprintf("Nothing to change: %s already has these values.", who), nil
-					}
-					got, err := c.UpdateCustomer(ctx, req)
-					if err != nil {
-						return "", err
-					}
-					report := fmt.Sprintf("Updated %s:\n%s", who, strings.Join(changes, "\n"))
-					if drift := fieldDrift(req.CustomerFields, got.CustomerFields); drift != "" {
-						report += "\nWarning: Skimmer stored different values than sent for " + drift + "; check with get_customer."
-					}
-					return report, nil
+		overwrites, func(ctx context.Context, w *writeCall, a updateCustomerArgs) (*Plan, error) {
+			return planUpdate(ctx, w, recordUpdate[*skimmer.Customer]{
+				kind: "customer", id: a.ID,
+				read: func(ctx context.Context) (*skimmer.Customer, error) { return w.client.GetCustomer(ctx, a.ID, false) },
+				merge: func(cur *skimmer.Customer) ([]string, func(context.Context) (string, error), error) {
+					req, changes, err := patchCustomer(cur, a)
+					return changes, func(ctx context.Context) (string, error) {
+						got, err := w.client.UpdateCustomer(ctx, req)
+						if err != nil {
+							return "", err
+						}
+						if drift := fieldDrift(req.CustomerFields, got.CustomerFields); drift != "" {
+							return "\nWarning: Skimmer stored different values than sent for " + drift + "; check with get_customer.", nil
+						}
+						return "", nil
+					}, err
 				},
-			}, nil
+				what: func(cur *skimmer.Customer) string { return fmt.Sprintf("customer %s, id %s", displayName(cur), cur.ID) },
+				note: "Every other field stays as it is.",
+			})
 		})
 }
 
@@ -685,10 +693,10 @@ func patchCustomer(cur *skimmer.Customer, a updateCustomerArgs) (skimmer.UpdateC
 // describes each change as "  field: old → new".
 func mergeFields(f *skimmer.CustomerFields, patch customerFields[Patch[string]]) ([]string, error) {
 	var cur, set map[string]any
-	if err := convert(f, &cur); err != nil {
+	if err := carry(f, &cur); err != nil {
 		return nil, err
 	}
-	if err := convert(patch, &set); err != nil {
+	if err := carry(patch, &set); err != nil {
 		return nil, err
 	}
 	keys := make([]string, 0, len(set))
@@ -704,7 +712,7 @@ func mergeFields(f *skimmer.CustomerFields, patch customerFields[Patch[string]])
 		changes = append(changes, changeLine(k, cur[k], set[k]))
 		cur[k] = set[k]
 	}
-	return changes, convert(cur, f)
+	return changes, carry(cur, f)
 }
 
 // editTags adds and removes tags by name, any case. Removing a tag the
@@ -731,20 +739,13 @@ func editTags(f *skimmer.CustomerFields, add, remove []string) string {
 	return strings.Join(out, " ")
 }
 
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
 // fieldDrift names the fields Skimmer stored differently from what was
 // sent, tags compared by name.
 func fieldDrift(sent, got skimmer.CustomerFields) string {
 	sentTags, gotTags := tagList(sent.Tags), tagList(got.Tags)
 	sent.Tags, got.Tags = nil, nil
 	var a, b map[string]any
-	if convert(sent, &a) != nil || convert(got, &b) != nil {
+	if carry(sent, &a) != nil || carry(got, &b) != nil {
 		return ""
 	}
 	var drift []string
@@ -764,21 +765,21 @@ func fieldDrift(sent, got skimmer.CustomerFields) string {
 
 type deactivateCustomersArgs struct {
 	IDs                       []string `json:"ids" jsonschema:"required,minItems=1,maxItems=50" jsonschema_description:"Customer ids."`
-	DeleteRouteAssignments    bool     `json:"deleteRouteAssignments,omitempty" jsonschema_description:"Delete their route assignments."`
-	DeleteWorkOrders          bool     `json:"deleteWorkOrders,omitempty" jsonschema_description:"Delete their work orders."`
-	DeleteWorkOrderReminders  bool     `json:"deleteWorkOrderReminders,omitempty" jsonschema_description:"Delete their work order reminders."`
-	DeleteTags                bool     `json:"deleteTags,omitempty" jsonschema_description:"Remove their tags."`
-	DeleteRepeatingWorkOrders bool     `json:"deleteRepeatingWorkOrders,omitempty" jsonschema_description:"Delete their repeating work orders."`
+	DeleteRouteAssignments    bool     `json:"deleteRouteAssignments,omitempty" jsonschema_description:"(plain)"`
+	DeleteWorkOrders          bool     `json:"deleteWorkOrders,omitempty" jsonschema_description:"(plain)"`
+	DeleteWorkOrderReminders  bool     `json:"deleteWorkOrderReminders,omitempty" jsonschema_description:"(plain)"`
+	DeleteTags                bool     `json:"deleteTags,omitempty" jsonschema_description:"(plain)"`
+	DeleteRepeatingWorkOrders bool     `json:"deleteRepeatingWorkOrders,omitempty" jsonschema_description:"(plain)"`
 	confirmation
 }
 
-func (deactivateCustomersArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "ids") }
+func (deactivateCustomersArgs) JSONSchemaExtend(s *jsonschema.Schema) { idArgs(s, "customer", "ids") }
 
 func deactivateCustomers() Tool {
 	return write("deactivate_customers", "Deactivate customers",
 		"Mark customers inactive (they stay on record); delete flags also remove what hangs off them.",
-		removes, func(ctx context.Context, c *skimmer.Client, a deactivateCustomersArgs) (*Plan, error) {
-			found, err := customersByID(ctx, c, a.IDs)
+		removes, func(ctx context.Context, w *writeCall, a deactivateCustomersArgs) (*Plan, error) {
+			found, err := customersByID(ctx, w.client, a.IDs)
 			if err != nil {
 				return nil, err
 			}
@@ -789,7 +790,7 @@ func deactivateCustomers() Tool {
 				}
 				cust := found[id]
 				if cust == nil { // not in the search's answer: ask for it alone
-					cust, err = c.GetCustomer(ctx, id, false)
+					cust, err = w.client.GetCustomer(ctx, id, false)
 					if errors.Is(err, skimmer.ErrNotFound) {
 						return nil, refuse("not_found", "No customer has the id %s (or it is deleted); nothing was changed. Check the ids with search_customers.", id)
 					}
@@ -826,13 +827,246 @@ func deactivateCustomers() Tool {
 				Preview: fmt.Sprintf("Would deactivate %s:\n%s\n%s", plural(len(ids), "customer", "customers"), strings.Join(lines, "\n"), cascades),
 				Check:   check,
 				Apply: func(ctx context.Context) (string, error) {
-					if err := c.DeactivateCustomers(ctx, req); err != nil {
+					if err := w.client.DeactivateCustomers(ctx, req); err != nil {
 						return "", err
 					}
 					return fmt.Sprintf("Deactivated %s:\n%s\n%s", plural(len(ids), "customer", "customers"), strings.Join(lines, "\n"), cascades), nil
 				},
 			}, nil
 		})
+}
+
+// ---- the customer card, and how a person names a customer
+
+// customerCard is get_customer's text, as a resource a person attaches.
+func customerCard() Resource {
+	return template("skimmer://customers/{+customer}", "customer", "Customer card",
+		"A customer in full: contact, billing, tags, service locations with gate codes and dogs. Type part of a name to pick one.",
+		"get_customer",
+		func(ctx context.Context, c *skimmer.Client, vars map[string]string) (string, error) {
+			cust, choices, err := whichCustomer(ctx, c, vars["customer"])
+			if cust == nil || err != nil {
+				return choices, err
+			}
+			var out answer
+			customerDetail(&out, cust, false)
+			return out.String(), nil
+		},
+		map[string]completer{"customer": completeCustomer})
+}
+
+// completeCustomer suggests customers whose names, emails or phones hold
+// what a person typed, each as a label they recognise:
+// "Emily Smith (Austin TX)".
+func completeCustomer(ctx context.Context, c *skimmer.Client, typed string, _ map[string]string) ([]string, error) {
+	if len([]rune(typed)) < 2 {
+		return nil, nil
+	}
+	res, err := searchByName(ctx, c, typed, 25)
+	if err != nil {
+		return nil, err
+	}
+	return customerLabels(res.Items), nil
+}
+
+// customerLabels names each customer as a person picks one from a list:
+// the name, then where they are; customers who share both get the start
+// of their id as well.
+func customerLabels(cs []skimmer.Customer) []string {
+	base := make([]string, len(cs))
+	seen := map[string]int{}
+	for i := range cs {
+		base[i] = shortName(&cs[i])
+		if place := parts(" ", val(cs[i].BillingCity), val(cs[i].BillingState)); place != "" {
+			base[i] += " (" + place + ")"
+		}
+		seen[strings.ToLower(base[i])]++
+	}
+	out := make([]string, len(cs))
+	for i, b := range base {
+		out[i] = b
+		if seen[strings.ToLower(b)] > 1 {
+			if strings.HasSuffix(b, ")") {
+				out[i] = strings.TrimSuffix(b, ")") + ", " + cs[i].ID[:6] + ")"
+			} else {
+				out[i] = b + " (" + cs[i].ID[:6] + ")"
+			}
+		}
+	}
+	return out
+}
+
+// labelName is the name part of a label: what a search looks for.
+func labelName(label string) string {
+	if i := strings.LastIndex(label, " ("); i > 0 && strings.HasSuffix(label, ")") {
+		return label[:i]
+	}
+	return label
+}
+
+// searchByName finds customers, not deleted, whose names, emails or phones
+// hold every word of text.
+func searchByName(ctx context.Context, c *skimmer.Client, text string, size int) (*skimmer.SearchResult, error) {
+	q := sieve.Query{Page: 1, PageSize: size, Sorts: []sieve.Sort{sieve.ParseSort("LastName"), sieve.ParseSort("FirstName")},
+		Filters: []sieve.Filter{{Names: []string{"Deleted"}, Op: sieve.Equals, Values: []sieve.Value{sieve.Text("false")}}}}
+	for _, word := range searchWords(text) {
+		q.Filters = append(q.Filters, sieve.Filter{Names: textFields, Op: sieve.ContainsIgnoreCase, Values: []sieve.Value{sieve.Text(word)}})
+	}
+	return c.SearchCustomers(ctx, q)
+}
+
+// whichCustomer resolves what a person picked or typed for a customer: an
+// id, a label from completeCustomer, or part of a name. One match is read
+// in full. Several are listed, each with its id, for the person to choose;
+// none is an error that says what to do instead.
+func whichCustomer(ctx context.Context, c *skimmer.Client, value string) (*skimmer.Customer, string, error) {
+	value = strings.TrimSpace(value)
+	if idFormat.MatchString(value) {
+		cust, err := c.GetCustomer(ctx, value, false)
+		return cust, "", err
+	}
+	if len(searchWords(labelName(value))) == 0 {
+		return nil, "", refuse("invalid_arguments", "Name a customer: type part of a name and pick one of the suggestions, or give an id from search_customers.")
+	}
+	res, err := searchByName(ctx, c, labelName(value), 50)
+	if err != nil {
+		return nil, "", err
+	}
+	var picked []int
+	for i, l := range customerLabels(res.Items) {
+		if strings.EqualFold(l, value) {
+			picked = append(picked, i)
+		}
+	}
+	if len(picked) == 0 && len(res.Items) == 1 {
+		picked = []int{0}
+	}
+	switch {
+	case len(picked) == 1:
+		cust, err := c.GetCustomer(ctx, res.Items[picked[0]].ID, false)
+		return cust, "", err
+	case len(res.Items) == 0:
+		return nil, "", refuse("not_found", "No customer matches %q. Type part of a name and pick one of the suggestions, or give an id from search_customers.", short(value))
+	}
+	var out answer
+	shown := out.rows(len(res.Items), func(i int) string { return customerLine(&res.Items[i], false) })
+	out.head = fmt.Sprintf("%s %q; name one by its id (skimmer://customers/%s is the first).", plural(max(res.Total, len(res.Items)), "customer matches", "customers match"), value, res.Items[0].ID)
+	if shown < res.Total {
+		return nil, out.String(fmt.Sprintf("Only the first %d are shown: type more of the name.", shown)), nil
+	}
+	return nil, out.String(), nil
+}
+
+// who names a customer in a prompt's message, and says how to find them.
+func who(value string) (name, find string) {
+	if idFormat.MatchString(value) {
+		return "the customer with id " + value, "No search needed: their id is " + value + "."
+	}
+	return fmt.Sprintf("the customer %q", value), fmt.Sprintf("Find them with search_customers (text: %q). If several match, show me the candidates and ask which one; do not guess.", labelName(value))
+}
+
+// ---- the office's customer workflows
+
+func customerBrief() Prompt {
+	return prompt("customer_brief", "Customer brief",
+		"A one-page brief on a customer: contact, locations, recent activity, anything open.",
+		[]string{"search_customers", "get_customer", "list_customer_activities"},
+		[]promptArg{{name: "customer", title: "Customer", description: "Name or id; type part of a name.", required: true, complete: completeCustomer}},
+		func(args map[string]string) string {
+			name, find := who(args["customer"])
+			return "Give me a one-page brief on " + name + ".\n" +
+				"1. " + find + "\n" +
+				"2. Read get_customer, and list_customer_activities with limit 10 for what happened lately.\n" +
+				"3. Write the brief: who they are and how to reach them; each service location with its gate code, dog and rate; tags and notes; the last few contacts as a short dated list; anything open (a promise made, a question not answered).\n" +
+				"Keep it to one page, and change nothing."
+		})
+}
+
+func winBack() Prompt {
+	return prompt("win_back", "Win back inactive customers",
+		"Find inactive customers in a city or state, draft a message to each, and log the ones you send.",
+		[]string{"search_customers", "list_customer_activities", "create_customer_activity"},
+		[]promptArg{
+			{name: "area", title: "City or state", description: "A city (Austin TX) or a state code (TX).", required: true, complete: completePlace},
+			{name: "offer", title: "Offer", description: "What to offer them, if anything."},
+		},
+		func(args map[string]string) string {
+			offer := ""
+			if args["offer"] != "" {
+				offer = ", offering " + args["offer"]
+			}
+			return "Help me win back inactive customers in " + args["area"] + ".\n" +
+				"1. Find them: search_customers with filters " + placeFilters(args["area"]) + " and sorts [\"-UpdatedAt\"]. If there is more than one page, tell me how many and work through the first.\n" +
+				"2. For each, read list_customer_activities with limit 5: when we last spoke, and why they may have left.\n" +
+				"3. Draft a short, friendly message for each (two or three sentences" + offer + "), personal to what their log shows. Skimmer cannot send messages: show me the drafts, and I will send them.\n" +
+				"4. For each one I say I sent, log it with create_customer_activity (type Email or Text, title \"Win-back offer\"): show me the preview, and confirm only after I approve it."
+		})
+}
+
+func findDuplicates() Prompt {
+	return prompt("find_duplicates", "Find duplicate customers",
+		"Find customers likely entered twice, with the evidence; changes nothing.",
+		[]string{"search_customers", "get_customer"},
+		[]promptArg{{name: "among", title: "Where to look", description: "A last name, company, email domain or phone; empty for the whole account.", complete: completeCustomer}},
+		func(args map[string]string) string {
+			look := "1. Page through search_customers with detail: true and pageSize 100, sorts LastName, FirstName."
+			if among := args["among"]; among != "" {
+				look = fmt.Sprintf("1. Search with search_customers (text: %q, detail: true, pageSize 100), and again with its parts if that finds few.", labelName(among))
+			}
+			return "Find customers in Skimmer that are likely the same person or company entered twice.\n" + look + "\n" +
+				"2. Compare names (nicknames, typos, a company under a person's name), emails, phones and addresses; the same phone or email on two records is strong evidence.\n" +
+				"3. List each likely pair or group: ids and names, the evidence, and which record looks current (get_customer shows when each was updated).\n" +
+				"Change nothing. If I decide to retire a duplicate, use deactivate_customers and show me its preview first."
+		})
+}
+
+// usStates are the state codes a place can name.
+var usStates = strings.Fields("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY")
+
+// completePlace suggests the cities the account's customers are billed
+// in ("Austin TX"), and state codes, that start with what was typed.
+func completePlace(ctx context.Context, c *skimmer.Client, typed string, _ map[string]string) ([]string, error) {
+	if typed == "" {
+		return nil, nil
+	}
+	res, err := c.SearchCustomers(ctx, sieve.Query{Page: 1, PageSize: 100, Sorts: []sieve.Sort{sieve.ParseSort("BillingCity")},
+		Filters: []sieve.Filter{
+			{Names: []string{"BillingCity"}, Op: sieve.StartsWithIgnoreCase, Values: []sieve.Value{sieve.Text(typed)}},
+			{Names: []string{"Deleted"}, Op: sieve.Equals, Values: []sieve.Value{sieve.Text("false")}},
+		}})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i := range res.Items {
+		if place := parts(" ", val(res.Items[i].BillingCity), val(res.Items[i].BillingState)); !slices.Contains(out, place) {
+			out = append(out, place)
+		}
+	}
+	for _, st := range usStates {
+		if strings.HasPrefix(st, strings.ToUpper(typed)) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// placeFilters turns a place ("TX", "Austin TX", "Austin") into the
+// search_customers filters that find the inactive customers there.
+func placeFilters(place string) string {
+	filters := []map[string]string{{"field": "IsInactive", "op": "==", "value": "true"}}
+	f := strings.Fields(place)
+	switch n := len(f); {
+	case n == 1 && slices.Contains(usStates, strings.ToUpper(f[0])):
+		filters = append(filters, map[string]string{"field": "BillingState", "op": "==", "value": strings.ToUpper(f[0])})
+	case n > 1 && slices.Contains(usStates, strings.ToUpper(f[n-1])):
+		filters = append(filters, map[string]string{"field": "BillingCity", "op": "==*", "value": strings.Join(f[:n-1], " ")},
+			map[string]string{"field": "BillingState", "op": "==", "value": strings.ToUpper(f[n-1])})
+	default:
+		filters = append(filters, map[string]string{"field": "BillingCity", "op": "==*", "value": place})
+	}
+	raw, _ := json.Marshal(filters)
+	return string(raw)
 }
 
 // customersByID reads the customers with these ids, not deleted, in one

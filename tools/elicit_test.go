@@ -78,6 +78,7 @@ func TestElicitationAnswers(t *testing.T) {
 			{"decline", decline, 0, "The user declined; nothing was changed."},
 			{"cancel", cancel, 0, "The user declined; nothing was changed."},
 			{"accept unticked", accept(map[string]any{"approve": false}), 0, "The user did not approve; nothing was changed."},
+			{"accept as shown", accept(nil), 1, `Logged Call "Asked about the heater"`},
 		} {
 			t.Run(protocol+"/"+tt.name, func(t *testing.T) {
 				p := &person{answers: []mcp.ElicitationResponse{tt.answer}}
@@ -93,7 +94,9 @@ func TestElicitationAnswers(t *testing.T) {
 				assert.Contains(t, qs[0].Message, "Would log on "+displayName(c), "the person sees the same preview the flag mode shows")
 				assert.NotContains(t, qs[0].Message, "confirm: true", "and no instructions meant for the model")
 				schema := qs[0].RequestedSchema.(map[string]any)
-				assert.Contains(t, schema["properties"], "approve")
+				box := schema["properties"].(map[string]any)["approve"].(map[string]any)
+				assert.Equal(t, true, box["default"], "the box starts ticked: Accept applies")
+				assert.NotContains(t, schema, "required", "nothing to fill in before Accept")
 			})
 		}
 	}

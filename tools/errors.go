@@ -25,9 +25,10 @@ func refuse(class, format string, args ...any) error {
 	return &failure{class: class, text: fmt.Sprintf(format, args...)}
 }
 
-// explain turns an error into one actionable sentence. It returns nil for
+// explain turns an error into one actionable sentence, in the words of
+// the area of the tool that failed (nil when none did). It returns nil for
 // errors it does not recognise: those are bugs, and go back as Go errors.
-func explain(err error) *failure {
+func explain(err error, t *Tool) *failure {
 	var f *failure
 	var args *argError
 	var apiErr *skimmer.APIError
@@ -52,20 +53,30 @@ func explain(err error) *failure {
 		}
 		return &failure{"unavailable", fmt.Sprintf("Skimmer did not answer after %d attempt(s). Try again in a minute.", terr.Attempts)}
 	case errors.As(err, &apiErr):
-		return explainAPI(apiErr)
+		return explainAPI(apiErr, t)
 	case errors.Is(err, context.DeadlineExceeded):
 		return &failure{"timeout", "Skimmer did not answer in time. Try again shortly."}
 	}
 	return nil
 }
 
-func explainAPI(e *skimmer.APIError) *failure {
+func explainAPI(e *skimmer.APIError, t *Tool) *failure {
 	said := ""
 	if e.Detail != "" {
 		said = " Skimmer said: " + sentence(e.Detail)
 	}
 	told := strings.TrimSpace(e.Title + " " + e.Detail + e.Body) // all Skimmer said, however it said it
 	switch {
+	case errors.Is(e, skimmer.ErrIncomplete):
+		lacked := strings.Join(e.Missing, ", ")
+		if len(e.Missing) > 4 {
+			lacked = fmt.Sprintf("%s and %d more", strings.Join(e.Missing[:3], ", "), len(e.Missing)-3)
+		}
+		text := fmt.Sprintf("Skimmer sent the record without fields it always sends (%s), so it was not used.", lacked)
+		if t != nil && t.Write {
+			text += " Nothing was changed: an update built from it would have wiped those fields."
+		}
+		return &failure{"incomplete_record", text + " Try again in a minute; if it keeps happening, Skimmer is failing."}
 	case errors.Is(e, skimmer.ErrBadResponse):
 		if e.Method != "GET" && e.Status >= 200 && e.Status < 300 {
 			return &failure{"answer_unreadable", fmt.Sprintf("Skimmer accepted the change (HTTP %d) but its answer could not be read. Check the result with a read before doing anything else; do not repeat the change.", e.Status)}
@@ -76,13 +87,17 @@ func explainAPI(e *skimmer.APIError) *failure {
 		if e.RetryAfter > 0 {
 			wait = e.RetryAfter.Round(time.Second).String()
 		}
-		return &failure{"rate_limited", fmt.Sprintf("Skimmer's rate limit for this API key is used up%s. Wait %s, then call again.", unchanged(e), wait)}
+		return &failure{"rate_limited", fmt.Sprintf("Skimmer's rate limit for this API key is used up%s. Wait %s, then call again.", nothingChanged(e), wait)}
 	case errors.Is(e, skimmer.ErrUnauthorized):
 		return &failure{"unauthorized", "Skimmer refused the API key (401). Tell the user to check SKIMMER_API_KEY (or, on a hosted server, the skimmer-api-key header they send)."}
 	case errors.Is(e, skimmer.ErrForbidden):
-		return &failure{"forbidden", "Skimmer's API key is not allowed to do this (403)" + unchanged(e) + ". The account owner can issue a key with access." + said}
+		return &failure{"forbidden", "Skimmer's API key is not allowed to do this (403)" + nothingChanged(e) + ". The account owner can issue a key with access." + said}
 	case errors.Is(e, skimmer.ErrNotFound):
-		return &failure{"not_found", notFoundText(e.Op)}
+		var from *Area
+		if t != nil {
+			from = t.area
+		}
+		return &failure{"not_found", notFoundText(e.Op, from)}
 	case errors.Is(e, skimmer.ErrValidation):
 		detail := e.FieldSummary()
 		if detail == "" {
@@ -98,20 +113,12 @@ func explainAPI(e *skimmer.APIError) *failure {
 	return &failure{"upstream_error", fmt.Sprintf("Skimmer answered HTTP %d: %s", e.Status, sentence(told))}
 }
 
-// unchanged says, for a write, that it was not applied.
-func unchanged(e *skimmer.APIError) string {
+// nothingChanged says, for a write, that it was not applied.
+func nothingChanged(e *skimmer.APIError) string {
 	if e.Method != "GET" {
 		return "; nothing was changed"
 	}
 	return ""
-}
-
-func notFoundText(op skimmer.Operation) string {
-	switch op {
-	case skimmer.OpGetActivityLog, skimmer.OpUpdateActivityLog, skimmer.OpDeleteActivityLog:
-		return "Skimmer has no such activity entry for this customer. Find entry ids with list_customer_activities."
-	}
-	return "Skimmer has no customer with that id, or it is deleted. Find ids with search_customers; get_customer takes includeDeleted: true."
 }
 
 // sentence ends s with a full stop.

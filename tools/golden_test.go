@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -172,10 +173,57 @@ func scenarios() []scenario {
 			steps: func(f *fixtures) []any {
 				return []any{tc("get_customer", map[string]any{"id": f.plain.ID}), tc("get_customer", map[string]any{"id": f.plain.ID})}
 			}},
-		{name: "read_only", about: "Read-only mode: the write tools are neither listed nor callable.",
+		{name: "read_only", about: "Read-only mode: the write tools are not listed, and a call to one is told why.",
 			opts: []func(*setup){func(s *setup) { s.cfg.ReadOnly = true }},
 			steps: func(f *fixtures) []any {
 				return []any{`{"jsonrpc":"2.0","id":0,"method":"tools/list"}`, tc("update_customer", map[string]any{"id": f.plain.ID, "notes": "x", "confirm": true})}
+			}},
+		{name: "resources", about: "Resource templates a person attaches: the customer card and the activity log, by id, by the label a suggestion gave, by a name several share, by a name nobody has.",
+			steps: func(f *fixtures) []any {
+				label := url.PathEscape(customerLabels([]skimmer.Customer{*f.plain})[0])
+				read := func(uri string) string {
+					return fmt.Sprintf(`{"jsonrpc":"2.0","id":0,"method":"resources/read","params":{"uri":%q}}`, uri)
+				}
+				return []any{
+					`{"jsonrpc":"2.0","id":0,"method":"resources/templates/list"}`,
+					`{"jsonrpc":"2.0","id":0,"method":"resources/list"}`,
+					read("skimmer://customers/" + f.rich.ID),
+					read("skimmer://customers/" + label),
+					read("skimmer://activity/" + label),
+					read("skimmer://customers/" + url.PathEscape(f.lastName)),
+					read("skimmer://customers/" + url.PathEscape("Nobody Atall")),
+				}
+			}},
+		{name: "prompts", about: "The office's workflows as prompts: the list, each filled in, and one missing what it needs.",
+			steps: func(f *fixtures) []any {
+				get := func(name string, args map[string]string) string {
+					raw, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 0, "method": "prompts/get", "params": map[string]any{"name": name, "arguments": args}})
+					return string(raw)
+				}
+				label := customerLabels([]skimmer.Customer{*f.plain})[0]
+				return []any{
+					`{"jsonrpc":"2.0","id":0,"method":"prompts/list"}`,
+					get("log_contact", map[string]string{"customer": label, "what": "Called about a cloudy pool; booked a visit for Friday.", "by": "Dana Whitfield"}),
+					get("customer_brief", map[string]string{"customer": f.rich.ID}),
+					get("win_back", map[string]string{"area": "TX", "offer": "a free filter clean"}),
+					get("find_duplicates", map[string]string{"among": f.lastName}),
+					get("log_contact", map[string]string{"customer": label}),
+				}
+			}},
+		{name: "completions", about: "Suggestions as a person types: a customer by part of a name, an activity type, a city or state.",
+			steps: func(f *fixtures) []any {
+				complete := func(ref map[string]string, arg, value string) string {
+					raw, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 0, "method": "completion/complete", "params": map[string]any{"ref": ref, "argument": map[string]string{"name": arg, "value": value}}})
+					return string(raw)
+				}
+				card := map[string]string{"type": "ref/resource", "uri": "skimmer://customers/{+customer}"}
+				return []any{
+					complete(card, "customer", strings.ToLower(*f.plain.LastName)),
+					complete(card, "customer", f.lastName[:3]),
+					complete(map[string]string{"type": "ref/prompt", "name": "log_contact"}, "type", "e"),
+					complete(map[string]string{"type": "ref/prompt", "name": "win_back"}, "area", (*f.plain.BillingCity)[:3]),
+					complete(map[string]string{"type": "ref/prompt", "name": "win_back"}, "area", "n"),
+				}
 			}},
 		{name: "unknown_tool", about: "A tool that does not exist is a protocol error, not a tool result.",
 			steps: func(*fixtures) []any { return []any{tc("drain_pool", map[string]any{"id": "x"})} }},
@@ -310,11 +358,17 @@ func playScenario(t *testing.T, sc scenario) string {
 	return out.String()
 }
 
-// normalize masks what changes between releases but not between runs.
+// normalize masks what changes between releases but not between runs,
+// and the icons' data, which review cannot read anyway.
 func normalize(b []byte) []byte {
-	return regexp.MustCompile(`"serverInfo":\{"name":"skimmer-mcp","version":"[^"]*"`).
+	b = regexp.MustCompile(`"serverInfo":\{"name":"skimmer-mcp","version":"[^"]*"`).
 		ReplaceAll(b, []byte(`"serverInfo":{"name":"skimmer-mcp","version":"<version>"`))
+	return iconData.ReplaceAllFunc(b, func(m []byte) []byte {
+		return fmt.Appendf(nil, `"src":"data:image/png;base64,<%d bytes>"`, len(m)-len(`"src":"data:image/png;base64,"`))
+	})
 }
+
+var iconData = regexp.MustCompile(`"src":"data:image/png;base64,[A-Za-z0-9+/=]*"`)
 
 func indent(b []byte) string {
 	var buf bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -31,6 +32,8 @@ type setup struct {
 	// protocol the client asks for; the latest this mcp-go speaks when "".
 	protocol string
 	timeout  time.Duration // per Skimmer request; 2s when 0
+	// upstream wraps the sandbox, to hold or watch requests on their way.
+	upstream func(http.Handler) http.Handler
 }
 
 // harness is one server on a sandbox, and an MCP client talking to it.
@@ -56,7 +59,11 @@ func newHarness(t testing.TB, opts ...func(*setup)) *harness {
 	}
 	sb, err := sandbox.New(st.sandbox)
 	require.NoError(t, err)
-	h := &harness{t: t, sb: sb, http: httptest.NewServer(sb), logs: &lockedBuffer{}}
+	var handler http.Handler = sb
+	if st.upstream != nil {
+		handler = st.upstream(sb)
+	}
+	h := &harness{t: t, sb: sb, http: httptest.NewServer(handler), logs: &lockedBuffer{}}
 	t.Cleanup(h.http.Close)
 	if st.timeout == 0 {
 		st.timeout = 2 * time.Second

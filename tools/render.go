@@ -139,3 +139,36 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// wrap puts s in parentheses, unless it is empty.
+func wrap(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(" + s + ")"
+}
+
+// prefixed puts prefix before s, unless s is empty.
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
+}
+
+// firstOf is the first optional text that is set.
+func firstOf(ss ...*string) string {
+	for _, s := range ss {
+		if v := val(s); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

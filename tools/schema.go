@@ -25,11 +25,29 @@ var reflector = jsonschema.Reflector{
 // (maxLength, pattern) have been applied to T.
 const nullableMark = "x-nullable"
 
-// idMark is how ID tells reflect that a string is a Skimmer id. The mark
-// is taken out of the published schema: the decoder checks ids, and a
-// pattern on each of the fourteen id properties would cost every
-// conversation some 170 tokens.
+// idMark is how idArgs tells reflect that a string is a Skimmer id, and
+// of which kind. The mark is taken out of the published schema: the
+// decoder checks ids, and a pattern on each of the fourteen id properties
+// would cost every conversation some 170 tokens.
 const idMark = "x-skimmer-id"
+
+// idArgs marks properties (or the items of array properties) as ids of a
+// kind an area declares (Area.IDs), which the decoder checks.
+func idArgs(s *jsonschema.Schema, kind string, names ...string) {
+	for _, n := range names {
+		p, ok := s.Properties.Get(n)
+		if !ok {
+			panic(fmt.Sprintf("tools: idArgs: no property %q", n))
+		}
+		if p.Type == "array" {
+			p = p.Items
+		}
+		if p.Extras == nil {
+			p.Extras = map[string]any{}
+		}
+		p.Extras[idMark] = kind
+	}
+}
 
 // idFormat is a Skimmer id: a GUID as 32 lower-case hex characters.
 var idFormat = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -39,6 +57,13 @@ var idFormat = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // Like idMark it stays out of the published schema.
 const ruleMark = "x-rule"
 
+// plainMark, as a property's description, says that its name says all
+// there is to say (firstName, gateCode, deleteTags): the published schema
+// leaves it undescribed, which saves every conversation a few tokens a
+// property, and the schema test accepts it only on a plain text, number or
+// switch.
+const plainMark = "(plain)"
+
 // argSchema is a tool's input schema, kept both as invopop's tree (which
 // the decoder walks) and as the JSON handed to clients.
 type argSchema struct {
@@ -46,13 +71,14 @@ type argSchema struct {
 	raw      json.RawMessage
 	patterns map[*jsonschema.Schema]*regexp.Regexp
 	rules    map[*jsonschema.Schema]string
-	ids      map[*jsonschema.Schema]bool
+	ids      map[*jsonschema.Schema]string // id properties, by kind
+	plain    map[*jsonschema.Schema]bool   // properties whose names say it all
 }
 
 func reflectArgs[A any]() *argSchema {
 	root := reflector.Reflect(new(A))
 	root.Version = ""
-	s := &argSchema{root: root, patterns: map[*jsonschema.Schema]*regexp.Regexp{}, rules: map[*jsonschema.Schema]string{}, ids: map[*jsonschema.Schema]bool{}}
+	s := &argSchema{root: root, patterns: map[*jsonschema.Schema]*regexp.Regexp{}, rules: map[*jsonschema.Schema]string{}, ids: map[*jsonschema.Schema]string{}, plain: map[*jsonschema.Schema]bool{}}
 	s.prepare(root)
 	raw, err := json.Marshal(root)
 	if err != nil {
@@ -72,9 +98,13 @@ func (s *argSchema) prepare(n *jsonschema.Schema) {
 		n.Extras["type"] = []string{n.Type, "null"}
 		n.Type = ""
 	}
-	if n.Extras[idMark] != nil {
+	if n.Description == plainMark {
+		n.Description = ""
+		s.plain[n] = true
+	}
+	if kind, ok := n.Extras[idMark].(string); ok {
 		delete(n.Extras, idMark)
-		s.ids[n] = true
+		s.ids[n] = kind
 	}
 	if n.Pattern != "" {
 		s.patterns[n] = regexp.MustCompile(n.Pattern)

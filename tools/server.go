@@ -19,24 +19,6 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
 
-// catalogue holds every tool, added by the init of its API area's file:
-// a new area is one new file.
-var catalogue []Tool
-
-func register(ts ...Tool) { catalogue = append(catalogue, ts...) }
-
-// Catalogue returns every tool, by name.
-func Catalogue() []Tool {
-	out := slices.Clone(catalogue)
-	slices.SortFunc(out, func(a, b Tool) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
-
-// Instructions tell a model, once per session, how the tools fit together.
-const Instructions = `Skimmer holds a pool-service company's customers and each customer's activity log.
-- Start with search_customers: its ids feed every other tool.
-- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true. Some clients ask the user directly instead.`
-
 // Config is what the server needs from the command that runs it.
 type Config struct {
 	// Client returns the Skimmer client for a call. A hosted server returns
@@ -54,6 +36,9 @@ type Config struct {
 	// ConfirmKey signs confirmation states. Random when empty; replicas
 	// behind one load balancer need the same key.
 	ConfirmKey []byte
+	// Store holds record locks and spent confirmations. A new MemoryStore
+	// (this process only) when nil; replicas share one to stay exact.
+	Store Store
 
 	Logger  *slog.Logger
 	Version string
@@ -62,12 +47,23 @@ type Config struct {
 
 // Server is the MCP server with the tools the config allows.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	seal     *sealer
-	mcp      *server.MCPServer
-	tools    []Tool
-	inflight sync.WaitGroup
+	cfg    Config
+	log    *slog.Logger
+	seal   *sealer
+	mcp    *server.MCPServer
+	tools  []Tool
+	hidden []Tool  // declared, not offered by the config: registered so that a call is told why
+	areas  []*Area // those with at least one tool offered
+	// prompts and resources offered, by name and by URI template
+	prompts   map[string]Prompt
+	resources map[string]Resource
+	flights   flights
+	inflight  sync.WaitGroup
+	// replayGuard: a confirmation this process spent could be replayed to
+	// another that does not know it was (a confirm key shared by replicas,
+	// with no shared store), so a create first looks in Skimmer for the
+	// record it would make.
+	replayGuard bool
 }
 
 // New builds the server. It fails on an allow-list naming a tool that does
@@ -94,37 +90,94 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("unknown tool %q in the allow-list; the tools are %s", name, names(all))
 		}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, seal: newSealer(cfg.ConfirmKey, cfg.Now)}
+	s := &Server{cfg: cfg, log: cfg.Logger, seal: newSealer(cfg.ConfirmKey, cfg.Now), replayGuard: len(cfg.ConfirmKey) > 0 && cfg.Store == nil}
+	if cfg.Store == nil {
+		s.cfg.Store = NewMemoryStore()
+	}
+	s.prompts, s.resources = map[string]Prompt{}, map[string]Resource{}
+	offers := func(name string) bool {
+		return slices.ContainsFunc(s.tools, func(t Tool) bool { return t.Name == name })
+	}
+	for _, a := range areas() {
+		for _, t := range a.Tools {
+			if !s.allows(t) {
+				s.hidden = append(s.hidden, t)
+				continue
+			}
+			s.tools = append(s.tools, t)
+			if !slices.Contains(s.areas, a) {
+				s.areas = append(s.areas, a)
+			}
+		}
+	}
+	for _, a := range areas() {
+		for _, r := range a.Resources {
+			if offers(r.Same) {
+				s.resources[r.URITemplate.Raw()] = r
+			}
+		}
+		for _, p := range a.Prompts {
+			if !slices.ContainsFunc(p.Uses, func(name string) bool { return !offers(name) }) {
+				s.prompts[p.Name] = p
+			}
+		}
+	}
+	slices.SortFunc(s.tools, func(a, b Tool) int { return strings.Compare(a.Name, b.Name) })
+	// The tools a config or a caller does not offer are left out of the
+	// list by a hook on the answer, not by a tool filter: a filter would
+	// also answer a call with "tool not found", where the caller should be
+	// told why nothing was changed.
+	hooks := &server.Hooks{}
+	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
+		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !s.offered(ctx, t.Name) })
+	})
+	hooks.AddAfterListPrompts(func(ctx context.Context, _ any, _ *mcp.ListPromptsRequest, res *mcp.ListPromptsResult) {
+		res.Prompts = slices.DeleteFunc(res.Prompts, func(p mcp.Prompt) bool { return !s.promptOffered(ctx, s.prompts[p.Name]) })
+	})
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
-		server.WithInstructions(Instructions),
+		server.WithInstructions(s.instructions()),
 		server.WithTitle("Skimmer"),
+		server.WithDescription("A pool-service company's Skimmer account: customers and their activity logs."),
+		server.WithWebsiteURL(WebsiteURL),
+		server.WithIcons(serverIcon),
+		server.WithHooks(hooks),
+	}
+	if len(s.resources) > 0 {
+		opts = append(opts, server.WithResourceCapabilities(false, false))
+	}
+	if len(s.prompts) > 0 {
+		opts = append(opts, server.WithPromptCapabilities(false))
+	}
+	if len(s.resources)+len(s.prompts) > 0 {
+		opts = append(opts, server.WithCompletions(),
+			server.WithPromptCompletionProvider(completions{s}), server.WithResourceCompletionProvider(completions{s}))
 	}
 	if cfg.Confirm == ConfirmElicit {
 		opts = append(opts, server.WithElicitation())
 	}
-	// A read-only caller's list leaves out the write tools. It is a hook on
-	// the answer, not a tool filter: a filter would also turn a call to a
-	// write tool into "tool not found", where the caller should be told why.
-	hooks := &server.Hooks{}
-	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
-		if readOnlyCaller(ctx) {
-			res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool {
-				return slices.ContainsFunc(s.tools, func(w Tool) bool { return w.Write && w.Name == t.Name })
-			})
-		}
-	})
-	opts = append(opts, server.WithHooks(hooks))
 	s.mcp = server.NewMCPServer("skimmer-mcp", cfg.Version, opts...)
-	for _, t := range all {
-		if (cfg.ReadOnly && t.Write) || (len(cfg.Tools) > 0 && !slices.Contains(cfg.Tools, t.Name)) {
-			continue
-		}
-		s.tools = append(s.tools, t)
+	for _, t := range s.tools {
 		s.mcp.AddTool(t.Tool, s.handler(t))
+	}
+	for _, t := range s.hidden {
+		s.mcp.AddTool(t.Tool, s.handler(t))
+	}
+	for _, a := range areas() {
+		for _, r := range a.Resources {
+			if _, ok := s.resources[r.URITemplate.Raw()]; ok {
+				s.mcp.AddResourceTemplate(r.ResourceTemplate, s.readResource(r, a))
+			}
+		}
+	}
+	for _, p := range s.prompts {
+		s.mcp.AddPrompt(p.Prompt, s.getPrompt(p))
 	}
 	return s, nil
 }
+
+// WebsiteURL is where people read about skimmer-mcp.
+const WebsiteURL = "https://github.com/skimmer-mcp/skimmer-mcp"
 
 type readOnlyKey struct{}
 
@@ -139,6 +192,53 @@ func WithReadOnlyCaller(ctx context.Context) context.Context {
 func readOnlyCaller(ctx context.Context) bool {
 	ro, _ := ctx.Value(readOnlyKey{}).(bool)
 	return ro
+}
+
+// offered reports whether this call's caller may use a tool: the config
+// offers it and, for a write, the caller is not read-only.
+func (s *Server) offered(ctx context.Context, name string) bool {
+	i := slices.IndexFunc(s.tools, func(t Tool) bool { return t.Name == name })
+	return i >= 0 && !(s.tools[i].Write && readOnlyCaller(ctx))
+}
+
+// promptOffered: every tool a prompt steers through is offered.
+func (s *Server) promptOffered(ctx context.Context, p Prompt) bool {
+	return !slices.ContainsFunc(p.Uses, func(name string) bool { return !s.offered(ctx, name) })
+}
+
+// refusal is why a tool cannot be used on this call, or "": the server is
+// read-only, the allow-list leaves it out, or the caller may only read.
+func (s *Server) refusal(ctx context.Context, t Tool) string {
+	switch {
+	case s.cfg.ReadOnly && t.Write:
+		return t.Name + " changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed."
+	case !s.allows(t):
+		return fmt.Sprintf("%s is not among the tools this server offers (--tools): %s.", t.Name, names(s.tools))
+	case t.Write && readOnlyCaller(ctx):
+		return t.Name + " changes Skimmer, but this connection may only read, so nothing was changed. If the user wants the change made, they can reconnect with access to read and change."
+	}
+	return ""
+}
+
+// allows reports whether the config offers a tool.
+func (s *Server) allows(t Tool) bool {
+	return !(s.cfg.ReadOnly && t.Write) && (len(s.cfg.Tools) == 0 || slices.Contains(s.cfg.Tools, t.Name))
+}
+
+// instructions tell a model, once per session, how the tools fit
+// together: a line from each area offered, and how writes work when there
+// are any.
+func (s *Server) instructions() string {
+	lines := []string{"Skimmer holds a pool-service company's records."}
+	for _, a := range s.areas {
+		if a.Instructions != "" {
+			lines = append(lines, "- "+a.Instructions)
+		}
+	}
+	if slices.ContainsFunc(s.tools, func(t Tool) bool { return t.Write }) {
+		lines = append(lines, "- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true. Some clients ask the user directly instead.")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // MCP is the mcp-go server, for a transport to serve.
@@ -185,41 +285,36 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 		start := time.Now()
 		trace := &skimmer.Trace{}
 		ctx = skimmer.WithTrace(ctx, trace)
-		c := &call{req: req, server: s, outcome: "ok"}
+		logged := "panic" // until the call returns
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.ErrorContext(ctx, "tool panicked", "tool", t.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				c.outcome = "panic"
 				res, err = mcp.NewToolResultError(fmt.Sprintf("%s failed with an internal error, and nothing more is known about whether it acted. The server logged it; check with a read before trying again.", t.Name)), nil
 			}
-			s.logCall(ctx, t.Name, c.outcome, time.Since(start), trace)
+			s.logCall(ctx, "tool call", "tool", t.Name, logged, time.Since(start), trace)
 		}()
 
-		if t.Write && readOnlyCaller(ctx) {
-			c.outcome = "read_only"
-			return mcp.NewToolResultError(t.Name + " changes Skimmer, but this connection may only read, so nothing was changed. If the user wants the change made, they can reconnect with access to read and change."), nil
+		if why := s.refusal(ctx, t); why != "" {
+			logged = "not_offered"
+			return mcp.NewToolResultError(why), nil
 		}
 		client, cerr := s.cfg.Client(ctx)
 		if cerr != nil {
-			c.outcome = "no_client"
+			logged = "no_client"
 			return mcp.NewToolResultError(sentence(cerr.Error())), nil
 		}
-		c.client = client
-		c.raw = rawArguments(req)
-		text, rerr := t.run(ctx, c)
+		r, rerr := t.run(ctx, &call{req: req, raw: rawArguments(req), client: client, server: s})
 		if rerr != nil {
-			f := explain(rerr)
+			f := explain(rerr, &t)
 			if f == nil {
-				c.outcome = "bug"
+				logged = "bug"
 				return nil, fmt.Errorf("%s: %w", t.Name, rerr)
 			}
-			c.outcome = f.class
+			logged = f.class
 			return mcp.NewToolResultError(f.text), nil
 		}
-		if c.result != nil {
-			return c.result, nil
-		}
-		return mcp.NewToolResultText(text), nil
+		logged = r.logged()
+		return r.result(), nil
 	}
 }
 
@@ -239,7 +334,10 @@ func rawArguments(req mcp.CallToolRequest) []byte {
 	return raw
 }
 
-func (s *Server) logCall(ctx context.Context, tool, outcome string, d time.Duration, trace *skimmer.Trace) {
+// logCall writes a call's one log line: what ("tool call", "resource
+// read", "prompt get", "completion"), of which, what came of it, how long
+// it took and what Skimmer answered each attempt.
+func (s *Server) logCall(ctx context.Context, what, key, name, outcome string, d time.Duration, trace *skimmer.Trace) {
 	var upstream []string
 	for _, x := range trace.Exchanges() {
 		if x.Status == 0 {
@@ -249,8 +347,11 @@ func (s *Server) logCall(ctx context.Context, tool, outcome string, d time.Durat
 		}
 	}
 	level := slog.LevelInfo
-	if outcome == "bug" || outcome == "panic" {
+	switch {
+	case outcome == "bug" || outcome == "panic":
 		level = slog.LevelError
+	case what == "completion":
+		level = slog.LevelDebug // one a keystroke
 	}
-	s.log.Log(ctx, level, "tool call", "tool", tool, "outcome", outcome, "duration", d.Round(time.Microsecond), "upstream", strings.Join(upstream, ","))
+	s.log.Log(ctx, level, what, key, name, "outcome", outcome, "duration", d.Round(time.Microsecond), "upstream", strings.Join(upstream, ","))
 }

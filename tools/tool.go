@@ -1,7 +1,8 @@
-// Package tools is skimmer-mcp's product: one MCP tool per Skimmer API
-// operation, each an argument struct (whose JSON Schema is generated), a
-// handler and a renderer of compact text, declared together in the file of
-// its API area. Writes preview first and apply only when confirmed.
+// Package tools is skimmer-mcp's product: Skimmer's API as MCP tools,
+// resources and prompts, grouped by API area (area.go). A tool is an
+// argument struct (whose JSON Schema is generated), a handler and a
+// renderer of compact text, declared together in the file of its area.
+// Writes preview first and apply only when confirmed.
 //
 // The package builds an mcp-go server; it knows nothing of transports.
 package tools
@@ -14,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"reflect"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -24,19 +26,69 @@ import (
 type Tool struct {
 	mcp.Tool
 	// Write is true for a tool that changes Skimmer; read-only mode drops it.
-	Write bool
-	args  *argSchema
-	run   func(ctx context.Context, c *call) (string, error)
+	Write  bool
+	effect effect
+	area   *Area // set when the area is registered
+	args   *argSchema
+	argsOf reflect.Type // the argument struct
+	run    func(ctx context.Context, c *call) (reply, error)
 }
 
-// call is one invocation of a tool.
+// call is one invocation of a tool: what it was asked, and for whom.
 type call struct {
-	req     mcp.CallToolRequest
-	raw     []byte
-	client  *skimmer.Client
-	server  *Server
-	outcome string // for the log line: "ok" unless a step says otherwise
-	result  *mcp.CallToolResult
+	req    mcp.CallToolRequest
+	raw    []byte
+	client *skimmer.Client
+	server *Server
+}
+
+// outcome is what a call came to, for the log line and the result.
+type outcome uint8
+
+const (
+	answered       outcome = iota // a read answered
+	previewed                     // a write showed what it would do
+	asked                         // a write put its preview to the person
+	declined                      // the person said no (or typed the wrong answer)
+	applied                       // a write was sent and Skimmer took it
+	alreadyApplied                // a replayed create found its record already made
+	unchanged                     // a write had nothing to change; nothing was sent
+	refused                       // a confirmation that could not be used
+)
+
+var outcomeNames = [...]string{"ok", "preview", "asked", "declined", "applied", "already_applied", "unchanged", "refused"}
+
+func (o outcome) String() string { return outcomeNames[o] }
+
+// reply is what a call answers: its text, or the input request that asks
+// the person, and what happened.
+type reply struct {
+	outcome outcome
+	text    string
+	input   *mcp.CallToolResult // set for asked
+	// joined: a double submit, which joined an identical call in flight
+	// and got its answer instead of acting again.
+	joined bool
+}
+
+// logged is the reply's outcome as the log line names it.
+func (r reply) logged() string {
+	if r.joined {
+		return "coalesced"
+	}
+	return r.outcome.String()
+}
+
+// result is the reply as MCP sends it. A refusal is an error result: the
+// model must not take it for the write having happened.
+func (r reply) result() *mcp.CallToolResult {
+	switch {
+	case r.input != nil:
+		return r.input
+	case r.outcome == refused:
+		return mcp.NewToolResultError(r.text)
+	}
+	return mcp.NewToolResultText(r.text)
 }
 
 // hints are a tool's behaviour annotations. Every tool states all four:
@@ -59,19 +111,20 @@ func declare[A any](name, title, description string, h hints) Tool {
 		IdempotentHint:  &h.idempotent,
 		OpenWorldHint:   &openWorld,
 	}
-	return Tool{Tool: def, args: args}
+	return Tool{Tool: def, args: args, argsOf: reflect.TypeFor[A]()}
 }
 
 // read declares a tool that only reads: decode, run, return its text.
 func read[A any](name, title, description string, run func(ctx context.Context, c *skimmer.Client, a A) (string, error)) Tool {
 	t := declare[A](name, title, description, hints{readOnly: true, idempotent: true})
 	args := t.args
-	t.run = func(ctx context.Context, c *call) (string, error) {
+	t.run = func(ctx context.Context, c *call) (reply, error) {
 		var a A
 		if _, err := args.decode(c.raw, &a); err != nil {
-			return "", err
+			return reply{}, err
 		}
-		return run(ctx, c.client, a)
+		text, err := run(ctx, c.client, a)
+		return reply{outcome: answered, text: text}, err
 	}
 	return t
 }
@@ -91,32 +144,36 @@ type confirmer interface{ confirmed() bool }
 
 // confirmation is the confirm argument every write tool takes.
 type confirmation struct {
-	Confirm bool `json:"confirm,omitempty" jsonschema_description:"Omit for a preview; true applies it once the user approved."`
+	Confirm bool `json:"confirm,omitempty" jsonschema_description:"Omit to preview; true applies it once the user approved."`
 }
 
 func (c confirmation) confirmed() bool { return c.Confirm }
 
 // write declares a tool that changes Skimmer. plan works out what the call
 // would do, reading but never writing; the server decides, by its confirm
-// policy, whether to show the plan or carry it out.
-func write[A confirmer](name, title, description string, e effect, plan func(ctx context.Context, c *skimmer.Client, a A) (*Plan, error)) Tool {
+// policy, whether to show the plan or carry it out (confirm.go).
+func write[A confirmer](name, title, description string, e effect, plan func(ctx context.Context, w *writeCall, a A) (*Plan, error)) Tool {
 	t := declare[A](name, title, description, hints{destructive: e != adds, idempotent: e != adds})
-	t.Write = true
+	t.Write, t.effect = true, e
 	args := t.args
-	t.run = func(ctx context.Context, c *call) (string, error) {
+	t.run = func(ctx context.Context, c *call) (reply, error) {
 		var a A
 		clean, err := args.decode(c.raw, &a)
 		if err != nil {
-			return "", err
-		}
-		p, err := plan(ctx, c.client, a)
-		if err != nil {
-			return "", err
+			return reply{}, err
 		}
 		delete(clean, "confirm")
-		digest, _ := json.Marshal(clean) // map keys marshal sorted: a stable digest
-		sum := sha256.Sum256(digest)     // the sealed state names the tool itself
-		return c.server.confirm(ctx, c, name, sum[:], a.confirmed(), p)
+		canonical, _ := json.Marshal(clean) // map keys marshal sorted: the same arguments give the same bytes
+		digest := sha256.Sum256(canonical)
+		return c.server.write(ctx, c, pending{
+			tool:      name,
+			effect:    e,
+			digest:    digest[:],
+			confirmed: a.confirmed(),
+			plan: func(ctx context.Context, applying bool) (*Plan, error) {
+				return plan(ctx, &writeCall{client: c.client, applying: applying, store: c.server.cfg.Store}, a)
+			},
+		})
 	}
 	return t
 }

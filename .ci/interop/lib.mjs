@@ -96,6 +96,10 @@ export const TOOLS = [
   'update_customer_activity',
 ];
 
+// The prompts and resource templates people pick from: a contract too.
+export const PROMPTS = ['customer_brief', 'find_duplicates', 'log_contact', 'win_back'];
+export const TEMPLATES = ['skimmer://activity/{+customer}', 'skimmer://customers/{+customer}'];
+
 export const HEX32 = /^[0-9a-f]{32}$/;
 
 // runTag makes titles unique to this run (titles allow letters, digits,

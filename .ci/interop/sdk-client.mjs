@@ -10,7 +10,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 
-import { check, expect, finish, quote, requireEnv, textOf, withTimeout, runTag, TOOLS, HEX32 } from './lib.mjs';
+import { check, expect, finish, quote, requireEnv, textOf, withTimeout, runTag, TOOLS, PROMPTS, TEMPLATES, HEX32 } from './lib.mjs';
 
 const BIN = requireEnv('SKIMMER_BIN');
 const SSE_URL = requireEnv('SSE_URL');
@@ -56,6 +56,7 @@ async function runTarget(t) {
     const caps = client.getServerCapabilities();
     expect(info?.name === 'skimmer-mcp', `serverInfo.name is ${quote(info?.name)}, want "skimmer-mcp"`);
     expect(caps?.tools, `server did not declare the tools capability: ${JSON.stringify(caps)}`);
+    expect(caps?.resources && caps?.prompts && caps?.completions, `server did not declare resources, prompts and completions: ${JSON.stringify(caps)}`);
     return `serverInfo ${info.name} ${info.version}; capabilities ${Object.keys(caps).join(',')}`;
   });
   if (!connected) return;
@@ -92,6 +93,8 @@ async function runTarget(t) {
       return `"${text.split('\n')[0]}", ${lines.length} lines each starting with a 32-hex id and naming a Smith`;
     });
     if (!customerId) return;
+
+    await checkPeople(p, client, customerId);
 
     const previewTitle = `Interop preview ${t.name} ${runTag}`;
     const writeTitle = `Interop check ${t.name} ${runTag}`;
@@ -174,4 +177,60 @@ async function runTarget(t) {
   } finally {
     await withTimeout(client.close(), 10_000, 'close').catch(() => {});
   }
+}
+
+// checkPeople: what the person in the loop uses directly, through the
+// SDK's own methods: resource templates they attach, completions as they
+// type, prompts they start.
+async function checkPeople(p, client, customerId) {
+  await check(`${p} resources/templates/list`, async () => {
+    const { resourceTemplates } = await client.listResourceTemplates({}, CALL);
+    const uris = resourceTemplates.map((x) => x.uriTemplate).sort();
+    expect(JSON.stringify(uris) === JSON.stringify(TEMPLATES), `templates differ from the contract: ${uris.join(', ')}`);
+    for (const x of resourceTemplates) {
+      expect(x.title && x.description && x.mimeType === 'text/plain', `${x.uriTemplate} lacks a title, description or text/plain: ${JSON.stringify(x)}`);
+    }
+    return `${uris.join(', ')}, each titled and text/plain`;
+  });
+
+  let card = '';
+  await check(`${p} resources/read (the customer card by id)`, async () => {
+    const uri = `skimmer://customers/${customerId}`;
+    const { contents } = await client.readResource({ uri }, CALL);
+    expect(contents.length === 1 && contents[0].uri === uri && contents[0].mimeType === 'text/plain', `contents: ${quote(JSON.stringify(contents))}`);
+    card = contents[0].text;
+    expect(card.split('\n')[0].includes(customerId) && /Service locations/.test(card), `not a customer card: ${quote(card)}`);
+    return `"${card.split('\n')[0]}"`;
+  });
+
+  await check(`${p} completion/complete (a customer, by part of a name) and read what was picked`, async () => {
+    const ref = { type: 'ref/resource', uri: 'skimmer://customers/{+customer}' };
+    const { completion } = await client.complete({ ref, argument: { name: 'customer', value: 'smi' } }, CALL);
+    expect(completion.values.length > 0 && completion.values.every((v) => /smith/i.test(v) && /\(.+\)$/.test(v)),
+      `suggestions are not "Name (City ST)" labels of Smiths: ${quote(JSON.stringify(completion.values))}`);
+    const picked = completion.values[0];
+    const uri = `skimmer://customers/${encodeURIComponent(picked)}`;
+    const { contents } = await client.readResource({ uri }, CALL);
+    const text = contents[0].text;
+    expect(text.startsWith(picked.replace(/ \(.*$/, '') + ' | '), `reading ${quote(uri)} did not give that customer's card: ${quote(text)}`);
+    const log = await client.readResource({ uri: `skimmer://activity/${encodeURIComponent(picked)}` }, CALL);
+    expect(log.contents[0].text.startsWith('Activity of '), `the activity log reads: ${quote(log.contents[0].text)}`);
+    return `${completion.values.length} suggestions (${quote(picked)} first); its card and its activity log read`;
+  });
+
+  await check(`${p} prompts/list and prompts/get`, async () => {
+    const { prompts } = await client.listPrompts({}, CALL);
+    const names = prompts.map((x) => x.name).sort();
+    expect(JSON.stringify(names) === JSON.stringify(PROMPTS), `prompts differ from the contract: ${names.join(', ')}`);
+    const logContact = prompts.find((x) => x.name === 'log_contact');
+    const required = logContact.arguments.filter((a) => a.required).map((a) => a.name).sort();
+    expect(JSON.stringify(required) === '["customer","what"]', `log_contact's required arguments: ${required.join(', ')}`);
+    const got = await client.getPrompt({ name: 'log_contact', arguments: { customer: 'Emily Smith (Austin TX)', what: 'Asked for a quote', type: 'Text' } }, CALL);
+    const text = got.messages[0]?.content?.text ?? '';
+    expect(got.messages.length === 1 && got.messages[0].role === 'user', `messages: ${quote(JSON.stringify(got.messages))}`);
+    expect(text.includes('create_customer_activity without confirm') && text.includes('type Text'), `the message does not steer through the preview: ${quote(text)}`);
+    const { completion } = await client.complete({ ref: { type: 'ref/prompt', name: 'log_contact' }, argument: { name: 'type', value: 'e' } }, CALL);
+    expect(JSON.stringify(completion.values) === '["Email"]', `type "e" completes to ${JSON.stringify(completion.values)}`);
+    return `${names.join(', ')}; log_contact filled in; its type "e" completes to Email`;
+  });
 }

@@ -96,16 +96,18 @@ async function runEliciting(t) {
     let acceptedId;
 
     await check(`${p} accept applies the write`, async () => {
-      const r = await call(s, 'create_customer_activity', create('accepted'), () => ({ action: 'accept', content: { approve: true } }));
+      // Accept as the dialog stands: the box starts ticked, nothing to fill in.
+      const r = await call(s, 'create_customer_activity', create('accepted'), () => ({ action: 'accept', content: {} }));
       expect(r.asked.length === 1, `elicitation/create was sent ${r.asked.length} times, want 1`);
       const q = r.asked[0];
       expect(q.message.includes('Would log on') && q.message.includes(title('accepted')), `the elicitation message is not the preview: ${quote(q.message)}`);
       const schema = q.requestedSchema;
-      expect(schema?.properties?.approve?.type === 'boolean' && schema.required?.includes('approve'), `requestedSchema is not {approve: boolean, required}: ${JSON.stringify(schema)}`);
+      expect(schema?.properties?.approve?.type === 'boolean' && schema.properties.approve.default === true && !schema.required?.length,
+        `requestedSchema is not {approve: boolean, default true, nothing required}: ${JSON.stringify(schema)}`);
       expect(!r.res.isError && r.text.startsWith('Logged'), `after accept the answer does not start "Logged": ${quote(r.text)}`);
       acceptedId = /entry id ([0-9a-f]{32})/.exec(r.text)?.[1];
       expect(acceptedId, `no entry id in ${quote(r.text)}`);
-      return `asked once ("${q.message.split('\n')[0].slice(0, 50)}...", schema {approve: boolean}); accept -> "${r.text.slice(0, 40)}..."`;
+      return `asked once ("${q.message.split('\n')[0].slice(0, 50)}...", schema {approve: boolean, starts ticked}); Accept as shown -> "${r.text.slice(0, 40)}..."`;
     });
 
     await check(`${p} decline changes nothing`, async () => {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
+	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
 
 // binary is skimmer-mcp, built once for the package's tests.
@@ -212,7 +213,7 @@ func TestStdio(t *testing.T) {
 	}
 	var list mcp.ListToolsResult
 	require.NoError(t, json.Unmarshal(results[2], &list))
-	assert.Len(t, list.Tools, 11)
+	assert.Len(t, list.Tools, len(tools.Catalogue()))
 	assert.Regexp(t, `\d+ customers? match`, string(results[3]))
 	assert.Contains(t, string(results[4]), `"isError":true`)
 
@@ -238,7 +239,7 @@ func TestStdioWithALibraryClient(t *testing.T) {
 	initialize(t, c)
 	res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
 	require.NoError(t, err)
-	assert.Len(t, res.Tools, 11)
+	assert.Len(t, res.Tools, len(tools.Catalogue()))
 	text, isErr := callText(t, c, "list_customers", map[string]any{"limit": 3})
 	assert.False(t, isErr)
 	assert.Contains(t, text, "Customers 1-3 of")
@@ -294,7 +295,7 @@ func TestHostedTransports(t *testing.T) {
 			c := tt.connect(t, url, map[string]string{"skimmer-api-key": "tenant-key-7a1c"})
 			res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
 			require.NoError(t, err)
-			assert.Len(t, res.Tools, 11)
+			assert.Len(t, res.Tools, len(tools.Catalogue()))
 			text, isErr := callText(t, c, "search_customers", map[string]any{"text": "smith"})
 			require.False(t, isErr, text)
 			assert.Regexp(t, `^\d+ customers? match`, text)
@@ -486,7 +487,7 @@ func TestGracefulShutdown(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatal("the call in flight was lost")
 			}
-			assert.Contains(t, p.stderr.String(), `"tool":"create_customer_activity","outcome":"ok"`)
+			assert.Contains(t, p.stderr.String(), `"tool":"create_customer_activity","outcome":"applied"`)
 		})
 	}
 }
@@ -553,7 +554,13 @@ func TestCallCommand(t *testing.T) {
 
 	out, _, code = run("tools", "--read-only")
 	assert.Equal(t, 0, code)
-	assert.Equal(t, 5, strings.Count(strings.TrimSpace(out), "\n")+1)
+	reads := 0
+	for _, tl := range tools.Catalogue() {
+		if !tl.Write {
+			reads++
+		}
+	}
+	assert.Equal(t, reads, strings.Count(strings.TrimSpace(out), "\n")+1)
 	assert.NotContains(t, out, "write")
 
 	out, _, code = run("--version")

@@ -1,0 +1,125 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
+)
+
+// TestUpdateRefusesAPartialRecord: Skimmer's update replaces the whole
+// record, so a merge built from a re-read that came back without some
+// fields would send them empty and wipe them. It must refuse, say so as an
+// upstream fault, and send nothing.
+func TestUpdateRefusesAPartialRecord(t *testing.T) {
+	h := newHarness(t)
+	c := h.customer(func(c *skimmer.Customer) bool {
+		return c.BillingAddress != nil && c.PrimaryEmail != nil && c.Notes != nil && c.MobilePhone != nil
+	})
+	entry, err := h.sk.CreateActivityLog(context.Background(), c.ID, skimmer.ActivityLogRequest{Type: "Call", Title: "Partial target", Description: ptrTo("kept")})
+	require.NoError(t, err)
+	before := rawCustomer(t, h, c.ID)
+
+	for _, tt := range []struct {
+		name, tool, body string
+		op               skimmer.Operation
+		args             map[string]any
+		lacked           string
+	}{
+		{"customer with three fields", "update_customer", fmt.Sprintf(`{"id":%q,"firstName":"Ann","lastName":"Lee"}`, c.ID), skimmer.OpGetCustomer,
+			map[string]any{"id": c.ID, "billingCity": "Austin", "confirm": true}, "billingAddress, billingCity, billingState and 22 more"},
+		{"customer as {}", "update_customer", `{}`, skimmer.OpGetCustomer,
+			map[string]any{"id": c.ID, "billingCity": "Austin", "confirm": true}, "id, billingAddress, billingCity and 25 more"},
+		{"entry without its description", "update_customer_activity", fmt.Sprintf(`{"id":%q,"customerId":%q,"type":"Call","title":"Partial target","isSystemGenerated":false}`, entry.ID, c.ID), skimmer.OpGetActivityLog,
+			map[string]any{"customerId": c.ID, "id": entry.ID, "title": "Renamed", "confirm": true}, "description"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h.sb.ClearFaults()
+			h.sb.ResetRequests()
+			// The preview reads the whole record; the re-read right before
+			// the write comes back partial.
+			preview := with(tt.args, "confirm", false)
+			text, isErr := h.call(tt.tool, preview)
+			require.False(t, isErr, text)
+			h.sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{tt.op}, Status: 200, Body: tt.body, ContentType: "application/json"})
+			text, isErr = h.call(tt.tool, tt.args)
+			assert.True(t, isErr, text)
+			assert.Equal(t, "Skimmer sent the record without fields it always sends ("+tt.lacked+"), so it was not used. Nothing was changed: an update built from it would have wiped those fields. Try again in a minute; if it keeps happening, Skimmer is failing.", text)
+			assert.Zero(t, h.writes(), "nothing was sent")
+		})
+	}
+	h.sb.ClearFaults()
+	assert.Equal(t, before, rawCustomer(t, h, c.ID), "the customer is as it was")
+	got, err := h.sk.GetActivityLog(context.Background(), c.ID, entry.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "kept", *got.Description)
+
+	// A read of a partial record says so too, rather than showing a
+	// customer with no address as if they had none.
+	h.sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpGetCustomer}, Status: 200, Body: `{"id":"` + c.ID + `"}`, ContentType: "application/json"})
+	text, isErr := h.call("get_customer", map[string]any{"id": c.ID})
+	assert.True(t, isErr)
+	assert.True(t, strings.HasPrefix(text, "Skimmer sent the record without fields it always sends"), text)
+	assert.NotContains(t, text, "Nothing was changed", "a read changes nothing anyway")
+}
+
+// TestUpstreamRequestsPerWrite counts what a preview and its confirmed
+// call cost at Skimmer, each request a share of the key's 500 a minute: a
+// create at most 2, an update at most 3, whether the model confirms (flag)
+// or the person does (elicitation). An update's write is built from a read
+// made right before it, under the record's lock.
+func TestUpstreamRequestsPerWrite(t *testing.T) {
+	type step struct{ method, op string }
+	for _, mode := range []string{"flag", "elicit"} {
+		h := newHarness(t, func(s *setup) {
+			if mode == "elicit" {
+				s.cfg.Confirm = ConfirmElicit
+			}
+		})
+		c := h.customer(func(c *skimmer.Customer) bool { return c.Notes != nil })
+		entry, err := h.sk.CreateActivityLog(context.Background(), c.ID, skimmer.ActivityLogRequest{Type: "Call", Title: "Counted"})
+		require.NoError(t, err)
+		for _, tt := range []struct {
+			tool, args string
+			most       int
+			want       []skimmer.Operation
+		}{
+			{"create_customer", `{"firstName":"Count","lastName":"Me"}`, 2, []skimmer.Operation{skimmer.OpCreateCustomer}},
+			{"create_customer_activity", `{"customerId":"` + c.ID + `","type":"Call","title":"Counted call"}`, 2,
+				[]skimmer.Operation{skimmer.OpGetCustomer, skimmer.OpCreateActivityLog}},
+			{"update_customer", `{"id":"` + c.ID + `","notes":"Counted note"}`, 3,
+				[]skimmer.Operation{skimmer.OpGetCustomer, skimmer.OpGetCustomer, skimmer.OpUpdateCustomer}},
+			{"update_customer_activity", `{"customerId":"` + c.ID + `","id":"` + entry.ID + `","title":"Counted again"}`, 3,
+				[]skimmer.Operation{skimmer.OpGetActivityLog, skimmer.OpGetActivityLog, skimmer.OpUpdateActivityLog}},
+		} {
+			t.Run(mode+"/"+tt.tool, func(t *testing.T) {
+				h.sb.ResetRequests()
+				var text string
+				if mode == "flag" {
+					var args map[string]any
+					require.NoError(t, json.Unmarshal([]byte(tt.args), &args))
+					preview, _ := h.call(tt.tool, args)
+					require.True(t, strings.HasPrefix(preview, "PREVIEW"), preview)
+					text, _ = h.call(tt.tool, with(args, "confirm", true))
+				} else {
+					state := question(t, h.server, tt.tool, tt.args)
+					text, _ = answerWith(t, h.server, tt.tool, tt.args, state, accepted)
+				}
+				require.NotContains(t, text, "PREVIEW")
+				var ops []skimmer.Operation
+				for _, r := range h.sb.Requests() {
+					ops = append(ops, r.Op)
+				}
+				assert.Equal(t, tt.want, ops, "%s: %s", tt.tool, text)
+				assert.LessOrEqual(t, len(ops), tt.most)
+			})
+		}
+	}
+}
