@@ -172,7 +172,7 @@ func (res *SearchResult) UnmarshalJSON(raw []byte) error {
 		if err := json.Unmarshal(raw, &res.Items); err != nil {
 			return err
 		}
-		res.carried = carried(raw, 0, len(res.Items))
+		res.carried, _ = carried(raw, 0, len(res.Items))
 		return nil
 	}
 	var env struct {
@@ -205,10 +205,13 @@ func (res *SearchResult) UnmarshalJSON(raw []byte) error {
 		res.Total = *env.Total
 	}
 	res.Page, res.PageSize = env.Page, env.PageSize
-	members(raw, 0, func(key []byte, start, _ int) {
-		if bytes.EqualFold(key, []byte(name)) { // encoding/json matches names in any case
-			res.carried = carried(raw, start, len(res.Items))
+	object(raw, 0, func(key []byte, start int) int {
+		if !bytes.EqualFold(key, []byte(name)) { // encoding/json matches names in any case
+			return -1
 		}
+		var end int
+		res.carried, end = carried(raw, start, len(res.Items))
+		return end
 	})
 	if res.carried == nil {
 		res.carried = make([]uint64, len(res.Items))
@@ -217,19 +220,26 @@ func (res *SearchResult) UnmarshalJSON(raw []byte) error {
 }
 
 // carried reads, for each of the n objects of the array at raw[i], which
-// CustomerSearch fields its JSON has. A key written with escapes is not
-// recognised: its field counts as not carried, which only makes the check
-// more lenient.
-func carried(raw []byte, i, n int) []uint64 {
+// CustomerSearch fields its JSON has, and returns the index past the
+// array. A key written with escapes is not recognised: its field counts as
+// not carried, which only makes the check more lenient.
+func carried(raw []byte, i, n int) ([]uint64, int) {
 	out := make([]uint64, n)
 	k := 0
-	elements(raw, i, func(start, _ int) {
-		if k < n && raw[start] == '{' {
-			members(raw, start, func(key []byte, _, _ int) { out[k] |= keyBit(key) })
-		}
+	end := array(raw, i, func(start int) int {
+		row := k
 		k++
+		if raw[start] != '{' {
+			return -1
+		}
+		return object(raw, start, func(key []byte, _ int) int {
+			if row < n {
+				out[row] |= keyBit(key)
+			}
+			return -1
+		})
 	})
-	return out
+	return out, end
 }
 
 // searchKeyBits maps a CustomerSearch field's JSON key, lower-cased, to its
@@ -260,49 +270,57 @@ func keyBit(key []byte) uint64 {
 // The scanners below walk JSON that encoding/json has already found valid,
 // so they only find boundaries: one pass, nothing copied.
 
-// members calls fn with the raw key and the value's bounds of each member
-// of the object at raw[i].
-func members(raw []byte, i int, fn func(key []byte, start, end int)) {
+// object walks the object at raw[i], calling fn with each member's raw
+// key and where its value starts; fn returns where the value ends, or -1
+// to have it skipped. It returns the index past the object.
+func object(raw []byte, i int, fn func(key []byte, start int) int) int {
 	i = skipSpace(raw, i)
 	if i >= len(raw) || raw[i] != '{' {
-		return
+		return skipValue(raw, i)
 	}
 	for i++; ; {
 		i = skipSpace(raw, i)
-		if i >= len(raw) || raw[i] == '}' {
-			return
-		}
-		if raw[i] == ',' {
+		switch {
+		case i >= len(raw):
+			return i
+		case raw[i] == '}':
+			return i + 1
+		case raw[i] == ',':
 			i++
 			continue
 		}
 		end := skipString(raw, i)
 		key := raw[i+1 : end-1]
-		i = skipSpace(raw, end) + 1 // the colon
-		start := skipSpace(raw, i)
-		i = skipValue(raw, start)
-		fn(key, start, i)
+		start := skipSpace(raw, skipSpace(raw, end)+1) // past the colon
+		if i = fn(key, start); i < 0 {
+			i = skipValue(raw, start)
+		}
 	}
 }
 
-// elements calls fn with the bounds of each element of the array at raw[i].
-func elements(raw []byte, i int, fn func(start, end int)) {
+// array walks the array at raw[i], calling fn with where each element
+// starts; fn returns where it ends, or -1 to have it skipped. It returns
+// the index past the array.
+func array(raw []byte, i int, fn func(start int) int) int {
 	i = skipSpace(raw, i)
 	if i >= len(raw) || raw[i] != '[' {
-		return
+		return skipValue(raw, i)
 	}
 	for i++; ; {
 		i = skipSpace(raw, i)
-		if i >= len(raw) || raw[i] == ']' {
-			return
-		}
-		if raw[i] == ',' {
+		switch {
+		case i >= len(raw):
+			return i
+		case raw[i] == ']':
+			return i + 1
+		case raw[i] == ',':
 			i++
 			continue
 		}
 		start := i
-		i = skipValue(raw, start)
-		fn(start, i)
+		if i = fn(start); i < 0 {
+			i = skipValue(raw, start)
+		}
 	}
 }
 
@@ -313,17 +331,23 @@ func skipSpace(raw []byte, i int) int {
 	return i
 }
 
-// skipString returns the index just past the string starting at raw[i].
+// skipString returns the index just past the string starting at raw[i]:
+// the next quote not escaped by an odd run of backslashes.
 func skipString(raw []byte, i int) int {
-	for i++; i < len(raw); i++ {
-		switch raw[i] {
-		case '\\':
-			i++
-		case '"':
+	for i++; ; i++ {
+		j := bytes.IndexByte(raw[i:], '"')
+		if j < 0 {
+			return len(raw)
+		}
+		i += j
+		n := 0
+		for raw[i-1-n] == '\\' { // the opening quote stops it
+			n++
+		}
+		if n%2 == 0 {
 			return i + 1
 		}
 	}
-	return i
 }
 
 // skipValue returns the index just past the value starting at raw[i].

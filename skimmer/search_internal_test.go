@@ -54,7 +54,10 @@ func FuzzCarriedAgreesWithEncodingJSON(f *testing.F) {
 				}
 			}
 		}
-		got := carried([]byte(s), 0, len(items))
+		got, end := carried([]byte(s), 0, len(items))
+		if end != len(strings.TrimRight(s, " \t\r\n")) {
+			t.Fatalf("%q: the array ends at %d, not %d", s, end, len(s))
+		}
 		for i := range want {
 			// A key written with escapes, or matched by Unicode folding (a
 			// Kelvin sign for k), is not recognised by the scanner: it may

@@ -613,26 +613,23 @@ func (p *Processor[T]) sortKeys(sorts string) ([]sortKey, error) {
 // comparison. Text is compared ordinally; Sieve in memory would use the
 // culture's order, a database its collation's.
 func (p *Processor[T]) sorted(keys []sortKey, rows []*T) []*T {
-	k := len(keys)
-	vals := make([]Val, len(rows)*k)
-	order := make([]int, len(rows))
-	for i, r := range rows {
-		order[i] = i
-		for j, key := range keys {
-			vals[i*k+j] = p.get[key.field](r)
-		}
+	cols := make([]column, len(keys))
+	for j, k := range keys {
+		cols[j] = p.column(k, rows)
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		for j, key := range keys {
-			c := compareVal(key, &vals[a*k+j], &vals[b*k+j])
-			if key.desc {
-				c = -c
-			}
-			if c != 0 {
+	order := make([]int32, len(rows))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	// Ties go by position, which makes the sort stable, as OrderBy and
+	// ThenBy are, at the cost of an unstable sort.
+	slices.SortFunc(order, func(a, b int32) int {
+		for j := range cols {
+			if c := cols[j].compare(a, b); c != 0 {
 				return c
 			}
 		}
-		return 0
+		return cmp.Compare(a, b)
 	})
 	out := make([]*T, len(rows))
 	for i, o := range order {
@@ -641,27 +638,72 @@ func (p *Processor[T]) sorted(keys []sortKey, rows []*T) []*T {
 	return out
 }
 
-func compareVal(k sortKey, x, y *Val) int {
-	// OrderByDynamic sorts a property behind a null object as its type's
-	// default: null, or the zero value.
-	if x.state == unreachable || y.state == unreachable {
-		xv, yv := defaulted(k, *x), defaulted(k, *y)
-		x, y = &xv, &yv
-	}
-	if x.state == null || y.state == null {
-		return boolCompare(y.state == null, x.state == null)
-	}
-	switch k.kind {
-	case String:
-		return strings.Compare(x.text, y.text)
-	case Bool:
-		return boolCompare(x.flag, y.flag)
-	case Time:
-		return x.when.Compare(y.when)
-	}
-	return cmp.Compare(x.num, y.num)
+// column is one sort key read from every row, in the narrowest form its
+// kind allows.
+type column struct {
+	kind Kind
+	desc bool
+	null []bool // nil when no row is null
+	text []string
+	when []time.Time
+	num  []int64 // numbers, and true/false as 1/0
 }
 
+func (p *Processor[T]) column(k sortKey, rows []*T) column {
+	c := column{kind: k.kind, desc: k.desc}
+	switch k.kind {
+	case String:
+		c.text = make([]string, len(rows))
+	case Time:
+		c.when = make([]time.Time, len(rows))
+	default:
+		c.num = make([]int64, len(rows))
+	}
+	get := p.get[k.field]
+	for i, r := range rows {
+		v := defaulted(k, get(r))
+		switch {
+		case v.state == null:
+			if c.null == nil {
+				c.null = make([]bool, len(rows))
+			}
+			c.null[i] = true
+		case k.kind == String:
+			c.text[i] = v.text
+		case k.kind == Time:
+			c.when[i] = v.when
+		case k.kind == Bool && v.flag:
+			c.num[i] = 1
+		default:
+			c.num[i] = v.num
+		}
+	}
+	return c
+}
+
+// compare orders rows a and b by the column: nulls first, then by value.
+func (c *column) compare(a, b int32) int {
+	r := 0
+	if c.null != nil && (c.null[a] || c.null[b]) {
+		r = boolCompare(c.null[b], c.null[a])
+	} else {
+		switch c.kind {
+		case String:
+			r = strings.Compare(c.text[a], c.text[b])
+		case Time:
+			r = c.when[a].Compare(c.when[b])
+		default:
+			r = cmp.Compare(c.num[a], c.num[b])
+		}
+	}
+	if c.desc {
+		return -r
+	}
+	return r
+}
+
+// defaulted is what OrderByDynamic sorts a property behind a null object
+// as: its type's default, null or the zero value.
 func defaulted(k sortKey, v Val) Val {
 	if v.state != unreachable {
 		return v
