@@ -32,20 +32,6 @@ import (
 // -ldflags "-X github.com/skimmer-mcp/skimmer-mcp/skimmer.Version=1.2.3".
 var Version = "0.1.0"
 
-// APIKey is a Skimmer API key. It prints as [redacted] through every fmt
-// verb and slog, so a key that slips into a log call stays secret.
-type APIKey string
-
-const redacted = "[redacted]"
-
-// minScrubbedKey is the shortest key scrub looks for.
-const minScrubbedKey = 8
-
-func (APIKey) String() string               { return redacted }
-func (APIKey) GoString() string             { return redacted }
-func (APIKey) LogValue() slog.Value         { return slog.StringValue(redacted) }
-func (APIKey) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-
 // maxBody bounds a buffered answer. The one unbounded answer, the customer
 // list, is streamed instead.
 const maxBody = 32 << 20
@@ -59,6 +45,9 @@ type Options struct {
 	Timeout    time.Duration // per attempt, body included; 30s when 0
 	Retry      RetryPolicy
 	Logger     *slog.Logger // discards when nil
+	// Budget paces each key's requests to its rate-limit window: this
+	// process's own when nil. Replicas share one to share the window.
+	Budget Budget
 }
 
 // RetryPolicy bounds the retries of reads. Writes are never retried.
@@ -119,7 +108,8 @@ type Client struct {
 	retry     RetryPolicy
 	log       *slog.Logger
 	userAgent string
-	limits    *limits // shared by the copies WithAPIKey makes
+	budget    Budget  // shared by the copies WithAPIKey makes
+	keyHash   KeyHash // the key's name in the budget
 }
 
 // New returns a client. It fails on a base URL that is not an absolute
@@ -149,6 +139,10 @@ func New(opts Options) (*Client, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	budget := opts.Budget
+	if budget == nil {
+		budget = NewMemoryBudget(nil)
+	}
 	return &Client{
 		base:      base,
 		key:       APIKey(opts.APIKey),
@@ -157,7 +151,8 @@ func New(opts Options) (*Client, error) {
 		retry:     opts.Retry.withDefaults(),
 		log:       logger,
 		userAgent: "skimmer-mcp/" + Version,
-		limits:    &limits{byKey: map[[32]byte]*window{}},
+		budget:    budget,
+		keyHash:   HashKey(opts.APIKey),
 	}, nil
 }
 
@@ -165,7 +160,7 @@ func New(opts Options) (*Client, error) {
 // else, connections included. A hosted server makes one per caller.
 func (c *Client) WithAPIKey(key string) *Client {
 	cp := *c
-	cp.key = APIKey(key)
+	cp.key, cp.keyHash = APIKey(key), HashKey(key)
 	return &cp
 }
 
@@ -232,7 +227,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 		attempts = c.retry.MaxAttempts
 	}
 	for attempt := 1; ; attempt++ {
-		if err := c.limits.wait(ctx, c.key, c.retry, r.op, route.Method); err != nil {
+		if err := c.hold(ctx, r.op, route.Method); err != nil {
 			return err
 		}
 		wait, err := c.once(ctx, route, target, body, r, attempt)
@@ -287,7 +282,7 @@ func (c *Client) once(ctx context.Context, route Route, target string, body []by
 		resp.Body.Close()
 	}()
 	rl := parseRateLimit(resp.Header, time.Now())
-	c.limits.observe(c.key, rl)
+	c.budget.Observe(ctx, c.keyHash, rl)
 	traceFrom(ctx).add(Exchange{Op: r.op, Attempt: attempt, Status: resp.StatusCode, Duration: time.Since(start)})
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -296,8 +291,7 @@ func (c *Client) once(ctx context.Context, route Route, target string, body []by
 
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	apiErr := &APIError{Op: r.op, Method: route.Method, Status: resp.StatusCode, RateLimit: rl, Attempts: attempt}
-	apiErr.describeBody(resp.Header.Get("Content-Type"), raw)
-	apiErr.redact(c.key)
+	apiErr.describeBody(resp.Header.Get("Content-Type"), raw, newScrubber(c.key))
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if apiErr.RetryAfter == 0 && resp.StatusCode == http.StatusTooManyRequests {
@@ -414,13 +408,17 @@ func neverSent(err error) bool {
 }
 
 // scrub removes the key from an error's text, in case a library message
-// ever held it; APIError.redact cleans what the server sent. Keys too short
-// to be real are left alone: replacing every "k" would only garble a text.
+// ever held it; describeBody cleans what the server sent.
 func (c *Client) scrub(err error) error {
-	if len(c.key) < minScrubbedKey || err == nil || !strings.Contains(err.Error(), string(c.key)) {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	clean := newScrubber(c.key).clean(msg)
+	if clean == msg {
 		return err
 	}
-	return &scrubbed{err: err, msg: strings.ReplaceAll(err.Error(), string(c.key), redacted)}
+	return &scrubbed{err: err, msg: clean}
 }
 
 type scrubbed struct {
@@ -465,48 +463,27 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// limits remembers, per key, a window the server said is used up, so that
-// the next call waits for it rather than spending a request on a 429. Keys
-// are held as hashes.
-type limits struct {
-	mu    sync.Mutex
-	byKey map[[32]byte]*window
-}
-
-type window struct{ resetAt time.Time }
-
-func (l *limits) observe(key APIKey, rl RateLimit) {
-	if !rl.Known {
-		return
+// hold waits until the key's budget lets a request go, or fails at once,
+// saying how long, when that is longer than the policy lets a caller wait.
+func (c *Client) hold(ctx context.Context, op Operation, method string) error {
+	var held time.Duration
+	for {
+		wait, err := c.budget.Reserve(ctx, c.keyHash)
+		if err != nil {
+			return err
+		}
+		if wait <= 0 {
+			traceFrom(ctx).hold(op, held)
+			return nil
+		}
+		if held+wait > c.retry.MaxRetryAfter {
+			return &APIError{Op: op, Method: method, Status: http.StatusTooManyRequests, Title: "rate limit used up; not sent", RetryAfter: wait.Round(time.Second)}
+		}
+		if err := c.retry.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		held += wait
 	}
-	h := sha256.Sum256([]byte(key))
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if rl.Remaining > 0 {
-		delete(l.byKey, h)
-		return
-	}
-	l.byKey[h] = &window{resetAt: rl.At.Add(rl.Reset)}
-}
-
-// wait holds a call until a used-up window resets, or fails at once if
-// that is longer than the policy lets a caller wait.
-func (l *limits) wait(ctx context.Context, key APIKey, p RetryPolicy, op Operation, method string) error {
-	h := sha256.Sum256([]byte(key))
-	l.mu.Lock()
-	w := l.byKey[h]
-	l.mu.Unlock()
-	if w == nil {
-		return nil
-	}
-	d := time.Until(w.resetAt)
-	if d <= 0 {
-		return nil
-	}
-	if d > p.MaxRetryAfter {
-		return &APIError{Op: op, Method: method, Status: http.StatusTooManyRequests, Title: "rate limit used up; not sent", RetryAfter: d.Round(time.Second)}
-	}
-	return p.Sleep(ctx, d)
 }
 
 // Exchange is one HTTP attempt, for the per-call log line.
@@ -518,10 +495,17 @@ type Exchange struct {
 	Duration time.Duration
 }
 
+// Hold is a wait for the key's rate-limit budget before a request.
+type Hold struct {
+	Op       Operation
+	Duration time.Duration
+}
+
 // Trace collects the exchanges made on behalf of one caller's context.
 type Trace struct {
 	mu        sync.Mutex
 	exchanges []Exchange
+	holds     []Hold
 }
 
 type traceKey struct{}
@@ -543,6 +527,22 @@ func (t *Trace) add(e Exchange) {
 	t.mu.Lock()
 	t.exchanges = append(t.exchanges, e)
 	t.mu.Unlock()
+}
+
+func (t *Trace) hold(op Operation, d time.Duration) {
+	if t == nil || d <= 0 {
+		return
+	}
+	t.mu.Lock()
+	t.holds = append(t.holds, Hold{Op: op, Duration: d})
+	t.mu.Unlock()
+}
+
+// Holds returns the waits for the rate-limit budget recorded so far.
+func (t *Trace) Holds() []Hold {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Hold(nil), t.holds...)
 }
 
 // Exchanges returns what was recorded so far.

@@ -492,6 +492,27 @@ func TestTheKeyNeverAppearsInErrorsOrLogs(t *testing.T) {
 	assert.NotContains(t, e.logs.String(), testKey)
 }
 
+// TestErrorsHoldNoPartOfTheKey: the client keeps the start of an error
+// body (200 characters of text, 80 of an HTML title). A key echoed across
+// that cut must not survive as its first characters: the key is removed
+// before the text is cut.
+func TestErrorsHoldNoPartOfTheKey(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	cust := e.firstCustomer(t)
+	ctx := context.Background()
+	for _, f := range []sandbox.Fault{
+		{Status: 500, Body: strings.Repeat("x", 190) + " " + testKey},
+		{Status: 500, ContentType: "text/html", Body: "<html><title>" + strings.Repeat("y", 75) + testKey + "</title></html>"},
+	} {
+		f.Ops, f.Times = []skimmer.Operation{skimmer.OpGetCustomer}, 1
+		e.sb.Inject(f)
+		_, err := e.client.GetCustomer(ctx, cust.ID, false)
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), testKey[:9], "the start of the key, cut off with the text")
+		assert.Contains(t, err.Error(), "[red", "what is kept in its place")
+	}
+}
+
 func TestAPIKeyPrintsRedacted(t *testing.T) {
 	k := skimmer.APIKey(testKey)
 	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%s %v %+v %#v %q", k, k, k, k, k)} {

@@ -151,30 +151,6 @@ func (e *TransportError) Is(target error) bool {
 	return false
 }
 
-// redact removes key from everything the server said: an error page or a
-// validation message that echoes the key must not carry it further, into a
-// log line or a model's context. Callers read these fields directly, so
-// cleaning the error's text alone would not be enough.
-func (e *APIError) redact(key APIKey) {
-	if len(key) < minScrubbedKey {
-		return
-	}
-	clean := func(s string) string { return strings.ReplaceAll(s, string(key), redacted) }
-	e.Title, e.Detail, e.Body, e.TraceID = clean(e.Title), clean(e.Detail), clean(e.Body), clean(e.TraceID)
-	if len(e.Fields) == 0 {
-		return
-	}
-	fields := make(map[string][]string, len(e.Fields))
-	for name, msgs := range e.Fields {
-		out := make([]string, len(msgs))
-		for i, m := range msgs {
-			out[i] = clean(m)
-		}
-		fields[clean(name)] = out
-	}
-	e.Fields = fields
-}
-
 // problemDetails is RFC 7807, as ASP.NET writes it.
 type problemDetails struct {
 	Title   string          `json:"title"`
@@ -186,8 +162,12 @@ type problemDetails struct {
 var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
 
 // describeBody fills e from an error body of any shape: ProblemDetails,
-// HTML, text or nothing.
-func (e *APIError) describeBody(contentType string, body []byte) {
+// HTML, text or nothing. Everything it keeps is cleaned of the caller's key
+// (sc) as soon as it is decoded and before it is cut short, so no layer
+// above ever holds the key, whole or in part: callers read these fields
+// directly, and an error page or a validation message may echo the key in
+// any encoding.
+func (e *APIError) describeBody(contentType string, body []byte, sc *scrubber) {
 	trimmed := strings.TrimSpace(string(body))
 	if trimmed == "" {
 		return
@@ -195,15 +175,24 @@ func (e *APIError) describeBody(contentType string, body []byte) {
 	if strings.HasPrefix(trimmed, "{") {
 		var pd problemDetails
 		if json.Unmarshal(body, &pd) == nil && (pd.Title != "" || pd.Detail != "" || len(pd.Errors) > 0) {
-			e.Title, e.Detail, e.TraceID = pd.Title, pd.Detail, pd.TraceID
-			e.Fields = decodeFieldErrors(pd.Errors)
+			e.Title, e.Detail, e.TraceID = sc.clean(pd.Title), sc.clean(pd.Detail), sc.clean(pd.TraceID)
+			if fields := decodeFieldErrors(pd.Errors); len(fields) > 0 {
+				e.Fields = make(map[string][]string, len(fields))
+				for name, msgs := range fields {
+					out := make([]string, len(msgs))
+					for i, m := range msgs {
+						out[i] = sc.clean(m)
+					}
+					e.Fields[sc.clean(name)] = out
+				}
+			}
 			return
 		}
 	}
 	if strings.Contains(contentType, "html") || strings.HasPrefix(strings.ToLower(trimmed), "<!doctype") || strings.HasPrefix(strings.ToLower(trimmed), "<html") {
 		title := ""
 		if m := htmlTitle.FindStringSubmatch(trimmed); m != nil {
-			title = strings.TrimSpace(html.UnescapeString(m[1]))
+			title = strings.TrimSpace(sc.clean(html.UnescapeString(m[1])))
 		}
 		e.Body = "an HTML page"
 		if title != "" {
@@ -211,7 +200,7 @@ func (e *APIError) describeBody(contentType string, body []byte) {
 		}
 		return
 	}
-	e.Body = truncate(strings.Join(strings.Fields(trimmed), " "), 200)
+	e.Body = truncate(sc.clean(strings.Join(strings.Fields(trimmed), " ")), 200)
 }
 
 // decodeFieldErrors reads ASP.NET's {"Field":["msg"]}, tolerating a single

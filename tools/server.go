@@ -43,6 +43,26 @@ type Config struct {
 	Logger  *slog.Logger
 	Version string
 	Now     func() time.Time
+	// Observer, when set, hears of every call as it starts and ends: the
+	// facts of its log line, for metrics.
+	Observer Observer
+}
+
+// Observer hears of tool calls, for metrics. It must be quick and safe for
+// concurrent use; it sees no arguments and no results.
+type Observer interface {
+	CallStarted(ctx context.Context, tool string)
+	CallEnded(ctx context.Context, c CallRecord)
+}
+
+// CallRecord is what one tool call did: what its log line says.
+type CallRecord struct {
+	Tool     string
+	Outcome  string // "ok", "preview", "asked", "declined", "unchanged", or a failure's class ("rate_limited", "not_found", "bug"…)
+	Failed   bool   // the answer was an error
+	Duration time.Duration
+	Upstream []skimmer.Exchange // every attempt at Skimmer, in order
+	Holds    []skimmer.Hold     // waits for the key's rate budget
 }
 
 // Server is the MCP server with the tools the config allows.
@@ -286,12 +306,20 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 		trace := &skimmer.Trace{}
 		ctx = skimmer.WithTrace(ctx, trace)
 		logged := "panic" // until the call returns
+		if s.cfg.Observer != nil {
+			s.cfg.Observer.CallStarted(ctx, t.Name)
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.ErrorContext(ctx, "tool panicked", "tool", t.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				res, err = mcp.NewToolResultError(fmt.Sprintf("%s failed with an internal error, and nothing more is known about whether it acted. The server logged it; check with a read before trying again.", t.Name)), nil
 			}
-			s.logCall(ctx, "tool call", "tool", t.Name, logged, time.Since(start), trace)
+			d := time.Since(start)
+			s.logCall(ctx, "tool call", "tool", t.Name, logged, d, trace)
+			if s.cfg.Observer != nil {
+				s.cfg.Observer.CallEnded(ctx, CallRecord{Tool: t.Name, Outcome: logged, Failed: err != nil || res == nil || res.IsError,
+					Duration: d, Upstream: trace.Exchanges(), Holds: trace.Holds()})
+			}
 		}()
 
 		if why := s.refusal(ctx, t); why != "" {

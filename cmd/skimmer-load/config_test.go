@@ -24,6 +24,9 @@ func TestParseConfig(t *testing.T) {
 			assert.Equal(t, 5*time.Second, c.warmup)
 			assert.Equal(t, "warn", c.serverLogLevel)
 		}, ""},
+		{"a spawned server on a shared store", []string{"--spawn", "--server-store", "redis://127.0.0.1:6379"}, func(t *testing.T, c *config) {
+			assert.Equal(t, "redis://127.0.0.1:6379", c.serverStore)
+		}, ""},
 		{"a binary implies --spawn", []string{"--server", "/tmp/skimmer-mcp"}, func(t *testing.T, c *config) {
 			assert.True(t, c.spawn)
 			assert.Equal(t, "/tmp/skimmer-mcp", c.serverBin)

@@ -62,7 +62,7 @@ func (p phase) run(ctx context.Context) *phaseResult {
 			defer finished.Done()
 			out := &outs[i]
 			out.rec = newRecorder()
-			key := fmt.Sprintf("load-%s-%04d", p.name, i)
+			key := fmt.Sprintf("skimmer-load-%s-%04d", p.name, i) // 12 characters at least, as the server asks
 			t0 := time.Now()
 			c, conns, err := connect(ctx, p.url, key, p.timeout)
 			out.connect = time.Since(t0)
@@ -160,7 +160,7 @@ func (r *phaseResult) ops() []string {
 // customerPool lists every customer id the account has, through the MCP
 // server itself, for the clients to pick from before their first search.
 func customerPool(ctx context.Context, url string, timeout time.Duration) ([]string, error) {
-	c, conns, err := connect(ctx, url, "load-setup", timeout)
+	c, conns, err := connect(ctx, url, "skimmer-load-setup", timeout)
 	if err != nil {
 		return nil, err
 	}

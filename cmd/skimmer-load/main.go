@@ -91,6 +91,7 @@ type config struct {
 	spawn          bool
 	serverBin      string
 	serverLogLevel string
+	serverStore    string
 	url, debugURL  string
 	clients        int
 	duration       time.Duration
@@ -111,6 +112,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.spawn, "spawn", false, "build skimmer-mcp and run it for the test")
 	fs.StringVar(&c.serverBin, "server", "", "spawn this skimmer-mcp binary instead of building one")
 	fs.StringVar(&c.serverLogLevel, "server-log-level", "warn", "the spawned server's --log-level")
+	fs.StringVar(&c.serverStore, "server-store", "", "the spawned server's --store, e.g. redis://127.0.0.1:6379; its own memory when empty")
 	fs.StringVar(&c.url, "url", "", "a running server's streamable HTTP endpoint")
 	fs.StringVar(&c.debugURL, "debug-url", "", "its /debug/vars; without it, no server figures and no leak check")
 	fs.IntVar(&c.clients, "clients", 200, "concurrent MCP clients")
@@ -207,7 +209,7 @@ func measure(ctx context.Context, c *config, stderr io.Writer) (*Report, error) 
 			bin = built
 		}
 		var err error
-		if srv, err = startServer(ctx, bin, c.serverLogLevel); err != nil {
+		if srv, err = startServer(ctx, bin, c.serverLogLevel, c.serverStore); err != nil {
 			return nil, err
 		}
 		defer func() {

@@ -67,10 +67,10 @@ type process struct {
 // is being measured on. So the ports are chosen here: free ones, bound and
 // released just before the start. Another process could take one in that
 // moment; the server then fails to listen, and the start is retried.
-func startServer(ctx context.Context, bin, logLevel string) (*process, error) {
+func startServer(ctx context.Context, bin, logLevel, store string) (*process, error) {
 	var last error
 	for range 3 {
-		s, err := tryStart(ctx, bin, logLevel)
+		s, err := tryStart(ctx, bin, logLevel, store)
 		if err == nil {
 			return s, nil
 		}
@@ -82,7 +82,7 @@ func startServer(ctx context.Context, bin, logLevel string) (*process, error) {
 	return nil, last
 }
 
-func tryStart(ctx context.Context, bin, logLevel string) (*process, error) {
+func tryStart(ctx context.Context, bin, logLevel, store string) (*process, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
@@ -90,6 +90,9 @@ func tryStart(ctx context.Context, bin, logLevel string) (*process, error) {
 	addr, debugAddr := "127.0.0.1:"+ports[0], "127.0.0.1:"+ports[1]
 	args := []string{"--sandbox", "--sandbox-rate-limit", "0", "--transport", "http",
 		"--addr", addr, "--debug-addr", debugAddr, "--log-format", "json", "--log-level", logLevel}
+	if store != "" {
+		args = append(args, "--store", store)
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = serverEnv(os.Environ())
 	pipe, err := cmd.StderrPipe()

@@ -36,18 +36,22 @@ func BenchmarkOverhead(b *testing.B) {
 	}
 	api := httptest.NewServer(sb)
 	defer api.Close()
-	sk, err := skimmer.New(skimmer.Options{BaseURL: api.URL, APIKey: "bench-key"})
+	sk, err := skimmer.New(skimmer.Options{BaseURL: api.URL, APIKey: "bench-key-0001"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := &config{transport: "http", addr: "127.0.0.1:0", confirm: "flag", maxBody: 1 << 20, set: map[string]bool{}}
-	h, err := newHosted(c, &upstream{client: sk, key: "bench-key", stop: func() {}}, slog.New(slog.DiscardHandler), "127.0.0.1:0")
+	c, err := parseConfig([]string{"--transport", "http", "--addr", "127.0.0.1:0", "--confirm", "flag"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
+	h, err := newHosted(c, &upstream{client: sk, key: "bench-key-0001", stop: func() {}}, slog.New(slog.DiscardHandler), "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.close()
 	srv := httptest.NewServer(h.handler)
 	defer srv.Close()
-	tr, err := transport.NewStreamableHTTP(srv.URL+"/mcp", transport.WithHTTPHeaders(map[string]string{"skimmer-api-key": "bench-key"}))
+	tr, err := transport.NewStreamableHTTP(srv.URL+"/mcp", transport.WithHTTPHeaders(map[string]string{"skimmer-api-key": "bench-key-0001"}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,7 +75,7 @@ func BenchmarkOverhead(b *testing.B) {
 	direct := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	get := func(path string) {
 		req, _ := http.NewRequest("GET", api.URL+path, nil)
-		req.Header.Set("skimmer-api-key", "bench-key")
+		req.Header.Set("skimmer-api-key", "bench-key-0001")
 		resp, err := direct.Do(req)
 		if err != nil {
 			b.Fatal(err)
@@ -217,21 +221,25 @@ func BenchmarkTokenOverhead(b *testing.B) {
 	}
 	api := httptest.NewServer(sb)
 	defer api.Close()
-	sk, err := skimmer.New(skimmer.Options{BaseURL: api.URL, APIKey: "bench-key"})
+	sk, err := skimmer.New(skimmer.Options{BaseURL: api.URL, APIKey: "bench-key-0001"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(nil)
-	c := &config{transport: "http", addr: "127.0.0.1:0", confirm: "flag", maxBody: 1 << 20, set: map[string]bool{},
-		oauth: true, oauthKey: oauthKey, oauthAccessTTL: time.Hour}
+	c, err := parseConfig([]string{"--transport", "http", "--addr", "127.0.0.1:0", "--confirm", "flag"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.oauth, c.oauthKey, c.oauthAccessTTL = true, oauthKey, time.Hour
 	h, err := newHosted(c, &upstream{client: sk, stop: func() {}}, slog.New(slog.DiscardHandler), srv.Listener.Addr().String())
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer h.close()
 	srv.Config.Handler = h.handler
 	srv.Start()
 	defer srv.Close()
-	tokens, _ := signIn(b, srv.URL, "bench-key", "write")
+	tokens, _ := signIn(b, srv.URL, "bench-key-0001", "write")
 	connect := func(headers map[string]string) *client.Client {
 		tr, err := transport.NewStreamableHTTP(srv.URL+"/mcp", transport.WithHTTPHeaders(headers))
 		if err != nil {
@@ -249,7 +257,7 @@ func BenchmarkTokenOverhead(b *testing.B) {
 		}
 		return mc
 	}
-	header := connect(map[string]string{"skimmer-api-key": "bench-key"})
+	header := connect(map[string]string{"skimmer-api-key": "bench-key-0001"})
 	defer header.Close()
 	token := connect(map[string]string{"Authorization": "Bearer " + tokens["access_token"].(string)})
 	defer token.Close()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/store"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
@@ -38,10 +39,18 @@ type config struct {
 	authToken       string
 	allowedOrigins  string
 	maxBody         int64
+	bodyTimeout     time.Duration
+	maxSessions     int
+	maxKeySessions  int
+	maxStreams      int
+	maxKeyStreams   int
+	sessionIdle     time.Duration
 	logLevel        string
 	logFormat       string
 	shutdownTimeout time.Duration
 	debugAddr       string
+	store           string
+	metricsAddr     string
 	version         bool
 	oauth           bool
 	publicURL       string
@@ -104,10 +113,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.authToken, "auth-token", "", "sse/http: token callers must send as Authorization: Bearer; prefer the environment twin")
 	fs.StringVar(&c.allowedOrigins, "allowed-origins", "", "sse/http: comma-separated browser origins to accept besides localhost ones")
 	fs.Int64Var(&c.maxBody, "max-body", 1<<20, "sse/http: largest request body in bytes")
+	fs.DurationVar(&c.bodyTimeout, "body-timeout", defaultBodyTimeout, "sse/http: how long a caller may take to send a request's body")
+	fs.IntVar(&c.maxSessions, "max-sessions", defaultCaps.sessions, "sse/http: sessions (stateful HTTP sessions, SSE connections) held at once, in total")
+	fs.IntVar(&c.maxKeySessions, "max-sessions-per-key", defaultCaps.sessionsPerKey, "sse/http: sessions one Skimmer key may hold at once")
+	fs.IntVar(&c.maxStreams, "max-streams", defaultCaps.streams, "sse/http: streams (SSE connections, GET listeners of stateful sessions) held open at once, in total")
+	fs.IntVar(&c.maxKeyStreams, "max-streams-per-key", defaultCaps.streamsPerKey, "sse/http: streams one Skimmer key may hold open at once")
+	fs.DurationVar(&c.sessionIdle, "session-idle", defaultCaps.idle, "sse/http: a session unused for this long ends, and its streams close")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: "+logging.Formats+" (json for hosted use)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight calls may take to finish on SIGINT/SIGTERM")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "loopback address for pprof and /debug/vars (memory, goroutines); off when empty")
+	fs.StringVar(&c.store, "store", "", "where state shared by requests lives: empty for this process's memory, or redis://host:6379 (rediss:// for TLS) shared by every replica")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (its own listener, no authentication); off when empty")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.BoolVar(&c.oauth, "oauth", false, "http: be an OAuth 2.1 authorization server, so hosts such as Claude and ChatGPT can add this server by its URL; people sign in with their Skimmer key")
 	fs.StringVar(&c.publicURL, "public-url", "", "--oauth: the https URL clients reach, e.g. https://mcp.example.com (defaults to the listen address on loopback)")
@@ -174,8 +191,29 @@ func (c *config) check() error {
 	if c.policy, err = tools.ParseConfirmPolicy(c.confirm); err != nil {
 		return fmt.Errorf("--confirm: %w", err)
 	}
+	if c.apiKey != "" {
+		if err := skimmer.CheckAPIKey(c.apiKey); err != nil {
+			return fmt.Errorf("SKIMMER_API_KEY: %w", err)
+		}
+	}
 	if c.maxBody < 1024 {
 		return fmt.Errorf("--max-body %d: allow at least 1024 bytes", c.maxBody)
+	}
+	for _, n := range []struct {
+		flag string
+		v    int
+	}{{"max-sessions", c.maxSessions}, {"max-sessions-per-key", c.maxKeySessions}, {"max-streams", c.maxStreams}, {"max-streams-per-key", c.maxKeyStreams}} {
+		if n.v < 1 {
+			return fmt.Errorf("--%s %d: allow at least 1", n.flag, n.v)
+		}
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"body-timeout", c.bodyTimeout}, {"session-idle", c.sessionIdle}} {
+		if d.v < time.Second {
+			return fmt.Errorf("--%s %s: allow at least 1s", d.flag, d.v)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return fmt.Errorf("--addr %q: use host:port, e.g. 127.0.0.1:8080", c.addr)
@@ -199,7 +237,25 @@ func (c *config) check() error {
 			return fmt.Errorf("--oauth needs SKIMMER_OAUTH_KEY: at least %d random bytes, e.g. the output of `openssl rand -base64 32`; it encrypts the Skimmer keys inside the tokens, and every replica needs the same one", oauth.MinKeyLength)
 		}
 	}
+	if c.store = strings.TrimSpace(c.store); strings.EqualFold(c.store, "memory") {
+		c.store = ""
+	}
+	if c.store != "" {
+		if _, err := store.Describe(c.store); err != nil {
+			return err
+		}
+	}
+	if c.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.metricsAddr); err != nil {
+			return fmt.Errorf("--metrics-addr %q: use host:port, e.g. 0.0.0.0:9464", c.metricsAddr)
+		}
+	}
 	return nil
+}
+
+// caps are the limits on what hosted callers hold open.
+func (c *config) caps() caps {
+	return caps{sessions: c.maxSessions, sessionsPerKey: c.maxKeySessions, streams: c.maxStreams, streamsPerKey: c.maxKeyStreams, idle: c.sessionIdle}
 }
 
 func (c *config) toolNames() []string {

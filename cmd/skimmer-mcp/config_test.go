@@ -57,6 +57,11 @@ func TestConfigRefusals(t *testing.T) {
 		{nil, map[string]string{"SKIMMER_READ_ONLY": "perhaps"}, "SKIMMER_READ_ONLY"},
 		{[]string{"--addr", "8080"}, nil, "use host:port"},
 		{[]string{"--max-body", "10"}, nil, "at least 1024 bytes"},
+		{[]string{"--max-sessions", "0"}, nil, "--max-sessions 0: allow at least 1"},
+		{nil, map[string]string{"SKIMMER_MAX_STREAMS_PER_KEY": "-1"}, "--max-streams-per-key -1: allow at least 1"},
+		{[]string{"--session-idle", "10ms"}, nil, "--session-idle 10ms: allow at least 1s"},
+		{[]string{"--body-timeout", "0s"}, nil, "--body-timeout 0s: allow at least 1s"},
+		{nil, map[string]string{"SKIMMER_API_KEY": "short"}, "SKIMMER_API_KEY: the key is 5 characters long; keys shorter than 12 are refused"},
 		{[]string{"--oauth"}, nil, "--oauth needs --transport http"},
 		{[]string{"--oauth", "--transport", "sse"}, nil, "--oauth needs --transport http"},
 		{[]string{"--oauth", "--transport", "http", "--addr", "0.0.0.0:8080"}, map[string]string{"SKIMMER_OAUTH_KEY": strings.Repeat("k", 44)}, "needs --public-url"},
@@ -101,7 +106,7 @@ func TestSandboxFlagsMeanWhatTheySay(t *testing.T) {
 	}{{"0", 0}, {"7", 7}} {
 		c, err := parseConfig([]string{"--sandbox", "--sandbox-customers", tt.customers}, env(nil), io.Discard)
 		require.NoError(t, err)
-		up, err := startUpstream(c, slog.New(slog.DiscardHandler))
+		up, err := startUpstream(context.Background(), c, slog.New(slog.DiscardHandler))
 		require.NoError(t, err)
 		res, err := up.client.SearchCustomers(context.Background(), sieve.Query{Page: 1, PageSize: 1})
 		up.stop()
@@ -125,31 +130,34 @@ func TestCredentials(t *testing.T) {
 		want      string
 		status    int // of the refusal, when want is ""
 		says      string
+		server    bool // the server-wide key, not one the caller sent
 	}{
-		{"own key header", "", "", false, map[string]string{"skimmer-api-key": "own"}, "own", 0, ""},
-		{"x-api-key, Claude's header name", "", "", false, map[string]string{"x-api-key": "own"}, "own", 0, ""},
-		{"both headers, one key", "", "", false, map[string]string{"skimmer-api-key": "own", "x-api-key": "own"}, "own", 0, ""},
-		{"both headers, two keys", "", "", false, map[string]string{"skimmer-api-key": "own", "x-api-key": "other"}, "", 400, "different keys"},
-		{"own key as bearer", "", "", false, map[string]string{"Authorization": "Bearer own"}, "own", 0, ""},
-		{"header and bearer agree", "", "", false, map[string]string{"Authorization": "Bearer own", "skimmer-api-key": "own"}, "own", 0, ""},
-		{"header and bearer disagree", "", "", false, map[string]string{"Authorization": "Bearer one", "x-api-key": "two"}, "", 400, "send one of them"},
-		{"nothing", "", "", false, nil, "", 401, "skimmer-api-key"},
-		{"server key on loopback", "", "srv", false, nil, "srv", 0, ""},
-		{"own key beats server key", "", "srv", false, map[string]string{"skimmer-api-key": "own"}, "own", 0, ""},
-		{"token, server key", "tok", "srv", false, map[string]string{"Authorization": "Bearer tok"}, "srv", 0, ""},
-		{"token, own key", "tok", "srv", false, map[string]string{"Authorization": "bearer tok", "skimmer-api-key": "own"}, "own", 0, ""},
-		{"token, x-api-key", "tok", "srv", false, map[string]string{"Authorization": "bearer tok", "x-api-key": "own"}, "own", 0, ""},
-		{"token missing", "tok", "srv", false, map[string]string{"skimmer-api-key": "own"}, "", 401, "auth token"},
-		{"token wrong", "tok", "srv", false, map[string]string{"Authorization": "Bearer tik"}, "", 401, "auth token"},
-		{"token, no key anywhere", "tok", "", false, map[string]string{"Authorization": "Bearer tok"}, "", 401, "skimmer-api-key"},
-		{"oauth: nothing sent asks to sign in", "", "srv", true, nil, "", 401, "sign in"},
-		{"oauth: a key header still works", "", "", true, map[string]string{"x-api-key": "own"}, "own", 0, ""},
-		{"oauth: a bad access token", "", "", true, map[string]string{"Authorization": "Bearer smcp_at_forged"}, "", 401, "not valid"},
-		{"oauth: an access token and a key header", "", "", true, map[string]string{"Authorization": "Bearer smcp_at_forged", "skimmer-api-key": "own"}, "", 400, "send one of them"},
+		{"own key header", "", "", false, map[string]string{"skimmer-api-key": "own"}, "own", 0, "", false},
+		{"x-api-key, Claude's header name", "", "", false, map[string]string{"x-api-key": "own"}, "own", 0, "", false},
+		{"both headers, one key", "", "", false, map[string]string{"skimmer-api-key": "own", "x-api-key": "own"}, "own", 0, "", false},
+		{"both headers, two keys", "", "", false, map[string]string{"skimmer-api-key": "own", "x-api-key": "other"}, "", 400, "different keys", false},
+		{"own key as bearer", "", "", false, map[string]string{"Authorization": "Bearer own"}, "own", 0, "", false},
+		{"header and bearer agree", "", "", false, map[string]string{"Authorization": "Bearer own", "skimmer-api-key": "own"}, "own", 0, "", false},
+		{"header and bearer disagree", "", "", false, map[string]string{"Authorization": "Bearer one", "x-api-key": "two"}, "", 400, "send one of them", false},
+		{"nothing", "", "", false, nil, "", 401, "skimmer-api-key", false},
+		{"server key on loopback", "", "srv", false, nil, "srv", 0, "", true},
+		{"own key beats server key", "", "srv", false, map[string]string{"skimmer-api-key": "own"}, "own", 0, "", false},
+		{"the server's key sent as one's own", "", "srv", false, map[string]string{"skimmer-api-key": "srv"}, "srv", 0, "", false},
+		{"token, server key", "tok", "srv", false, map[string]string{"Authorization": "Bearer tok"}, "srv", 0, "", true},
+		{"token, own key", "tok", "srv", false, map[string]string{"Authorization": "bearer tok", "skimmer-api-key": "own"}, "own", 0, "", false},
+		{"token, x-api-key", "tok", "srv", false, map[string]string{"Authorization": "bearer tok", "x-api-key": "own"}, "own", 0, "", false},
+		{"token missing", "tok", "srv", false, map[string]string{"skimmer-api-key": "own"}, "", 401, "auth token", false},
+		{"token wrong", "tok", "srv", false, map[string]string{"Authorization": "Bearer tik"}, "", 401, "auth token", false},
+		{"token, no key anywhere", "tok", "", false, map[string]string{"Authorization": "Bearer tok"}, "", 401, "skimmer-api-key", false},
+		{"oauth: nothing sent asks to sign in", "", "srv", true, nil, "", 401, "sign in", false},
+		{"oauth: a key header still works", "", "", true, map[string]string{"x-api-key": "own"}, "own", 0, "", false},
+		{"oauth: a bad access token", "", "", true, map[string]string{"Authorization": "Bearer smcp_at_forged"}, "", 401, "not valid", false},
+		{"oauth: an access token and a key header", "", "", true, map[string]string{"Authorization": "Bearer smcp_at_forged", "skimmer-api-key": "own"}, "", 400, "send one of them", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGate(&config{authToken: tt.token, maxBody: 1 << 20}, tt.serverKey)
+			defer g.sessions.close()
 			if tt.oauth {
 				g.oauth = as
 			}
@@ -159,6 +167,7 @@ func TestCredentials(t *testing.T) {
 			}
 			got, no := g.credentials(r)
 			assert.Equal(t, tt.want, got.key)
+			assert.Equal(t, tt.server, got.server, "whether it is the server's key")
 			if tt.want != "" {
 				assert.Nil(t, no)
 				return

@@ -32,12 +32,24 @@ func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.
 		key = base64.StdEncoding.EncodeToString(b)
 		log.Warn("SKIMMER_OAUTH_KEY is not set: connectors signed in now stop working when this server stops")
 	}
-	store, err := oauth.NewMemoryStore(c.oauthState, nil)
-	if err != nil {
-		return nil, err
-	}
-	if c.oauthState == "" && !loopback(c.addr) {
-		log.Warn("--oauth-state is not set: revocations and spent refresh tokens are forgotten when the server restarts (grants themselves survive)")
+	var store oauth.Store
+	switch {
+	case up.store != nil:
+		// Replicas: a code issued by one is exchanged on another, and a
+		// revocation holds on all.
+		store = up.store.OAuth()
+		if c.oauthState != "" {
+			log.Warn("--oauth-state is ignored: with --store, the OAuth state lives in the shared store")
+		}
+	default:
+		ms, err := oauth.NewMemoryStore(c.oauthState, nil)
+		if err != nil {
+			return nil, err
+		}
+		store = ms
+		if c.oauthState == "" && !loopback(c.addr) {
+			log.Warn("--oauth-state is not set: revocations and spent refresh tokens are forgotten when the server restarts (grants themselves survive)")
+		}
 	}
 	as, err := oauth.New(oauth.Config{
 		Issuer: public, Key: key, PreviousKey: c.oauthKeyPrevious, Store: store,
@@ -55,9 +67,14 @@ func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.
 }
 
 // checkKey makes the sign-in page's one real read: the first customer, with
-// the key being signed in.
+// the key being signed in. A key the server could not keep out of its
+// errors and logs (skimmer.CheckAPIKey) is refused before it is sent
+// anywhere, and the page asks for the whole key again.
 func checkKey(up *upstream) func(ctx context.Context, key string) error {
 	return func(ctx context.Context, key string) error {
+		if err := skimmer.CheckAPIKey(key); err != nil {
+			return fmt.Errorf("%w: %w", oauth.ErrKeyRejected, err)
+		}
 		_, err := up.client.WithAPIKey(key).SearchCustomers(ctx, sieve.Query{Page: 1, PageSize: 1})
 		if errors.Is(err, skimmer.ErrUnauthorized) || errors.Is(err, skimmer.ErrForbidden) {
 			return fmt.Errorf("%w: %w", oauth.ErrKeyRejected, err)

@@ -26,8 +26,34 @@ const oauthKey = "test-oauth-key-for-the-binary-0123456789abcdef"
 // (codes, tokens) for the secrets scan.
 func signIn(t testing.TB, base, key, access string) (map[string]any, []string) {
 	t.Helper()
-	const callback = "http://127.0.0.1:9/callback"
-	reg, err := http.Post(base+"/register", "application/json", strings.NewReader(`{"client_name":"Go Test Host","redirect_uris":["`+callback+`"],"token_endpoint_auth_method":"none"}`))
+	done, id, verifier := submitSignIn(t, base, key, access)
+	done.Body.Close()
+	require.Equal(t, http.StatusSeeOther, done.StatusCode)
+	loc, err := url.Parse(done.Header.Get("Location"))
+	require.NoError(t, err)
+	code := loc.Query().Get("code")
+	require.NotEmpty(t, code)
+
+	tok, err := http.PostForm(base+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {id},
+		"redirect_uri": {signInCallback}, "code_verifier": {verifier}, "resource": {base + "/mcp"}})
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(tok.Body).Decode(&out))
+	tok.Body.Close()
+	require.Equal(t, http.StatusOK, tok.StatusCode, out)
+	out["client_id"] = id
+	return out, []string{code, out["access_token"].(string), out["refresh_token"].(string)}
+}
+
+// signInCallback is where the test host says it takes its codes.
+const signInCallback = "http://127.0.0.1:9/callback"
+
+// submitSignIn registers a client, opens the sign-in page and submits it
+// with key, returning the page's answer (a redirect with a code, or the
+// page again saying what was wrong), the client id and the PKCE verifier.
+func submitSignIn(t testing.TB, base, key, access string) (*http.Response, string, string) {
+	t.Helper()
+	reg, err := http.Post(base+"/register", "application/json", strings.NewReader(`{"client_name":"Go Test Host","redirect_uris":["`+signInCallback+`"],"token_endpoint_auth_method":"none"}`))
 	require.NoError(t, err)
 	var client map[string]any
 	require.NoError(t, json.NewDecoder(reg.Body).Decode(&client))
@@ -37,7 +63,7 @@ func signIn(t testing.TB, base, key, access string) (map[string]any, []string) {
 
 	verifier := "verifier-" + strings.Repeat("v", 50)
 	sum := sha256.Sum256([]byte(verifier))
-	q := url.Values{"response_type": {"code"}, "client_id": {id}, "redirect_uri": {callback}, "state": {"s1"},
+	q := url.Values{"response_type": {"code"}, "client_id": {id}, "redirect_uri": {signInCallback}, "state": {"s1"},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
 		"resource": {base + "/mcp"}, "scope": {"skimmer:read skimmer:write"}}
 	jar, _ := cookiejar.New(nil)
@@ -53,22 +79,7 @@ func signIn(t testing.TB, base, key, access string) (map[string]any, []string) {
 	}
 	done, err := browser.PostForm(base+"/authorize", form)
 	require.NoError(t, err)
-	done.Body.Close()
-	require.Equal(t, http.StatusSeeOther, done.StatusCode)
-	loc, err := url.Parse(done.Header.Get("Location"))
-	require.NoError(t, err)
-	code := loc.Query().Get("code")
-	require.NotEmpty(t, code)
-
-	tok, err := http.PostForm(base+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {id},
-		"redirect_uri": {callback}, "code_verifier": {verifier}, "resource": {base + "/mcp"}})
-	require.NoError(t, err)
-	var out map[string]any
-	require.NoError(t, json.NewDecoder(tok.Body).Decode(&out))
-	tok.Body.Close()
-	require.Equal(t, http.StatusOK, tok.StatusCode, out)
-	out["client_id"] = id
-	return out, []string{code, out["access_token"].(string), out["refresh_token"].(string)}
+	return done, id, verifier
 }
 
 // TestConnector runs the binary as a connector against a sandbox upstream:

@@ -1,20 +1,25 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
 
@@ -28,19 +33,39 @@ import (
 //   - Without one, a caller sends its own key, in skimmer-api-key or as
 //     Authorization: Bearer <key>. The server-wide key is served only on a
 //     loopback address (the command refuses to start otherwise).
+//   - With --oauth, an access token this server issued carries the key.
 //
 // A session is bound to the key that opened it: another key cannot use it.
+// The gate checks exactly the session id the transport behind it routes by
+// (see route), and what callers may hold open is capped (see sessions).
 // Browser origins other than localhost ones must be allowed by name, which
 // with mcp-go's Host check stops DNS rebinding.
+// defaultBodyTimeout is --body-timeout's default: ample for the largest
+// body --max-body allows over a slow link, short enough that trickling
+// clients cannot pile up.
+const defaultBodyTimeout = 10 * time.Second
+
 type gate struct {
-	token     [32]byte // sha256 of the auth token; zero when none
-	hasToken  bool
-	serverKey string
-	origins   []string
-	maxBody   int64
-	sessions  *bindings
-	oauth     *oauth.Server // with --oauth: a valid access token is one more source of the key
+	token       [32]byte // sha256 of the auth token; zero when none
+	hasToken    bool
+	serverKey   string
+	origins     []string
+	maxBody     int64
+	bodyTimeout time.Duration
+	sessions    *sessions
+	oauth       *oauth.Server // with --oauth: a valid access token is one more source of the key
 }
+
+// route is how the transport behind a gated handler finds a request's
+// session, which is where the gate must look too.
+type route int
+
+const (
+	streamableStateless route = iota // no sessions: any session id is dropped
+	streamableStateful               // the Mcp-Session-Id header; initialize opens one
+	sseStream                        // GET /sse opens a session that lasts as long as the stream
+	sseMessage                       // POST /message: the sessionId query parameter
+)
 
 type keyCtx struct{}
 
@@ -55,75 +80,246 @@ func keyFrom(ctx context.Context) string {
 }
 
 func newGate(c *config, serverKey string) *gate {
-	g := &gate{serverKey: serverKey, origins: c.origins(), maxBody: c.maxBody, sessions: newBindings()}
+	g := &gate{serverKey: serverKey, origins: c.origins(), maxBody: c.maxBody, bodyTimeout: c.bodyTimeout, sessions: newSessions(c.caps())}
+	if g.bodyTimeout <= 0 {
+		g.bodyTimeout = defaultBodyTimeout
+	}
 	if c.authToken != "" {
 		g.token, g.hasToken = sha256.Sum256([]byte(c.authToken)), true
 	}
 	return g
 }
 
-func (g *gate) wrap(next http.Handler) http.Handler {
+func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o := r.Header.Get("Origin"); o != "" && !g.originAllowed(o) {
 			refuse(w, http.StatusForbidden, "origin "+o+" is not allowed; the operator can add it with --allowed-origins")
 			return
 		}
 		if r.ContentLength > g.maxBody {
-			refuse(w, http.StatusRequestEntityTooLarge, "request body too large")
+			refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is over %d bytes, the most this server accepts (--max-body)", g.maxBody))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			next.ServeHTTP(w, r) // a CORS preflight carries no credentials; the transport answers it
 			return
 		}
 		cred, no := g.credentials(r)
 		if no != nil {
-			if no.challenge != "" {
-				w.Header().Set("WWW-Authenticate", no.challenge)
-			}
-			refuse(w, no.status, no.why)
+			no.write(w)
 			return
 		}
 		key := cred.key
-		sid := r.Header.Get("Mcp-Session-Id")
-		if sid == "" {
-			sid = r.URL.Query().Get("sessionId") // the SSE message endpoint
+		if !cred.server { // the server's own key was checked at start
+			if err := skimmer.CheckAPIKey(key); err != nil {
+				g.unauthorized("your Skimmer API key is refused: " + err.Error()).write(w)
+				return
+			}
 		}
-		if sid != "" && !g.sessions.owns(sid, key) {
-			refuse(w, http.StatusForbidden, "this session was opened with another Skimmer key")
+		body, ref := g.readBody(w, r)
+		if ref != nil {
+			ref.write(w)
 			return
 		}
-		slot := &sessionSlot{}
-		ctx := context.WithValue(withKey(r.Context(), key), slotKey{}, slot)
+		ctx := withKey(r.Context(), key)
 		if cred.readOnly {
 			ctx = tools.WithReadOnlyCaller(ctx)
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
-		switch id := w.Header().Get("Mcp-Session-Id"); {
-		case slot.id != "": // an SSE stream that has ended
-			g.sessions.drop(slot.id)
-		case sid != "" && r.Method == http.MethodDelete:
-			g.sessions.drop(sid)
-		case id != "" && id != sid:
-			// A streamable session was just opened: an initialize makes a new
-			// one whatever session id, stale or made up, the request carried.
-			g.sessions.bind(id, key)
+		r = r.WithContext(ctx)
+		switch rt {
+		case streamableStateless:
+			g.stateless(w, r, next)
+		case streamableStateful:
+			g.stateful(w, r, body, hashKey(key), next)
+		case sseStream:
+			g.sse(w, r, hashKey(key), next)
+		case sseMessage:
+			if id := r.URL.Query().Get("sessionId"); id != "" { // exactly what mcp-go routes by
+				if ref := g.sessions.use(id, hashKey(key)); ref != nil {
+					ref.write(w)
+					return
+				}
+			}
+			next.ServeHTTP(w, r) // without a sessionId mcp-go refuses it
 		}
 	})
+}
+
+// readBody reads the whole body (bodyDeadline bounds how long that may
+// take) and hands the transport a copy.
+func (g *gate) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *refusal) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.maxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, &refusal{status: http.StatusRequestEntityTooLarge, why: fmt.Sprintf("the request body is over %d bytes, the most this server accepts (--max-body)", g.maxBody)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		w.Header().Set("Connection", "close")
+		return nil, &refusal{status: http.StatusRequestTimeout, why: fmt.Sprintf("the request body did not arrive within %s; send it whole and at once (the operator sets the limit with --body-timeout)", g.bodyTimeout)}
+	case err != nil:
+		w.Header().Set("Connection", "close")
+		return nil, &refusal{status: http.StatusBadRequest, why: "the request body could not be read: " + err.Error()}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
+// bodyDeadline gives every request that has a body d to send all of it, on
+// every route the server has (the MCP endpoint and the OAuth ones alike):
+// a client trickling a body cannot hold a connection and a handler for
+// longer. net/http has only a deadline for the whole request, which would
+// also cut the streams a request may answer with; this one is lifted once
+// the body is in. A request that misses it cannot be read any further, so
+// its connection is closed when its handler returns.
+func bodyDeadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Now().Add(d))
+			r.Body = &deadlineBody{ReadCloser: r.Body, lift: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the read deadline once the body has been read to its
+// end, so the rest of the request (a stream) is not cut by it.
+type deadlineBody struct {
+	io.ReadCloser
+	lift   func()
+	lifted bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.lifted {
+		b.lifted = true
+		b.lift()
+	}
+	return n, err
+}
+
+// stateless: the transport keeps no sessions, so no session id may steer a
+// request onto one, and there is no stream to listen on or session to end.
+func (g *gate) stateless(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	switch r.Method {
+	case http.MethodGet, http.MethodDelete:
+		w.Header().Set("Allow", "POST")
+		refuse(w, http.StatusMethodNotAllowed, "this endpoint is stateless: it keeps no sessions and no stream to listen on; send each request as a POST, and its answer comes back on that POST")
+		return
+	}
+	r.Header.Del("Mcp-Session-Id")
+	next.ServeHTTP(w, r)
+}
+
+// stateful: requests name their session in Mcp-Session-Id, except the two
+// kinds mcp-go serves without one, an initialize on the protocols before
+// 2026-07-28 (which opens a session) and anything on 2026-07-28 (which has
+// no sessions).
+func (g *gate) stateful(w http.ResponseWriter, r *http.Request, body []byte, key keyHash, next http.Handler) {
+	id := r.Header.Get("Mcp-Session-Id")
+	switch r.Method {
+	case http.MethodPost:
+		opens, sessionless := postKind(r.Header, body)
+		if sessionless {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if opens {
+			if ref := g.sessions.admit(key, true, false); ref != nil {
+				ref.write(w)
+				return
+			}
+			o := &opening{key: key}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), openingKey{}, o)))
+			if o.id == "" { // the transport opened nothing after all
+				g.sessions.giveBack(key, true, false)
+			}
+			return
+		}
+	case http.MethodGet, http.MethodDelete:
+		if id == "" {
+			refuse(w, http.StatusBadRequest, "name the session in the Mcp-Session-Id header, as your initialize answer gave it")
+			return
+		}
+	default:
+		next.ServeHTTP(w, r) // the transport routes nothing else by session
+		return
+	}
+	if ref := g.sessions.use(id, key); ref != nil {
+		ref.write(w)
+		return
+	}
+	if r.Method != http.MethodGet {
+		next.ServeHTTP(w, r) // a DELETE is unbound by the transport's Terminate, if it ends the session
+		return
+	}
+	// A GET listens on the session: a stream, which the session's end closes.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	st, ref := g.sessions.openStream(id, key, cancel)
+	if ref != nil {
+		ref.write(w)
+		return
+	}
+	defer g.sessions.closeStream(id, key, st)
+	next.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// postKind reads a POST as mcp-go does: whether it is an initialize that
+// opens a session, or on protocol 2026-07-28, whose requests carry no
+// session. Both are decoded the way mcp-go decodes them, so the two agree.
+func postKind(h http.Header, body []byte) (opens, sessionless bool) {
+	var msg struct {
+		Method mcp.MCPMethod `json:"method,omitempty"`
+	}
+	var meta struct {
+		Params struct {
+			Meta *mcp.Meta `json:"_meta"`
+		} `json:"params"`
+	}
+	version := ""
+	if json.Unmarshal(body, &meta) == nil {
+		version = meta.Params.Meta.ProtocolVersion()
+	}
+	if mcp.IsModernProtocol(version) || mcp.IsModernProtocol(h.Get(mcp.HeaderProtocolVersion)) {
+		return false, true
+	}
+	return json.Unmarshal(body, &msg) == nil && msg.Method == mcp.MethodInitialize, false
+}
+
+// sse: a GET on /sse opens a session whose stream is the connection. The
+// transport's id generator binds it (newSSESessionID); it ends when the
+// stream does, or when it has been idle too long.
+func (g *gate) sse(w http.ResponseWriter, r *http.Request, key keyHash, next http.Handler) {
+	if r.Method != http.MethodGet {
+		next.ServeHTTP(w, r) // the transport refuses it
+		return
+	}
+	if ref := g.sessions.admit(key, true, true); ref != nil {
+		ref.write(w)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	o := &opening{key: key, first: &stream{cancel: cancel}}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, openingKey{}, o)))
+	if o.id != "" {
+		g.sessions.closeStream(o.id, key, o.first)
+		g.sessions.end(o.id)
+	} else {
+		g.sessions.giveBack(key, true, true)
+	}
 }
 
 // credential is what a request acts with.
 type credential struct {
 	key      string
 	readOnly bool // an OAuth grant to read only
-}
-
-// refusal is why a request has no credential, and how to answer it.
-type refusal struct {
-	status    int
-	why       string
-	challenge string // WWW-Authenticate, for a 401
+	server   bool // the server-wide key, not one the caller brought
 }
 
 // credentials resolves the Skimmer key a request acts with. A key comes in
@@ -143,13 +339,7 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 		}
 		own = x
 	}
-	unauthorized := func(why string) *refusal {
-		c := `Bearer realm="skimmer-mcp"`
-		if g.oauth != nil {
-			c = g.oauth.Challenge("")
-		}
-		return &refusal{status: http.StatusUnauthorized, why: why, challenge: c}
-	}
+	unauthorized := g.unauthorized
 	if g.oauth != nil && oauth.IsAccessToken(bearer) {
 		if own != "" {
 			return credential{}, &refusal{status: http.StatusBadRequest, why: "the request carries both an OAuth access token and a Skimmer key header: send one of them"}
@@ -169,7 +359,7 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 			return credential{key: own}, nil
 		}
 		if g.serverKey != "" {
-			return credential{key: g.serverKey}, nil
+			return credential{key: g.serverKey, server: true}, nil
 		}
 		return credential{}, unauthorized("send your Skimmer API key in the skimmer-api-key header")
 	}
@@ -183,9 +373,19 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 	case g.oauth != nil:
 		return credential{}, unauthorized("sign in: add this server as a connector by its URL, and your app will open the sign-in page (or send your Skimmer API key in the skimmer-api-key header)")
 	case g.serverKey != "":
-		return credential{key: g.serverKey}, nil // loopback only: the command checks at start
+		return credential{key: g.serverKey, server: true}, nil // loopback only: the command checks at start
 	}
 	return credential{}, unauthorized("send your Skimmer API key in the skimmer-api-key header (or as Authorization: Bearer <key>)")
+}
+
+// unauthorized is a 401 with the challenge that tells a client how to
+// authenticate here.
+func (g *gate) unauthorized(why string) *refusal {
+	c := `Bearer realm="skimmer-mcp"`
+	if g.oauth != nil {
+		c = g.oauth.Challenge("")
+	}
+	return &refusal{status: http.StatusUnauthorized, why: why, challenge: c}
 }
 
 // originAllowed accepts localhost origins and the ones the operator named.
@@ -207,75 +407,8 @@ func refuse(w http.ResponseWriter, status int, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
-// sessionSlot lets the SSE session-id generator tell the gate which session
-// a stream opened, so the binding is dropped when the stream ends.
-type sessionSlot struct{ id string }
-
-type slotKey struct{}
-
-// newSSESessionID makes a session id for an SSE stream and binds it to the
-// stream's key.
-func (g *gate) newSSESessionID(ctx context.Context, r *http.Request) (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	id := hex.EncodeToString(b)
-	g.sessions.bind(id, keyFrom(r.Context()))
-	if slot, ok := r.Context().Value(slotKey{}).(*sessionSlot); ok {
-		slot.id = id
-	}
-	return id, nil
-}
-
-// bindings remembers which key (as a hash) each session belongs to.
-// Entries idle for longer than the sessions' own idle limit are forgotten.
-type bindings struct {
-	mu   sync.Mutex
-	byID map[string]*binding
-	idle time.Duration
-}
-
-type binding struct {
-	key  [32]byte
-	seen time.Time
-}
-
-const sessionIdle = 30 * time.Minute
-
-func newBindings() *bindings { return &bindings{byID: map[string]*binding{}, idle: sessionIdle} }
-
-func (b *bindings) bind(id, key string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := time.Now()
-	for sid, e := range b.byID {
-		if now.Sub(e.seen) > b.idle {
-			delete(b.byID, sid)
-		}
-	}
-	b.byID[id] = &binding{key: sha256.Sum256([]byte(key)), seen: now}
-}
-
-// owns reports whether key may use session id. An id the gate never bound
-// passes: mcp-go answers it (404 for an unknown session).
-func (b *bindings) owns(id, key string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	e, ok := b.byID[id]
-	if !ok {
-		return true
-	}
-	sum := sha256.Sum256([]byte(key))
-	if subtle.ConstantTimeCompare(sum[:], e.key[:]) != 1 {
-		return false
-	}
-	e.seen = time.Now()
-	return true
-}
-
-func (b *bindings) drop(id string) {
-	b.mu.Lock()
-	delete(b.byID, id)
-	b.mu.Unlock()
+// newSSESessionID is the SSE transport's id generator: it binds the new
+// session to the caller's key as the transport opens it.
+func (g *gate) newSSESessionID(_ context.Context, r *http.Request) (string, error) {
+	return g.sessions.take(r), nil
 }

@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		}
 		defer stopDebug()
 	}
-	up, err := startUpstream(c, log)
+	up, err := startUpstream(ctx, c, log)
 	if err != nil {
 		fmt.Fprintln(io.err, "skimmer-mcp:", err)
 		return 2

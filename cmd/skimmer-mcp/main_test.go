@@ -4,15 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -422,7 +427,7 @@ func TestBrowserProtections(t *testing.T) {
 		"--allowed-origins", "https://agents.example.com", "--max-body", "4096")
 	url := p.waitURL(t)
 	post := func(body string, headers map[string]string) int {
-		h := map[string]string{"skimmer-api-key": "k-123456789"}
+		h := map[string]string{"skimmer-api-key": "k-1234567890ab"}
 		maps.Copy(h, headers)
 		return postMCP(t, url, body, h).StatusCode
 	}
@@ -440,22 +445,22 @@ func TestStatefulSessionsBelongToTheirKey(t *testing.T) {
 	_, base := upstreamSandbox(t)
 	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--stateful", "--addr", "127.0.0.1:0", "--log-format", "json")
 	url := p.waitURL(t)
-	sid := postMCP(t, url, initializeMsg, map[string]string{"skimmer-api-key": "owner-key-1"}).Header.Get("Mcp-Session-Id")
+	sid := postMCP(t, url, initializeMsg, map[string]string{"skimmer-api-key": "owner-key-0001"}).Header.Get("Mcp-Session-Id")
 	require.NotEmpty(t, sid)
 
 	use := func(key string) int {
 		return postMCP(t, url, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": key}).StatusCode
 	}
-	assert.Equal(t, 403, use("intruder-key-2"), "another key cannot use the session")
-	assert.Equal(t, 200, use("owner-key-1"))
+	assert.Equal(t, 403, use("intruder-key-0002"), "another key cannot use the session")
+	assert.Equal(t, 200, use("owner-key-0001"))
 
 	// An initialize that carries a stale or made-up session id still opens a
 	// new session, and that one is bound too.
-	sid = postMCP(t, url, initializeMsg, map[string]string{"skimmer-api-key": "owner-key-1", "Mcp-Session-Id": "stale-old-id"}).Header.Get("Mcp-Session-Id")
+	sid = postMCP(t, url, initializeMsg, map[string]string{"skimmer-api-key": "owner-key-0001", "Mcp-Session-Id": "stale-old-id"}).Header.Get("Mcp-Session-Id")
 	require.NotEmpty(t, sid)
 	require.NotEqual(t, "stale-old-id", sid)
-	assert.Equal(t, 403, use("intruder-key-2"), "the new session is bound to its opener's key")
-	assert.Equal(t, 200, use("owner-key-1"))
+	assert.Equal(t, 403, use("intruder-key-0002"), "the new session is bound to its opener's key")
+	assert.Equal(t, 200, use("owner-key-0001"))
 }
 
 // TestGracefulShutdown: a call in flight when SIGTERM arrives finishes, and
@@ -470,7 +475,7 @@ func TestGracefulShutdown(t *testing.T) {
 			sb, base := upstreamSandbox(t)
 			p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", tr.name, "--addr", "127.0.0.1:0", "--log-format", "json")
 			url := p.waitURL(t)
-			c := tr.connect(t, url, map[string]string{"skimmer-api-key": "k-123456789"})
+			c := tr.connect(t, url, map[string]string{"skimmer-api-key": "k-1234567890ab"})
 			id := firstCustomerID(t, base)
 			sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Latency: 1500 * time.Millisecond})
 			got := make(chan string, 1)
@@ -509,7 +514,7 @@ func TestBrowserClients(t *testing.T) {
 	assert.NotEmpty(t, resp.Header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "skimmer-api-key")
 
-	resp = postMCP(t, url, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Origin": "https://app.example.com", "skimmer-api-key": "k-123456789"})
+	resp = postMCP(t, url, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Origin": "https://app.example.com", "skimmer-api-key": "k-1234567890ab"})
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.NotEmpty(t, resp.Header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id")
@@ -569,7 +574,8 @@ func TestCallCommand(t *testing.T) {
 
 	_, errOut, code = run("--help")
 	assert.Equal(t, 0, code)
-	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "debug-addr", "sandbox-seed", "sandbox-customers", "sandbox-data", "sandbox-rate-limit", "version"} {
+	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "debug-addr", "sandbox-seed", "sandbox-customers", "sandbox-data", "sandbox-rate-limit", "version",
+		"body-timeout", "max-sessions", "max-sessions-per-key", "max-streams", "max-streams-per-key", "session-idle"} {
 		assert.Contains(t, errOut, "--"+flagName+" (env "+envName(flagName)+", default ")
 	}
 	assert.Contains(t, errOut, "SKIMMER_API_KEY")
@@ -740,11 +746,24 @@ func TestOversizedArgumentsOverStdio(t *testing.T) {
 }
 
 // TestSecretsNeverLeave runs a whole session with a recognisable key, real
-// customer emails and upstream faults that echo the key, then scans every
-// byte the server wrote (stdout: every result; stderr: every log line, at
-// debug level) for the key, and the logs for the customers' emails.
+// customer emails and upstream faults that echo the key, raw and in every
+// encoding a server could use (URL-encoded for a query and for a path,
+// JSON-escaped as Go and as .NET write it, HTML-escaped, base64 in both
+// alphabets, padded, unpadded and inside a longer encoding), then scans
+// every byte the server wrote (stdout: every result; stderr: every log
+// line, at debug level) for the key in any of those forms, and the logs for
+// the customers' emails. A key too short to scrub safely never gets that
+// far: it is refused where it comes in.
 func TestSecretsNeverLeave(t *testing.T) {
-	const key = "sk_live_RECOGNISABLE_9f8e7d6c5b4a"
+	t.Run("a whole session", secretsInASession)
+	t.Run("short keys are refused at the door", shortKeysAreRefused)
+}
+
+// echoKey is a key with the characters that each encoding changes.
+const echoKey = `sk_live/RECOG+NISABLE=9f8e&7d6c"5b4a<`
+
+func secretsInASession(t *testing.T) {
+	key := echoKey
 	sb, base := upstreamSandbox(t)
 	c, err := skimmer.New(skimmer.Options{BaseURL: base, APIKey: "lookup"})
 	require.NoError(t, err)
@@ -756,10 +775,22 @@ func TestSecretsNeverLeave(t *testing.T) {
 			emails = append(emails, *cust.PrimaryEmail)
 		}
 	}
+	goJSON, _ := json.Marshal(key)
+	netJSON := strings.NewReplacer("+", `\u002B`, "&", `\u0026`, `"`, `\u0022`, "<", `\u003C`).Replace(key)
+	b64 := base64.StdEncoding.EncodeToString
+	b64url := base64.RawURLEncoding.EncodeToString
 	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpGetCustomer}, Status: 500, Body: "upstream proxy error for key=" + key, Times: 1})
-	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpSearchCustomers}, Status: 400, ContentType: "application/json",
-		Body: `{"title":"Bad key ` + key + `","errors":{"skimmer-api-key":["` + key + ` is not valid"]}}`, Times: 1})
-	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Body: "<html><title>" + key + "</title></html>", Times: 2})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 400, ContentType: "application/json", Times: 1,
+		Body: `{"title":"One or more validation errors occurred.","errors":{"Title":["GET /keys/` + url.PathEscape(key) + `/usage failed"],"Type":["see https://publicapi.getskimmer.com/?apikey=` + url.QueryEscape(key) + `"]}}`})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpSearchCustomers}, Status: 400, ContentType: "application/json", Times: 1,
+		Body: `{"title":"Bad key ` + strings.Trim(string(goJSON), `"`) + `","errors":{"skimmer-api-key":["` + netJSON + ` is not valid"]}}`})
+	// Read faults that are retried: each retry writes a debug line with the reason.
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpGetActivityLog}, Status: 503, Times: 1, Body: "GET /keys/" + url.PathEscape(key) + "/usage?apikey=" + url.QueryEscape(key) + " failed"})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Times: 1, Body: "<html><title>" + html.EscapeString(key) + "</title></html>"})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Times: 1, Body: "token " + b64([]byte(key)) + " refused"})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListCustomers}, Status: 503, Times: 1, ContentType: "application/json", Body: `{"message":"key ` + netJSON + ` unknown"}`})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListActivityLogs}, Status: 503, Times: 1, Body: "Authorization: Basic " + b64([]byte("user:"+key))})
+	sb.Inject(sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpListActivityLogs}, Status: 503, Times: 1, Body: "jwt " + b64url([]byte(`{"k":"`+key+`"}`)) + " expired"})
 
 	var stdout strings.Builder
 	r := stdioSession(t, []string{"SKIMMER_API_KEY=" + key, "SKIMMER_BASE_URL=" + base}, "--log-level", "debug", "--log-format", "json")
@@ -769,25 +800,33 @@ func TestSecretsNeverLeave(t *testing.T) {
 	}{
 		{"get_customer", map[string]any{"id": all[0].ID}},
 		{"get_customer", map[string]any{"id": all[0].ID}},
+		{"get_customer_activity", map[string]any{"customerId": all[2].ID, "id": strings.Repeat("a", 32)}},
 		{"search_customers", map[string]any{"text": emails[0]}},
 		{"search_customers", map[string]any{"text": emails[1]}},
 		{"list_customers", map[string]any{"detail": true}},
+		{"list_customer_activities", map[string]any{"customerId": all[2].ID}},
 		{"update_customer", map[string]any{"id": all[1].ID, "primaryEmail": "new.owner@example.com", "confirm": true}},
 		{"create_customer", map[string]any{"firstName": "Secret", "primaryEmail": "secret.person@example.com", "confirm": true}},
+		{"create_customer_activity", map[string]any{"customerId": all[2].ID, "type": "Email", "title": "Sent the invoice", "description": "to " + emails[2], "confirm": true}},
 		{"create_customer_activity", map[string]any{"customerId": all[2].ID, "type": "Email", "title": "Sent the invoice", "description": "to " + emails[2], "confirm": true}},
 		{"get_customer", map[string]any{"id": "not-an-id"}},
 	}
 	for _, call := range calls {
 		text, _ := r.tool(call.tool, call.args)
-		stdout.WriteString(text)
+		stdout.WriteString(text + "\n")
 	}
 	require.NoError(t, r.p.stdin.Close())
 	<-r.p.done
 	logs := r.p.stderr.String()
 	assert.Contains(t, logs, `"msg":"tool call"`)
 	assert.Contains(t, logs, "retrying skimmer request", "debug lines were written, and scanned")
-	assert.NotContains(t, stdout.String(), key, "no tool result holds the key")
-	assert.NotContains(t, logs, key, "no log line holds the key")
+	// The echoes went through, cleaned: three into results (the .NET-escaped
+	// field message, the path- and query-escaped ones), six into retry
+	// lines (URL-encoded, HTML, .NET-escaped JSON, three base64).
+	assert.GreaterOrEqual(t, strings.Count(stdout.String(), "[redacted]"), 3, stdout.String())
+	assert.GreaterOrEqual(t, strings.Count(logs, "[redacted]"), 6, logs)
+	assert.Empty(t, leaks(stdout.String(), key), "no tool result holds the key")
+	assert.Empty(t, leaks(logs, key), "no log line holds the key")
 	for _, e := range append(emails, "new.owner@example.com", "secret.person@example.com") {
 		assert.NotContains(t, logs, e, "no log line holds a customer's email")
 	}
@@ -796,6 +835,110 @@ func TestSecretsNeverLeave(t *testing.T) {
 			assert.Equal(t, key, req.Key, "the key did reach Skimmer, and only there")
 		}
 	}
+}
+
+// leaks finds key in text however it is encoded: it decodes every escape
+// the text could hold (percent, JSON, HTML), in any nesting up to three
+// deep (a JSON log line holding a JSON-escaped body), and every run that
+// could be base64, and looks for the key, or for all of it but its first
+// and last characters, which base64 may blend with its neighbours.
+func leaks(text, key string) []string {
+	inner := key[1 : len(key)-1]
+	percent := regexp.MustCompile(`%[0-9a-fA-F]{2}`)
+	jsonEsc := regexp.MustCompile(`\\u[0-9a-fA-F]{4}|\\["\\/]`)
+	decoders := []struct {
+		name string
+		f    func(string) string
+	}{
+		{"percent", func(s string) string {
+			return percent.ReplaceAllStringFunc(s, func(m string) string { b, _ := hex.DecodeString(m[1:]); return string(b) })
+		}},
+		{"JSON", func(s string) string {
+			return jsonEsc.ReplaceAllStringFunc(s, func(m string) string {
+				if len(m) == 2 {
+					return m[1:]
+				}
+				b, _ := hex.DecodeString(m[4:])
+				return string(b)
+			})
+		}},
+		{"HTML", html.UnescapeString},
+	}
+	found := map[string]bool{}
+	look := func(how, s string) {
+		if strings.Contains(s, inner) {
+			found[how] = true
+		}
+		for _, run := range regexp.MustCompile(`[A-Za-z0-9+/_-]{16,}`).FindAllString(s, -1) {
+			for skip := range 4 {
+				for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+					r := run[skip:]
+					if b, err := enc.DecodeString(r[:len(r)/4*4]); err == nil && strings.Contains(string(b), inner) {
+						found[how+", base64"] = true
+					}
+				}
+			}
+		}
+	}
+	texts := map[string]string{"as written": text}
+	for range 3 {
+		next := map[string]string{}
+		for how, t := range texts {
+			look(how, t)
+			for _, d := range decoders {
+				if u := d.f(t); u != t {
+					next[how+", "+d.name+"-decoded"] = u
+				}
+			}
+		}
+		texts = next
+	}
+	for how, t := range texts {
+		look(how, t)
+	}
+	return slices.Sorted(maps.Keys(found))
+}
+
+// shortKeysAreRefused: a key under 12 characters could not be scrubbed
+// without garbling text, so it is refused with a sentence that says so:
+// SKIMMER_API_KEY at start, a hosted caller's key at the gate (streamable
+// HTTP and SSE) and at the connector's sign-in page. It never reaches
+// Skimmer, and the refusal never repeats it.
+func shortKeysAreRefused(t *testing.T) {
+	sb, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_API_KEY=k3y-short", "SKIMMER_BASE_URL=" + base})
+	select {
+	case err := <-p.done:
+		assert.Error(t, err)
+		assert.Contains(t, p.stderr.String(), "SKIMMER_API_KEY: the key is 9 characters long; keys shorter than 12 are refused")
+		assert.NotContains(t, p.stderr.String(), "k3y-short")
+	case <-time.After(10 * time.Second):
+		t.Fatal("started with a key too short to scrub")
+	}
+	for _, tr := range []string{"http", "sse"} {
+		g := newGated(t, "--transport", tr)
+		for _, h := range []map[string]string{{"skimmer-api-key": "k3y-short"}, {"Authorization": "Bearer k3y-short"}} {
+			method, body := "POST", initializeMsg
+			if tr == "sse" {
+				method, body = "GET", ""
+			}
+			status, answer := send(t, method, g.url, body, h)
+			assert.Equal(t, http.StatusUnauthorized, status, "%s %v", tr, h)
+			assert.Contains(t, answer, "your Skimmer API key is refused: the key is 9 characters long")
+			assert.NotContains(t, answer, "k3y-short")
+		}
+		assert.Empty(t, g.sb.Requests())
+	}
+	// The connector's sign-in page asks for the whole key again.
+	g := newGated(t, "--transport", "http", "--oauth")
+	page, _, _ := submitSignIn(t, strings.TrimSuffix(g.url, "/mcp"), "k3y-short", "read")
+	form, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	assert.Equal(t, http.StatusOK, page.StatusCode, "the page again, not a redirect with a code")
+	assert.Contains(t, string(form), "make sure it is the whole key")
+	assert.NotContains(t, string(form), "k3y-short")
+	assert.Empty(t, g.sb.Requests(), "the key was not sent to Skimmer")
+	assert.Empty(t, sb.Requests())
 }
 
 // TestDebugListener: pprof and expvar on loopback only, with the figures
@@ -828,7 +971,7 @@ func TestDebugListener(t *testing.T) {
 	assert.GreaterOrEqual(t, vars.Memory.PeakRSS, vars.Memory.RSS, "both from one read")
 	assert.Positive(t, vars.Memstats.HeapAlloc)
 
-	bad := start(t, []string{"SKIMMER_API_KEY=k"}, "--debug-addr", "0.0.0.0:6060")
+	bad := start(t, []string{"SKIMMER_API_KEY=debug-test-key-01"}, "--debug-addr", "0.0.0.0:6060")
 	select {
 	case err := <-bad.done:
 		assert.Error(t, err)

@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/metrics"
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/store"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
 	"github.com/skimmer-mcp/skimmer-mcp/tools"
@@ -25,14 +28,47 @@ const sandboxKey = "sandbox-demo-key"
 // upstream is the Skimmer the server talks to: the real API, or the
 // embedded sandbox on a loopback port of its own.
 type upstream struct {
-	client *skimmer.Client // carries the server-wide key, if any
-	key    string          // that key: the operator's, or the sandbox's
-	stop   func()
+	client  *skimmer.Client // carries the server-wide key, if any
+	key     string          // that key: the operator's, or the sandbox's
+	store   *store.Redis    // the shared store; nil for this process's memory
+	metrics *metrics.Metrics
+	stop    func()
 }
 
-func startUpstream(c *config, log *slog.Logger) (*upstream, error) {
+// startUpstream starts what the tools stand on: metrics, the shared store,
+// the sandbox if asked for, and the client.
+func startUpstream(ctx context.Context, c *config, log *slog.Logger) (_ *upstream, err error) {
+	up := &upstream{stop: func() {}}
+	defer func() {
+		if err != nil {
+			up.stop()
+		}
+	}()
+	var meter metric.Meter
+	if c.metricsAddr != "" {
+		if up.metrics, err = metrics.New(skimmer.Version); err != nil {
+			return nil, err
+		}
+		_, stopMetrics, err := up.metrics.Serve(c.metricsAddr, log)
+		if err != nil {
+			return nil, err
+		}
+		up.stop = chain(stopMetrics, up.stop)
+		meter = up.metrics.Meter()
+	}
+	var budget skimmer.Budget
+	if c.store != "" {
+		if up.store, err = store.Open(ctx, c.store, store.Options{Logger: log, Meter: meter}); err != nil {
+			return nil, err
+		}
+		up.stop = chain(func() { _ = up.store.Close() }, up.stop)
+		budget = up.store.Budget()
+		log.Info("shared store", "store", up.store.Where())
+		if c.confirmKey == "" && c.transport != "stdio" {
+			log.Warn("--store is set but SKIMMER_CONFIRM_KEY is not: a confirmation sealed by one replica will not open on another; give every replica the same key")
+		}
+	}
 	base, key := c.baseURL, c.apiKey
-	stop := func() {}
 	if c.sandbox {
 		sb, err := sandbox.New(sandbox.Options{Seed: c.sandboxSeed, Customers: sandbox.AsGiven(c.sandboxCount), DataFile: c.sandboxData,
 			RateLimit: sandbox.AsGiven(c.sandboxRate), Logger: log})
@@ -45,17 +81,25 @@ func startUpstream(c *config, log *slog.Logger) (*upstream, error) {
 		}
 		srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
-		base, stop = "http://"+ln.Addr().String(), func() { _ = srv.Close() }
+		base = "http://" + ln.Addr().String()
+		up.stop = chain(func() { _ = srv.Close() }, up.stop)
 		if key == "" {
 			key = sandboxKey
 		}
 	}
-	client, err := skimmer.New(skimmer.Options{BaseURL: base, APIKey: key, Timeout: c.timeout, Logger: log})
-	if err != nil {
-		stop()
+	if up.client, err = skimmer.New(skimmer.Options{BaseURL: base, APIKey: key, Timeout: c.timeout, Logger: log, Budget: budget}); err != nil {
 		return nil, err
 	}
-	return &upstream{client: client, key: key, stop: stop}, nil
+	up.key = key
+	return up, nil
+}
+
+// chain runs first, then then.
+func chain(first, then func()) func() {
+	return func() {
+		first()
+		then()
+	}
 }
 
 // newTools builds the MCP server. perCaller picks the key from the request
@@ -71,7 +115,25 @@ func newTools(c *config, up *upstream, log *slog.Logger, perCaller, serverReques
 			return up.client.WithAPIKey(key), nil
 		}
 	}
+	var observer tools.Observer
+	if up.metrics != nil {
+		transport := "tcp"
+		if c.transport == "stdio" || c.command == "call" {
+			transport = "pipe"
+		}
+		o, err := up.metrics.Tools(transport)
+		if err != nil {
+			return nil, err
+		}
+		observer = o
+	}
+	var shared tools.Store // nil: the tools' own, in this process
+	if up.store != nil {
+		shared = up.store
+	}
 	return tools.New(tools.Config{
+		Store:          shared,
+		Observer:       observer,
 		Client:         clientFor,
 		ReadOnly:       c.readOnly,
 		Tools:          c.toolNames(),
@@ -116,6 +178,8 @@ type hosted struct {
 	handler       http.Handler
 	endpoint      string // /mcp or /sse
 	closeSessions func(context.Context)
+	close         func() // stops the gate's sweeper; after closeSessions
+	gate          *gate
 	tools         *tools.Server
 	stateful      bool
 }
@@ -137,11 +201,12 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 	// The server's key serves callers who bring none: past the check above
 	// that is on loopback, behind a token, or the sandbox's demo key.
 	g := newGate(c, up.key)
-	h := &hosted{endpoint: "/mcp", stateful: c.transport == "http" && c.stateful}
+	h := &hosted{endpoint: "/mcp", stateful: c.transport == "http" && c.stateful, close: g.sessions.close, gate: g}
 	mux := http.NewServeMux()
 	if c.oauth {
 		as, err := newOAuth(c, up, log, listen)
 		if err != nil {
+			g.sessions.close()
 			return nil, err
 		}
 		as.Routes(mux)
@@ -149,6 +214,7 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 	}
 	srv, err := newTools(c, up, log, true, h.stateful)
 	if err != nil {
+		g.sessions.close()
 		return nil, err
 	}
 	h.tools = srv
@@ -160,22 +226,26 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 	switch c.transport {
 	case "http":
 		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log), server.WithStreamableHTTPCORS(cors...)}
+		rt := streamableStateless
 		if h.stateful {
-			opts = append(opts, server.WithStateful(true), server.WithSessionIdleTTL(sessionIdle))
+			// The gate's session record is the transport's session id
+			// manager: one truth about which sessions exist and whose.
+			opts = append(opts, server.WithSessionIdManagerResolver(sessionIDs{g.sessions}), server.WithSessionIdleTTL(c.sessionIdle))
+			rt = streamableStateful
 		} else {
 			opts = append(opts, server.WithStateLess(true))
 		}
 		sh := server.NewStreamableHTTPServer(srv.MCP(), opts...)
-		mux.Handle("/mcp", g.wrap(sh))
+		mux.Handle("/mcp", g.wrap(rt, sh))
 		h.closeSessions = sh.CloseSessions
 	case "sse":
 		sh := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true), server.WithSSECORS(cors...))
-		mux.Handle("/sse", g.wrap(sh.SSEHandler()))
-		mux.Handle("/message", g.wrap(sh.MessageHandler()))
+		mux.Handle("/sse", g.wrap(sseStream, sh.SSEHandler()))
+		mux.Handle("/message", g.wrap(sseMessage, sh.MessageHandler()))
 		h.closeSessions = func(context.Context) { sh.CloseSessions() }
 		h.endpoint = "/sse"
 	}
-	h.handler = logging.Requests(log, slog.LevelDebug, mux)
+	h.handler = logging.Requests(log, slog.LevelDebug, bodyDeadline(g.bodyTimeout, mux))
 	return h, nil
 }
 
@@ -220,6 +290,7 @@ func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger) e
 		time.Sleep(sseFlush)
 	}
 	h.closeSessions(drain)
+	h.close()
 	if err := <-shutdown; err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
