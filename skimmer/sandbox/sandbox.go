@@ -11,6 +11,7 @@ package sandbox
 
 import (
 	"cmp"
+	"context"
 	crand "crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
 // Options configure a sandbox. The zero value serves 250 seeded customers
@@ -43,6 +45,14 @@ type Options struct {
 	// "results", or "bare" for a plain array.
 	Envelope    string
 	MaxPageSize int // Sieve's cap; 100 when 0
+	// SieveErrors is how a search Sieve cannot apply is answered:
+	// SieveSilent (default, Sieve's own default) or SieveThrow.
+	SieveErrors string
+	// Unsearchable names search fields the sandbox's Sieve does not know, as
+	// if Skimmer's searchable fields were fewer than documented: a filter on
+	// one fails, and in silent mode returns every customer. For rehearsing
+	// an ignored search.
+	Unsearchable []string
 
 	// Clock stamps what happens while the sandbox runs (records created
 	// or changed, the rate limit's windows); time.Now when nil.
@@ -66,6 +76,7 @@ type Server struct {
 	mux     *http.ServeMux
 	ops     map[string]skimmer.Operation // mux pattern → operation, to record a request before it is served
 	store   *store
+	sieve   *sieve.Processor[skimmer.Customer]
 	limiter *limiter
 	faults  *faults
 	log     *slog.Logger
@@ -83,6 +94,10 @@ type Request struct {
 	Query  string
 	Key    string // the skimmer-api-key it carried; the sandbox is a test double, it never logs this
 	Status int    // 0 until answered
+	// SieveError is what Sieve threw on a search: in silent mode the answer
+	// was 200 with the customers unfiltered (or unsorted), which a client
+	// must notice.
+	SieveError string
 }
 
 // AsGiven turns a command-line count, where 0 means none (no customers,
@@ -140,6 +155,14 @@ func New(opts Options) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("sandbox: envelope %q: use items, data, results or bare", opts.Envelope)
 	}
+	opts.SieveErrors = cmp.Or(opts.SieveErrors, SieveSilent)
+	if opts.SieveErrors != SieveSilent && opts.SieveErrors != SieveThrow {
+		return nil, fmt.Errorf("sandbox: sieve errors %q: use %s or %s", opts.SieveErrors, SieveSilent, SieveThrow)
+	}
+	sv, err := newSieve(opts)
+	if err != nil {
+		return nil, err
+	}
 	if opts.RateLimit == 0 {
 		opts.RateLimit = 500
 	}
@@ -159,6 +182,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts:    opts,
 		store:   st,
+		sieve:   sv,
 		limiter: newLimiter(opts.RateLimit, opts.Clock),
 		faults:  newFaults(uint64(opts.Seed)),
 		log:     opts.Logger,
@@ -234,7 +258,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		entry.Status = rec.status
 		s.recMu.Unlock()
 	}()
-	s.mux.ServeHTTP(rec, r2)
+	s.mux.ServeHTTP(rec, r2.WithContext(context.WithValue(r2.Context(), entryKey{}, entry)))
+}
+
+// entryKey carries a request's record to its handler.
+type entryKey struct{}
+
+// noteSieveError records on r's entry what Sieve threw.
+func (s *Server) noteSieveError(r *http.Request, err error) {
+	entry, ok := r.Context().Value(entryKey{}).(*Request)
+	if !ok {
+		return
+	}
+	s.recMu.Lock()
+	entry.SieveError = err.Error()
+	s.recMu.Unlock()
+	s.log.Debug("sieve failed on a search", "error", err, "mode", s.opts.SieveErrors)
 }
 
 // serveOp runs the checks every route shares, then the operation.
