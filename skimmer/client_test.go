@@ -171,9 +171,16 @@ func TestEveryMethodAgainstTheSandbox(t *testing.T) {
 	assert.True(t, got.IsInactive)
 	assert.True(t, e.sb.Deactivations()[0].Request.DeleteRouteAssignments)
 
+	activity := map[skimmer.Operation]bool{}
 	for _, r := range e.sb.Requests() {
 		assert.Equal(t, testKey, r.Key, "every request carries the key")
+		switch r.Op {
+		case skimmer.OpListActivityLogs, skimmer.OpCreateActivityLog, skimmer.OpGetActivityLog, skimmer.OpUpdateActivityLog, skimmer.OpDeleteActivityLog:
+			activity[r.Op] = true
+			assert.True(t, strings.HasPrefix(r.Path, "/CustomerActivityLogs/"+created.ID), "%s went to %s: the developer portal's root", r.Op, r.Path)
+		}
 	}
+	assert.Len(t, activity, 5, "all five activity-log operations were called")
 }
 
 func tagNames(tags []skimmer.Tag) []string {
@@ -646,6 +653,62 @@ func TestTraceRecordsEachAttempt(t *testing.T) {
 		assert.Equal(t, skimmer.OpGetCustomer, x.Op)
 	}
 	assert.Equal(t, []int{503, 503, 200}, statuses)
+}
+
+// TestIgnoredSearchIsNoticed: when Skimmer's Sieve cannot apply a query it
+// answers 200 with every customer (its default). The client tells that
+// from a filtered page, by the page size or by a row the filters exclude.
+func TestIgnoredSearchIsNoticed(t *testing.T) {
+	e := newEnv(t, sandbox.Options{Unsearchable: []string{"Email4"}})
+	email4 := func(pageSize int) sieve.Query {
+		return sieve.Query{Filters: []sieve.Filter{{Names: []string{"Email4"}, Op: sieve.Equals, Values: []sieve.Value{sieve.Text("x@example.com")}}}, Page: 1, PageSize: pageSize}
+	}
+	_, err := e.client.SearchCustomers(context.Background(), email4(10))
+	require.ErrorIs(t, err, skimmer.ErrSearchIgnored)
+	assert.Contains(t, err.Error(), "it returned 80 customers for a page of 10")
+
+	_, err = e.client.SearchCustomers(context.Background(), email4(100))
+	require.ErrorIs(t, err, skimmer.ErrSearchIgnored)
+	assert.Contains(t, err.Error(), "does not meet Email4==x@example.com")
+
+	first := e.firstCustomer(t)
+	res, err := e.client.SearchCustomers(context.Background(), sieve.Query{
+		Filters: []sieve.Filter{{Names: []string{"Id"}, Op: sieve.EqualsIgnoreCase, Values: []sieve.Value{sieve.Text(strings.ToUpper(first.ID))}}}, Page: 1, PageSize: 100})
+	require.NoError(t, err, "a search Sieve applies passes")
+	require.Len(t, res.Items, 1)
+	assert.Equal(t, first.ID, res.Items[0].ID)
+}
+
+// TestSearchCheckToleratesTheDatabase: rows a database's collation or time
+// zone matched, and fields an answer leaves out, do not trip the check.
+func TestSearchCheckToleratesTheDatabase(t *testing.T) {
+	answer := `{"items":[
+		{"id":"a","lastName":"SMITH  ","firstName":"José","createdAt":"2024-05-01T20:00:00","deleted":false},
+		{"id":"b","lastName":"smith","firstName":"Jose","createdAt":"2024-05-02T03:00:00Z"},
+		{"id":"c","lastName":"Smith","firstName":"JOSE","createdAt":"2024-05-02T00:00:00Z","deleted":false}
+	],"totalCount":3}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, answer)
+	}))
+	defer srv.Close()
+	c, err := skimmer.New(skimmer.Options{BaseURL: srv.URL, APIKey: testKey})
+	require.NoError(t, err)
+	res, err := c.SearchCustomers(context.Background(), sieve.Query{Filters: []sieve.Filter{
+		{Names: []string{"LastName"}, Op: sieve.Equals, Values: []sieve.Value{sieve.Text("Smith")}},
+		{Names: []string{"FirstName"}, Op: sieve.StartsWith, Values: []sieve.Value{sieve.Text("Jos")}},
+		{Names: []string{"CreatedAt"}, Op: sieve.GreaterOrEqual, Values: []sieve.Value{sieve.Text("2024-05-02")}},
+		{Names: []string{"Deleted"}, Op: sieve.Equals, Values: []sieve.Value{sieve.Text("false")}},
+		{Names: []string{"Email4"}, Op: sieve.Equals, Values: []sieve.Value{sieve.Text("j@example.com")}}, // in no row's JSON
+	}, Page: 1, PageSize: 3})
+	require.NoError(t, err)
+	assert.Len(t, res.Items, 3)
+
+	answer = `{"items":[{"id":"d","lastName":"Jones","createdAt":"2024-05-02T00:00:00Z"}],"totalCount":1}`
+	_, err = c.SearchCustomers(context.Background(), sieve.Query{Filters: []sieve.Filter{
+		{Names: []string{"LastName"}, Op: sieve.Equals, Values: []sieve.Value{sieve.Text("Smith")}},
+	}, Page: 1, PageSize: 3})
+	assert.ErrorIs(t, err, skimmer.ErrSearchIgnored, "Jones is certainly not Smith")
 }
 
 // TestKeyID: the caller's identity for binding state is stable, differs per

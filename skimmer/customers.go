@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
-
-	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
 // CustomerFields are the fields a caller writes: the body of a create and,
@@ -129,38 +127,6 @@ type DeactivateCustomersRequest struct {
 	DeleteRepeatingWorkOrders bool     `json:"deleteRepeatingWorkOrders"`
 }
 
-// CustomerSearch is what the search endpoint filters and sorts on.
-var CustomerSearch = sieve.NewSchema(
-	sieve.Field{Name: "Id", Kind: sieve.String, Sortable: true},
-	sieve.Field{Name: "FirstName", Kind: sieve.String, Sortable: true},
-	sieve.Field{Name: "LastName", Kind: sieve.String, Sortable: true},
-	sieve.Field{Name: "CompanyName", Kind: sieve.String, Sortable: true},
-	sieve.Field{Name: "BillingCity", Kind: sieve.String, Sortable: true},
-	sieve.Field{Name: "BillingState", Kind: sieve.String, Sortable: true},
-	sieve.Field{Name: "BillingZip", Kind: sieve.String, Sortable: true},
-	sieve.Field{Name: "CreatedAt", Kind: sieve.Time, Sortable: true},
-	sieve.Field{Name: "UpdatedAt", Kind: sieve.Time, Sortable: true},
-	sieve.Field{Name: "MobilePhone", Kind: sieve.String},
-	sieve.Field{Name: "MobilePhone2", Kind: sieve.String},
-	sieve.Field{Name: "HomePhone", Kind: sieve.String},
-	sieve.Field{Name: "WorkPhone", Kind: sieve.String},
-	sieve.Field{Name: "PrimaryEmail", Kind: sieve.String},
-	sieve.Field{Name: "SecondaryEmail", Kind: sieve.String},
-	sieve.Field{Name: "Email3", Kind: sieve.String},
-	sieve.Field{Name: "Email4", Kind: sieve.String},
-	sieve.Field{Name: "Deleted", Kind: sieve.Bool},
-	sieve.Field{Name: "IsInactive", Kind: sieve.Bool},
-)
-
-// SearchResult is one page of a search. Total is -1 when the server did not
-// say (a bare array).
-type SearchResult struct {
-	Items    []Customer
-	Total    int
-	Page     int
-	PageSize int
-}
-
 // CustomerSink consumes the customer list as it streams in, so that a large
 // account never sits in memory whole. Reset is called before every attempt:
 // a read retried after a broken connection starts from a clean slate.
@@ -215,66 +181,6 @@ func decodeArray(r io.Reader, add func(*Customer) error) error {
 	}
 	_, err = dec.Token()
 	return err
-}
-
-// SearchCustomers runs one search. The query is checked against
-// CustomerSearch before anything is sent.
-func (c *Client) SearchCustomers(ctx context.Context, q sieve.Query) (*SearchResult, error) {
-	values, err := q.Values(CustomerSearch)
-	if err != nil {
-		return nil, err
-	}
-	res, err := fetch[SearchResult](ctx, c, request{op: OpSearchCustomers, query: values})
-	if err != nil {
-		return nil, err
-	}
-	if res.Page == 0 {
-		res.Page = q.Page
-	}
-	if res.PageSize == 0 {
-		res.PageSize = q.PageSize
-	}
-	return res, nil
-}
-
-// UnmarshalJSON accepts a bare array or an envelope under any of the names
-// ASP.NET services commonly use: the shape is not documented. An answer in
-// none of them is ErrBadResponse, which the client does not retry.
-func (res *SearchResult) UnmarshalJSON(raw []byte) error {
-	*res = SearchResult{Total: -1}
-	if len(raw) > 0 && raw[0] == '[' {
-		return json.Unmarshal(raw, &res.Items)
-	}
-	var env struct {
-		Items      []Customer `json:"items"`
-		Data       []Customer `json:"data"`
-		Results    []Customer `json:"results"`
-		TotalCount *int       `json:"totalCount"`
-		Total      *int       `json:"total"`
-		Page       int        `json:"page"`
-		PageSize   int        `json:"pageSize"`
-	}
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return err
-	}
-	switch {
-	case env.Items != nil:
-		res.Items = env.Items
-	case env.Data != nil:
-		res.Items = env.Data
-	case env.Results != nil:
-		res.Items = env.Results
-	default:
-		return fmt.Errorf("%w: a search answer with no items, data or results array", ErrBadResponse)
-	}
-	switch {
-	case env.TotalCount != nil:
-		res.Total = *env.TotalCount
-	case env.Total != nil:
-		res.Total = *env.Total
-	}
-	res.Page, res.PageSize = env.Page, env.PageSize
-	return nil
 }
 
 // GetCustomer fetches one customer with its service locations. A deleted

@@ -67,21 +67,30 @@ const (
 	refusedA = `{"action":"decline"}`
 )
 
-// gate holds one kind of request at Skimmer's door until released, and
-// counts those that arrived: it makes "at the same time" exact.
+// gate holds one operation's requests at Skimmer's door until released,
+// and counts those that arrived: it makes "at the same time" exact. It
+// finds the operation by the client's route table, as the sandbox does.
 type gate struct {
-	method, suffix string
-	arrived        atomic.Int32
-	open           chan struct{}
+	routes  *http.ServeMux
+	arrived atomic.Int32
+	open    chan struct{}
 }
 
-func newGate(method, suffix string) *gate {
-	return &gate{method: method, suffix: strings.ToLower(suffix), open: make(chan struct{})}
+func newGate(op skimmer.Operation) *gate {
+	g := &gate{routes: http.NewServeMux(), open: make(chan struct{})}
+	for _, r := range skimmer.Routes() {
+		if r.Op == op {
+			g.routes.Handle(r.Method+" "+strings.ToLower(r.Path), http.NotFoundHandler())
+		}
+	}
+	return g
 }
 
 func (g *gate) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == g.method && strings.HasSuffix(strings.ToLower(r.URL.Path), g.suffix) {
+		lower := r.Clone(r.Context())
+		lower.URL.Path = strings.ToLower(r.URL.Path)
+		if _, pattern := g.routes.Handler(lower); pattern != "" {
 			g.arrived.Add(1)
 			<-g.open
 		}
@@ -155,7 +164,7 @@ func TestConfirmationIsBoundToTheCaller(t *testing.T) {
 // once to one process (a client retrying on a slow answer), is carried out
 // once, and every copy gets its answer.
 func TestConcurrentApprovalsApplyOnce(t *testing.T) {
-	g := newGate("POST", "/ActivityLogs")
+	g := newGate(skimmer.OpCreateActivityLog)
 	h := newHarness(t, func(s *setup) { s.cfg.Confirm = ConfirmElicit; s.upstream = g.wrap })
 	c := h.customer(func(*skimmer.Customer) bool { return true })
 	args := `{"customerId":"` + c.ID + `","type":"Call","title":"Approved ten times"}`
@@ -189,7 +198,7 @@ func TestConcurrentApprovalsApplyOnce(t *testing.T) {
 // write sent ten times at once by one caller is one write, and all ten get
 // its answer. A later, separate call is a new write.
 func TestDoubleSubmitCoalesces(t *testing.T) {
-	g := newGate("POST", "/Customers")
+	g := newGate(skimmer.OpCreateCustomer)
 	h := newHarness(t, func(s *setup) { s.upstream = g.wrap })
 	args := map[string]any{"firstName": "Ten", "lastName": "Times", "primaryEmail": "ten.times@example.com", "confirm": true}
 	texts := make([]string, 10)
@@ -220,7 +229,7 @@ func TestDoubleSubmitCoalesces(t *testing.T) {
 // at once. Sharing the confirm key and a Store, it is made once: the
 // confirmation is spent in the shared store, whichever replica is first.
 func TestTwoReplicasShareAStore(t *testing.T) {
-	g := newGate("POST", "/Customers")
+	g := newGate(skimmer.OpCreateCustomer)
 	store := NewMemoryStore() // what a shared Redis is to two processes
 	h := newHarness(t, func(s *setup) {
 		s.cfg.Confirm, s.cfg.ConfirmKey, s.cfg.Store = ConfirmElicit, []byte("replicas"), store
@@ -334,7 +343,7 @@ func TestBusyRecord(t *testing.T) {
 // same moment are two writes, each with its own key: coalescing never
 // hands one caller another's answer.
 func TestDoubleSubmitIsPerCaller(t *testing.T) {
-	g := newGate("POST", "/Customers")
+	g := newGate(skimmer.OpCreateCustomer)
 	type callerKey struct{}
 	var h *harness
 	h = newHarness(t, func(s *setup) {

@@ -131,8 +131,8 @@ func renderList(s *listSink, a listCustomersArgs) string {
 // ---- search_customers
 
 type searchCustomersArgs struct {
-	Text     string      `json:"text,omitempty" jsonschema:"maxLength=100" jsonschema_description:"Words to find in names, emails or phones, any case."`
-	Filters  []filterArg `json:"filters,omitempty" jsonschema:"maxItems=20" jsonschema_description:"Conditions that must all hold. Deleted customers are hidden unless filtered on."`
+	Text     string      `json:"text,omitempty" jsonschema:"maxLength=100" jsonschema_description:"Words in names, emails or phones, any case."`
+	Filters  []filterArg `json:"filters,omitempty" jsonschema:"maxItems=20" jsonschema_description:"All must hold; deleted customers hidden unless filtered on."`
 	Sorts    []string    `json:"sorts,omitempty" jsonschema:"maxItems=5" jsonschema_description:"Sort keys; -CreatedAt is newest first."`
 	Page     int         `json:"page,omitempty" jsonschema:"minimum=1,default=1" jsonschema_description:"Page number, from 1."`
 	PageSize int         `json:"pageSize,omitempty" jsonschema:"minimum=1,maximum=100,default=25" jsonschema_description:"Customers per page."`
@@ -141,8 +141,8 @@ type searchCustomersArgs struct {
 
 type filterArg struct {
 	Field string  `json:"field" jsonschema:"required" jsonschema_description:"Field."`
-	Op    string  `json:"op" jsonschema:"required" jsonschema_description:"@= contains, _= starts with, _-= ends with, ! negates them, * ignores case."`
-	Value *string `json:"value" jsonschema:"required" jsonschema_extras:"x-nullable=true" jsonschema_description:"null matches fields never set; dates as 2024-05-01."`
+	Op    string  `json:"op" jsonschema:"required" jsonschema_description:"Text only: @= contains, _= starts with, _-= ends with, ! negates, * ignores case. Ordering: dates only."`
+	Value *string `json:"value" jsonschema:"required" jsonschema_extras:"x-nullable=true" jsonschema_description:"null: unset text; dates as 2024-05-01."`
 }
 
 // JSONSchemaExtend takes the field and operator lists from the client, the
@@ -166,7 +166,7 @@ func (searchCustomersArgs) JSONSchemaExtend(s *jsonschema.Schema) {
 
 func searchCustomers() Tool {
 	return read("search_customers", "Search customers",
-		"Find customers by text and/or field filters, sorted and paged. Start here: the other tools take its ids.",
+		"Find customers by text and/or field filters, sorted and paged. Start here: other tools take its ids.",
 		func(ctx context.Context, c *skimmer.Client, a searchCustomersArgs) (string, error) {
 			q := sieve.Query{Page: a.Page, PageSize: a.PageSize}
 			for _, word := range searchWords(a.Text) {
@@ -779,17 +779,24 @@ func deactivateCustomers() Tool {
 	return write("deactivate_customers", "Deactivate customers",
 		"Mark customers inactive (they stay on record); delete flags also remove what hangs off them.",
 		removes, func(ctx context.Context, w *writeCall, a deactivateCustomersArgs) (*Plan, error) {
+			found, err := customersByID(ctx, w.client, a.IDs)
+			if err != nil {
+				return nil, err
+			}
 			var ids, names, lines []string
 			for _, id := range a.IDs {
 				if slices.Contains(ids, id) {
 					continue
 				}
-				cust, err := w.client.GetCustomer(ctx, id, false)
-				if errors.Is(err, skimmer.ErrNotFound) {
-					return nil, refuse("not_found", "No customer has the id %s (or it is deleted); nothing was changed. Check the ids with search_customers.", id)
-				}
-				if err != nil {
-					return nil, err
+				cust := found[id]
+				if cust == nil { // not in the search's answer: ask for it alone
+					cust, err = w.client.GetCustomer(ctx, id, false)
+					if errors.Is(err, skimmer.ErrNotFound) {
+						return nil, refuse("not_found", "No customer has the id %s (or it is deleted); nothing was changed. Check the ids with search_customers.", id)
+					}
+					if err != nil {
+						return nil, err
+					}
 				}
 				line := "- " + parts(" | ", cust.ID, displayName(cust), parts(" ", val(cust.BillingCity), val(cust.BillingState)))
 				if cust.IsInactive {
@@ -1060,4 +1067,30 @@ func placeFilters(place string) string {
 	}
 	raw, _ := json.Marshal(filters)
 	return string(raw)
+}
+
+// customersByID reads the customers with these ids, not deleted, in one
+// search (Id==a|b|...), up to a page of them. What the search does not
+// return is left for the caller to ask for one by one; a search Skimmer
+// refuses or ignores leaves all of them.
+func customersByID(ctx context.Context, c *skimmer.Client, ids []string) (map[string]*skimmer.Customer, error) {
+	values := make([]sieve.Value, len(ids))
+	for i, id := range ids {
+		values[i] = sieve.Text(id)
+	}
+	res, err := c.SearchCustomers(ctx, sieve.Query{Page: 1, PageSize: len(ids), Filters: []sieve.Filter{
+		{Names: []string{"Id"}, Op: sieve.Equals, Values: values},
+		{Names: []string{"Deleted"}, Op: sieve.Equals, Values: []sieve.Value{sieve.Text("false")}},
+	}})
+	switch {
+	case errors.Is(err, sieve.ErrInvalid), errors.Is(err, skimmer.ErrSearchIgnored), errors.Is(err, skimmer.ErrValidation):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	found := make(map[string]*skimmer.Customer, len(res.Items))
+	for i := range res.Items {
+		found[strings.ToLower(res.Items[i].ID)] = &res.Items[i]
+	}
+	return found, nil
 }

@@ -40,6 +40,9 @@ func explain(err error, t *Tool) *failure {
 		return &failure{"invalid_arguments", args.Error()}
 	case errors.Is(err, sieve.ErrInvalid):
 		return &failure{"invalid_search", "Invalid search: " + sentence(strings.TrimPrefix(err.Error(), sieve.ErrInvalid.Error()+": ")) + " Nothing was sent."}
+	case errors.Is(err, skimmer.ErrSearchIgnored):
+		return &failure{"search_ignored", "Skimmer ignored this search: it returned customers that are not matches (" +
+			strings.TrimPrefix(err.Error(), skimmer.ErrSearchIgnored.Error()+": ") + "), so none are listed. Its search drops a query it cannot apply; try the words and filters one at a time to find the one it does not take."}
 	case errors.Is(err, context.Canceled):
 		return &failure{"cancelled", "The call was cancelled before Skimmer answered."}
 	case errors.Is(err, skimmer.ErrOutcomeUnknown):

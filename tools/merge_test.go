@@ -72,8 +72,8 @@ func TestUpdateRefusesAPartialRecord(t *testing.T) {
 
 // TestUpstreamRequestsPerWrite counts what a preview and its confirmed
 // call cost at Skimmer, each request a share of the key's 500 a minute: a
-// create at most 2, an update at most 3, whether the model confirms (flag)
-// or the person does (elicitation). An update's write is built from a read
+// create at most 2, an update at most 3, a deactivation of 39 customers 3,
+// whether the model confirms (flag) or the person does (elicitation). An update's write is built from a read
 // made right before it, under the record's lock.
 func TestUpstreamRequestsPerWrite(t *testing.T) {
 	type step struct{ method, op string }
@@ -86,6 +86,14 @@ func TestUpstreamRequestsPerWrite(t *testing.T) {
 		c := h.customer(func(c *skimmer.Customer) bool { return c.Notes != nil })
 		entry, err := h.sk.CreateActivityLog(context.Background(), c.ID, skimmer.ActivityLogRequest{Type: "Call", Title: "Counted"})
 		require.NoError(t, err)
+		all, err := h.sk.AllCustomers(context.Background(), false)
+		require.NoError(t, err)
+		var others []string
+		for _, o := range all[:40] {
+			if o.ID != c.ID {
+				others = append(others, o.ID)
+			}
+		}
 		for _, tt := range []struct {
 			tool, args string
 			most       int
@@ -98,6 +106,10 @@ func TestUpstreamRequestsPerWrite(t *testing.T) {
 				[]skimmer.Operation{skimmer.OpGetCustomer, skimmer.OpGetCustomer, skimmer.OpUpdateCustomer}},
 			{"update_customer_activity", `{"customerId":"` + c.ID + `","id":"` + entry.ID + `","title":"Counted again"}`, 3,
 				[]skimmer.Operation{skimmer.OpGetActivityLog, skimmer.OpGetActivityLog, skimmer.OpUpdateActivityLog}},
+			// The preview reads its customers with one search, however many
+			// (up to a page), not one read each.
+			{"deactivate_customers", `{"ids":["` + strings.Join(others, `","`) + `"]}`, 3,
+				[]skimmer.Operation{skimmer.OpSearchCustomers, skimmer.OpSearchCustomers, skimmer.OpDeactivateCustomers}},
 		} {
 			t.Run(mode+"/"+tt.tool, func(t *testing.T) {
 				h.sb.ResetRequests()
@@ -110,7 +122,11 @@ func TestUpstreamRequestsPerWrite(t *testing.T) {
 					text, _ = h.call(tt.tool, with(args, "confirm", true))
 				} else {
 					state := question(t, h.server, tt.tool, tt.args)
-					text, _ = answerWith(t, h.server, tt.tool, tt.args, state, accepted)
+					answer := accepted
+					if tt.tool == "deactivate_customers" { // a removal needs the count typed
+						answer = fmt.Sprintf(`{"action":"accept","content":{"typed":"%d"}}`, len(others))
+					}
+					text, _ = answerWith(t, h.server, tt.tool, tt.args, state, answer)
 				}
 				require.NotContains(t, text, "PREVIEW")
 				var ops []skimmer.Operation

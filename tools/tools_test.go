@@ -368,7 +368,7 @@ func TestErrorsReachTheModel(t *testing.T) {
 		{"filter field in several", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "phone", "op": "==", "value": "x"}}}, nil, `not "phone" (did you mean one of MobilePhone, MobilePhone2, HomePhone, WorkPhone?)`, 0},
 		{"filter field misspelt", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "LastNme", "op": "==", "value": "x"}}}, nil, `not "LastNme" (did you mean LastName?)`, 0},
 		{"bad sort", "search_customers", map[string]any{"sorts": []any{"Notes"}}, nil, `Invalid search: cannot sort by "Notes"`, 0},
-		{"bad filter value", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": "maybe"}}}, nil, `Invalid search: IsInactive: takes true, false or null, not "maybe"`, 0},
+		{"bad filter value", "search_customers", map[string]any{"filters": []any{map[string]any{"field": "IsInactive", "op": "==", "value": "maybe"}}}, nil, `Invalid search: IsInactive: takes true or false, not "maybe"`, 0},
 		{"not found", "get_customer", map[string]any{"id": strings.Repeat("f", 32)}, nil, "Skimmer has no customer with that id, or it is deleted.", 0},
 		{"entry not found", "get_customer_activity", map[string]any{"customerId": c.ID, "id": strings.Repeat("e", 32)}, nil, "Skimmer has no such activity entry for this customer.", 0},
 		{"rejected by Skimmer", "create_customer", map[string]any{"notes": "no name", "confirm": true}, nil, "Skimmer rejected the request; nothing was changed. FirstName: A customer needs a first name", 1},

@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	rateLimit := fs.Int("rate-limit", 500, "requests per minute per key; 0 turns rate limiting off")
 	keys := fs.String("keys", "", "comma-separated API keys to accept; any non-empty key when empty")
 	envelope := fs.String("envelope", "items", "search answer shape: items, data, results or bare")
+	sieveErrors := fs.String("sieve-errors", sandbox.SieveSilent, "a search Sieve cannot apply: silent (200 with every customer, Sieve's default) or throw (400)")
+	unsearchable := fs.String("unsearchable", "", "comma-separated search fields to treat as unknown, to rehearse an ignored search")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format: "+logging.Formats)
 	fs.Usage = func() {
@@ -59,7 +61,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	opts := sandbox.Options{
 		Customers: sandbox.AsGiven(*customers), Seed: *seed, DataFile: *data, Envelope: *envelope, Logger: log,
-		RateLimit: sandbox.AsGiven(*rateLimit),
+		RateLimit: sandbox.AsGiven(*rateLimit), SieveErrors: *sieveErrors,
+	}
+	if *unsearchable != "" {
+		opts.Unsearchable = strings.Split(*unsearchable, ",")
 	}
 	if *keys != "" {
 		opts.Keys = strings.Split(*keys, ",")

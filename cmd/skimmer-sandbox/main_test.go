@@ -76,6 +76,40 @@ func TestBadFlags(t *testing.T) {
 	var out lockedBuffer
 	err := run(context.Background(), []string{"--envelope", "nope", "--addr", "127.0.0.1:0"}, &out, nil)
 	assert.ErrorContains(t, err, "use items, data, results or bare")
+	err = run(context.Background(), []string{"--sieve-errors", "loud", "--addr", "127.0.0.1:0"}, &out, nil)
+	assert.ErrorContains(t, err, "use silent or throw")
+	err = run(context.Background(), []string{"--unsearchable", "Shoe", "--addr", "127.0.0.1:0"}, &out, nil)
+	assert.ErrorContains(t, err, `unsearchable "Shoe" is not a search field`)
 	err = run(context.Background(), []string{"--log-level", "shout"}, &out, nil)
 	assert.ErrorContains(t, err, "log level")
+}
+
+func TestSieveFlags(t *testing.T) {
+	for _, tt := range []struct {
+		flags  []string
+		status int
+	}{
+		{[]string{"--unsearchable", "Email4"}, 200}, // silent: every customer
+		{[]string{"--unsearchable", "Email4", "--sieve-errors", "throw"}, 400},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		addrc := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, append([]string{"--addr", "127.0.0.1:0", "--customers", "12"}, tt.flags...), &lockedBuffer{}, func(a string) { addrc <- a })
+		}()
+		req, _ := http.NewRequest("GET", "http://"+<-addrc+"/Customers/Search?filters=Email4==x@example.com&pageSize=5", nil)
+		req.Header.Set("skimmer-api-key", "demo")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		assert.Equal(t, tt.status, resp.StatusCode, tt.flags)
+		if tt.status == 200 {
+			var page struct{ Items []json.RawMessage }
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
+			assert.Len(t, page.Items, 12, "unfiltered and unpaged")
+		}
+		resp.Body.Close()
+		cancel()
+		require.NoError(t, <-done)
+	}
 }

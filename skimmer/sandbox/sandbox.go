@@ -11,6 +11,9 @@ package sandbox
 
 import (
 	"cmp"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -22,6 +25,7 @@ import (
 	"time"
 
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
 // Options configure a sandbox. The zero value serves 250 seeded customers
@@ -41,9 +45,26 @@ type Options struct {
 	// "results", or "bare" for a plain array.
 	Envelope    string
 	MaxPageSize int // Sieve's cap; 100 when 0
+	// SieveErrors is how a search Sieve cannot apply is answered:
+	// SieveSilent (default, Sieve's own default) or SieveThrow.
+	SieveErrors string
+	// Unsearchable names search fields the sandbox's Sieve does not know, as
+	// if Skimmer's searchable fields were fewer than documented: a filter on
+	// one fails, and in silent mode returns every customer. For rehearsing
+	// an ignored search.
+	Unsearchable []string
 
-	Clock func() time.Time // time.Now when nil
-	NewID func() string    // seeded ids when nil, so runs repeat
+	// Clock stamps what happens while the sandbox runs (records created
+	// or changed, the rate limit's windows); time.Now when nil.
+	Clock func() time.Time
+	// AsOf is the seeded account's present: its history runs up to it.
+	// SeedDate when zero, so a seed gives the same account, dates and all,
+	// in every process, whenever it starts.
+	AsOf time.Time
+	// NewID makes the ids of records created while the sandbox runs.
+	// RandomIDs when nil: two sandboxes never give one id to two different
+	// records. Tests inject SeededIDs, or their own, to repeat a run.
+	NewID func() string
 
 	DataFile string // keeps state in this JSON file across restarts
 	Logger   *slog.Logger
@@ -55,6 +76,7 @@ type Server struct {
 	mux     *http.ServeMux
 	ops     map[string]skimmer.Operation // mux pattern → operation, to record a request before it is served
 	store   *store
+	sieve   *sieve.Processor[skimmer.Customer]
 	limiter *limiter
 	faults  *faults
 	log     *slog.Logger
@@ -72,6 +94,10 @@ type Request struct {
 	Query  string
 	Key    string // the skimmer-api-key it carried; the sandbox is a test double, it never logs this
 	Status int    // 0 until answered
+	// SieveError is what Sieve threw on a search: in silent mode the answer
+	// was 200 with the customers unfiltered (or unsorted), which a client
+	// must notice.
+	SieveError string
 }
 
 // AsGiven turns a command-line count, where 0 means none (no customers,
@@ -81,6 +107,34 @@ func AsGiven(n int) int {
 		return -1
 	}
 	return n
+}
+
+// SeedDate is where a seeded account's history ends unless Options.AsOf
+// says otherwise: a fixed date, so that the account a seed makes does not
+// move with the time a process starts. (A record made while the sandbox
+// runs is stamped by the clock, as Skimmer would stamp it.)
+var SeedDate = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// SeededIDs returns an id source that gives the same ids, in the same
+// order, for the same seed: for tests and transcripts that must repeat.
+func SeededIDs(seed int64) func() string {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed1d5))
+	var mu sync.Mutex
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return hexID(rng)
+	}
+}
+
+// RandomIDs makes an id from 128 random bits, in Skimmer's 32-hex form.
+// Seeded records keep their seeded ids; records created at run time get
+// these, so sandboxes running side by side (two demos on one machine, a
+// restart from a data file) never hand one id to two different records.
+func RandomIDs() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:]) // never fails, as of Go 1.24
+	return hex.EncodeToString(b[:])
 }
 
 // maxRecorded bounds the request record, so a long load run stays small.
@@ -101,20 +155,25 @@ func New(opts Options) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("sandbox: envelope %q: use items, data, results or bare", opts.Envelope)
 	}
+	opts.SieveErrors = cmp.Or(opts.SieveErrors, SieveSilent)
+	if opts.SieveErrors != SieveSilent && opts.SieveErrors != SieveThrow {
+		return nil, fmt.Errorf("sandbox: sieve errors %q: use %s or %s", opts.SieveErrors, SieveSilent, SieveThrow)
+	}
+	sv, err := newSieve(opts)
+	if err != nil {
+		return nil, err
+	}
 	if opts.RateLimit == 0 {
 		opts.RateLimit = 500
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.AsOf.IsZero() {
+		opts.AsOf = SeedDate
+	}
 	if opts.NewID == nil {
-		rng := rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed1d5))
-		var mu sync.Mutex
-		opts.NewID = func() string {
-			mu.Lock()
-			defer mu.Unlock()
-			return hexID(rng)
-		}
+		opts.NewID = RandomIDs
 	}
 	st, err := openStore(opts)
 	if err != nil {
@@ -123,6 +182,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts:    opts,
 		store:   st,
+		sieve:   sv,
 		limiter: newLimiter(opts.RateLimit, opts.Clock),
 		faults:  newFaults(uint64(opts.Seed)),
 		log:     opts.Logger,
@@ -198,7 +258,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		entry.Status = rec.status
 		s.recMu.Unlock()
 	}()
-	s.mux.ServeHTTP(rec, r2)
+	s.mux.ServeHTTP(rec, r2.WithContext(context.WithValue(r2.Context(), entryKey{}, entry)))
+}
+
+// entryKey carries a request's record to its handler.
+type entryKey struct{}
+
+// noteSieveError records on r's entry what Sieve threw.
+func (s *Server) noteSieveError(r *http.Request, err error) {
+	entry, ok := r.Context().Value(entryKey{}).(*Request)
+	if !ok {
+		return
+	}
+	s.recMu.Lock()
+	entry.SieveError = err.Error()
+	s.recMu.Unlock()
+	s.log.Debug("sieve failed on a search", "error", err, "mode", s.opts.SieveErrors)
 }
 
 // serveOp runs the checks every route shares, then the operation.

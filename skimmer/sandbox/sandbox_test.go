@@ -102,21 +102,6 @@ func TestEveryRouteHasAHandler(t *testing.T) {
 	assert.Len(t, handlers, len(skimmer.Routes()))
 }
 
-func TestSearchPropsMatchTheClientSchema(t *testing.T) {
-	want := skimmer.CustomerSearch.Filterable()
-	var got []string
-	for name := range props {
-		got = append(got, name)
-	}
-	sort.Strings(got)
-	sort.Strings(want)
-	assert.Equal(t, want, got)
-	for _, name := range want {
-		f, _ := skimmer.CustomerSearch.Lookup(name)
-		assert.Equal(t, f.Kind, props[name].kind, name)
-	}
-}
-
 func TestRoutesMatchWithoutRegardToCase(t *testing.T) {
 	s, _ := newTest(t, Options{})
 	id := s.store.customers()[0].ID
@@ -124,7 +109,7 @@ func TestRoutesMatchWithoutRegardToCase(t *testing.T) {
 		w := call(t, s, "GET", path+"?includeDeleted=true", "k", nil)
 		assert.Equal(t, http.StatusOK, w.Code, path)
 	}
-	w := call(t, s, "GET", "/customers/"+id+"/activitylogs", "k", nil)
+	w := call(t, s, "GET", "/customeractivitylogs/"+id, "k", nil)
 	assert.Equal(t, http.StatusOK, w.Code)
 	w = call(t, s, "GET", "/Nope", "k", nil)
 	assert.Equal(t, http.StatusNotFound, w.Code)
@@ -142,8 +127,8 @@ func TestRequestsRecordTheOperationTheMuxPicks(t *testing.T) {
 		{"GET", "/Customers/" + id, skimmer.OpGetCustomer},
 		{"POST", "/Customers/Deactivate", skimmer.OpDeactivateCustomers},
 		{"POST", "/Customers", skimmer.OpCreateCustomer},
-		{"GET", "/CUSTOMERS/" + id + "/activitylogs", skimmer.OpListActivityLogs},
-		{"DELETE", "/Customers/" + id + "/ActivityLogs/x", skimmer.OpDeleteActivityLog},
+		{"GET", "/CUSTOMERACTIVITYLOGS/" + id, skimmer.OpListActivityLogs},
+		{"DELETE", "/CustomerActivityLogs/" + id + "/x", skimmer.OpDeleteActivityLog},
 		{"GET", "/Nope", ""},
 		{"PATCH", "/Customers", ""},
 	} {
@@ -241,7 +226,7 @@ func TestFaults(t *testing.T) {
 	// Apply: the write happens, the answer is lost.
 	s.Inject(Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 504, Apply: true, Times: 1})
 	before := len(s.store.st.ActivityLogs[id])
-	w = call(t, s, "POST", "/Customers/"+id+"/ActivityLogs", "k", skimmer.ActivityLogRequest{Type: "Call", Title: "Applied anyway"})
+	w = call(t, s, "POST", "/CustomerActivityLogs/"+id, "k", skimmer.ActivityLogRequest{Type: "Call", Title: "Applied anyway"})
 	assert.Equal(t, 504, w.Code)
 	assert.Len(t, s.store.st.ActivityLogs[id], before+1)
 	s.ClearFaults()
@@ -379,14 +364,14 @@ func TestPersistence(t *testing.T) {
 	file := filepath.Join(dir, "state.json")
 	s, _ := newTest(t, Options{DataFile: file, Customers: 20})
 	id := s.store.customers()[0].ID
-	w := call(t, s, "POST", "/Customers/"+id+"/ActivityLogs", "k", skimmer.ActivityLogRequest{Type: "Note", Title: "x"})
+	w := call(t, s, "POST", "/CustomerActivityLogs/"+id, "k", skimmer.ActivityLogRequest{Type: "Note", Title: "x"})
 	require.Equal(t, 400, w.Code, "a refused change is not saved")
-	w = call(t, s, "POST", "/Customers/"+id+"/ActivityLogs", "k", skimmer.ActivityLogRequest{Type: "Call", Title: "Survives a restart"})
+	w = call(t, s, "POST", "/CustomerActivityLogs/"+id, "k", skimmer.ActivityLogRequest{Type: "Call", Title: "Survives a restart"})
 	require.Equal(t, 201, w.Code)
 	created := decode[skimmer.ActivityLog](t, w)
 
 	again, _ := newTest(t, Options{DataFile: file, Customers: 20, Seed: 999})
-	w = call(t, again, "GET", "/Customers/"+id+"/ActivityLogs/"+created.ID, "k", nil)
+	w = call(t, again, "GET", "/CustomerActivityLogs/"+id+"/"+created.ID, "k", nil)
 	require.Equal(t, 200, w.Code, "the restarted sandbox reads the file, not a new seed")
 	assert.Equal(t, "Survives a restart", decode[skimmer.ActivityLog](t, w).Title)
 
@@ -397,7 +382,7 @@ func TestPersistence(t *testing.T) {
 	// A save that fails undoes the change: memory and file agree.
 	require.NoError(t, os.RemoveAll(dir))
 	before := len(again.store.st.ActivityLogs[id])
-	w = call(t, again, "POST", "/Customers/"+id+"/ActivityLogs", "k", skimmer.ActivityLogRequest{Type: "Call", Title: "Cannot be saved"})
+	w = call(t, again, "POST", "/CustomerActivityLogs/"+id, "k", skimmer.ActivityLogRequest{Type: "Call", Title: "Cannot be saved"})
 	assert.Equal(t, 500, w.Code)
 	assert.Contains(t, decode[problemBody](t, w).Detail, "nothing was changed")
 	assert.Len(t, again.store.st.ActivityLogs[id], before)
@@ -418,13 +403,13 @@ func TestBadInputKeepsServing(t *testing.T) {
 		status             int
 		field              string
 	}{
-		{"malformed json", "POST", "/Customers/" + id + "/ActivityLogs", `{"type": "Call", "title": }`, 400, "$"},
-		{"wrong type", "POST", "/Customers/" + id + "/ActivityLogs", `{"type": 5, "title": "x"}`, 400, "$"},
-		{"oversize title", "POST", "/Customers/" + id + "/ActivityLogs", skimmer.ActivityLogRequest{Type: "Call", Title: strings.Repeat("a", 61)}, 400, "Title"},
-		{"title characters", "POST", "/Customers/" + id + "/ActivityLogs", skimmer.ActivityLogRequest{Type: "Call", Title: "Paid $50!"}, 400, "Title"},
-		{"empty title", "POST", "/Customers/" + id + "/ActivityLogs", skimmer.ActivityLogRequest{Type: "Call", Title: "  "}, 400, "Title"},
-		{"long description", "POST", "/Customers/" + id + "/ActivityLogs", skimmer.ActivityLogRequest{Type: "Call", Title: "x", Description: ptr(strings.Repeat("d", 301))}, 400, "Description"},
-		{"bad type", "POST", "/Customers/" + id + "/ActivityLogs", skimmer.ActivityLogRequest{Type: "Fax", Title: "x"}, 400, "Type"},
+		{"malformed json", "POST", "/CustomerActivityLogs/" + id, `{"type": "Call", "title": }`, 400, "$"},
+		{"wrong type", "POST", "/CustomerActivityLogs/" + id, `{"type": 5, "title": "x"}`, 400, "$"},
+		{"oversize title", "POST", "/CustomerActivityLogs/" + id, skimmer.ActivityLogRequest{Type: "Call", Title: strings.Repeat("a", 61)}, 400, "Title"},
+		{"title characters", "POST", "/CustomerActivityLogs/" + id, skimmer.ActivityLogRequest{Type: "Call", Title: "Paid $50!"}, 400, "Title"},
+		{"empty title", "POST", "/CustomerActivityLogs/" + id, skimmer.ActivityLogRequest{Type: "Call", Title: "  "}, 400, "Title"},
+		{"long description", "POST", "/CustomerActivityLogs/" + id, skimmer.ActivityLogRequest{Type: "Call", Title: "x", Description: ptr(strings.Repeat("d", 301))}, 400, "Description"},
+		{"bad type", "POST", "/CustomerActivityLogs/" + id, skimmer.ActivityLogRequest{Type: "Fax", Title: "x"}, 400, "Type"},
 		{"nameless customer", "POST", "/Customers", map[string]any{"notes": "who?"}, 400, "FirstName"},
 		{"bad email", "POST", "/Customers", map[string]any{"firstName": "A", "primaryEmail": "not-an-email"}, 400, "PrimaryEmail"},
 		{"bad rate type", "POST", "/Customers", map[string]any{"firstName": "A", "serviceLocations": []any{map[string]any{"rateType": "Hourly"}}}, 400, "ServiceLocations[0].RateType"},
@@ -443,7 +428,7 @@ func TestBadInputKeepsServing(t *testing.T) {
 			assert.Contains(t, decode[problemBody](t, w).Errors, tt.field)
 		})
 	}
-	w := call(t, s, "POST", "/Customers/"+id+"/ActivityLogs", "k", `{"title":"`+strings.Repeat("x", maxRequestBody)+`"}`)
+	w := call(t, s, "POST", "/CustomerActivityLogs/"+id, "k", `{"title":"`+strings.Repeat("x", maxRequestBody)+`"}`)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
 
 	assert.Equal(t, logsBefore, s.store.st.ActivityLogs[id], "nothing was written")
@@ -476,7 +461,7 @@ func TestCustomerJSONUsesTheDocumentedNames(t *testing.T) {
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &list))
 	assert.NotContains(t, list[0], "serviceLocations", "lists leave service locations out")
 
-	w = call(t, s, "GET", "/Customers/"+id+"/ActivityLogs", "k", nil)
+	w = call(t, s, "GET", "/CustomerActivityLogs/"+id, "k", nil)
 	var logs []map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &logs))
 	if len(logs) > 0 {
@@ -501,7 +486,7 @@ func TestRestartDoesNotReuseIDs(t *testing.T) {
 	for run := range 3 {
 		s, _ := newTest(t, Options{DataFile: file, Customers: 5})
 		id := s.store.customers()[0].ID
-		w := call(t, s, "POST", "/Customers/"+id+"/ActivityLogs", "k", skimmer.ActivityLogRequest{Type: "Call", Title: fmt.Sprintf("Run %d", run)})
+		w := call(t, s, "POST", "/CustomerActivityLogs/"+id, "k", skimmer.ActivityLogRequest{Type: "Call", Title: fmt.Sprintf("Run %d", run)})
 		require.Equal(t, 201, w.Code)
 		ids = append(ids, decode[skimmer.ActivityLog](t, w).ID)
 		w = call(t, s, "POST", "/Customers", "k", map[string]any{"firstName": fmt.Sprintf("Run%d", run), "serviceLocations": []any{map[string]any{"address": "1 Main St"}}, "tags": []any{map[string]any{"name": fmt.Sprintf("Tag %d", run)}}})
@@ -513,5 +498,81 @@ func TestRestartDoesNotReuseIDs(t *testing.T) {
 	for _, id := range ids {
 		assert.False(t, seen[id], "id %s handed out twice", id)
 		seen[id] = true
+	}
+}
+
+// TestSeedIsTheSameWheneverItStarts: the seeded account, dates included,
+// does not move with the time a process starts, so what one run shows
+// (an id, "created 2025-12-09") is what the next run shows.
+func TestSeedIsTheSameWheneverItStarts(t *testing.T) {
+	accountAt := func(now time.Time) []byte {
+		s, err := New(Options{Seed: 5, Customers: 40, Clock: func() time.Time { return now }})
+		require.NoError(t, err)
+		w := call(t, s, "GET", "/Customers", "k", nil)
+		require.Equal(t, 200, w.Code)
+		return w.Body.Bytes()
+	}
+	first := accountAt(time.Now())
+	assert.Equal(t, first, accountAt(time.Now().Add(3*time.Hour+17*time.Second)))
+	assert.Equal(t, first, accountAt(time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC)))
+	assert.Contains(t, string(first), `"createdAt"`)
+
+	moved, err := New(Options{Seed: 5, Customers: 40, AsOf: SeedDate.AddDate(1, 0, 0)})
+	require.NoError(t, err)
+	assert.NotEqual(t, first, call(t, moved, "GET", "/Customers", "k", nil).Body.Bytes(), "AsOf moves it on purpose")
+}
+
+// TestCreatedIDsAreNotShared: two sandboxes of one seed share the seeded
+// account (the same records, so the same ids) but never give one id to two
+// different created records; tests that must repeat inject SeededIDs.
+func TestCreatedIDsAreNotShared(t *testing.T) {
+	create := func(s *Server) (seededID, createdID string) {
+		seededID = s.store.customers()[0].ID
+		w := call(t, s, "POST", "/CustomerActivityLogs/"+seededID, "k", skimmer.ActivityLogRequest{Type: "Call", Title: "Demo call"})
+		require.Equal(t, 201, w.Code, w.Body.String())
+		return seededID, decode[skimmer.ActivityLog](t, w).ID
+	}
+	a, _ := newTest(t, Options{Seed: 1})
+	b, _ := newTest(t, Options{Seed: 1})
+	seededA, createdA := create(a)
+	seededB, createdB := create(b)
+	assert.Equal(t, seededA, seededB, "one seed, one account")
+	assert.NotEqual(t, createdA, createdB, "two demos, two different records, two ids")
+	assert.Regexp(t, "^[0-9a-f]{32}$", createdA)
+
+	c, _ := newTest(t, Options{Seed: 1, NewID: SeededIDs(1)})
+	d, _ := newTest(t, Options{Seed: 1, NewID: SeededIDs(1)})
+	_, createdC := create(c)
+	_, createdD := create(d)
+	assert.Equal(t, createdC, createdD, "an injected seeded source repeats")
+}
+
+// TestStreetNamesDoNotRepeatTheirKind: no "Coral Way Way".
+func TestStreetNamesDoNotRepeatTheirKind(t *testing.T) {
+	kinds := map[string]bool{"Street": true, "Avenue": true, "Drive": true, "Boulevard": true, "Lane": true,
+		"Court": true, "Road": true, "Circle": true, "Place": true}
+	for _, k := range streetKinds {
+		kinds[k] = true
+	}
+	for _, street := range streets {
+		words := strings.Fields(street)
+		assert.False(t, kinds[words[len(words)-1]], "%q already ends in a street kind", street)
+	}
+	st := generate(1, 500, epoch)
+	for _, c := range st.Customers {
+		for _, addr := range append([]*string{c.BillingAddress}, func() (a []*string) {
+			for _, l := range c.ServiceLocations {
+				a = append(a, l.Address)
+			}
+			return a
+		}()...) {
+			if addr == nil {
+				continue
+			}
+			words := strings.Fields(*addr)
+			for i := 1; i < len(words); i++ {
+				assert.NotEqual(t, words[i-1], words[i], "%q", *addr)
+			}
+		}
 	}
 }

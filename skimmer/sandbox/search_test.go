@@ -1,8 +1,12 @@
 package sandbox
 
 import (
+	"cmp"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
 // searchFixture is four customers made one minute apart:
@@ -89,13 +94,18 @@ func TestSieveSemantics(t *testing.T) {
 		{"FirstName!_=Annabelle", []string{"Ann", "bob", "Carla", "Dan"}}, // too short to start with it
 		{"FirstName!_-=*xCarla", []string{"Ann", "bob", "Carla", "Dan"}},  // too short to end with it
 		{"FirstName_=Annabelle", []string{}},
-		{"FirstName!@=*nn|ob", []string{"Carla", "Dan"}}, // negated: contains neither
+		// Sieve ORs the pairs of a negated term: "lacks nn, or lacks ob".
+		{"FirstName!@=*nn|ob", []string{"Ann", "bob", "Carla", "Dan"}},
+		{"CompanyName!@=Smith|Null", []string{"Carla", "Dan"}},
+		{"CompanyName!@=Smith,CompanyName!@=Null", []string{}}, // neither: one term each
 		{"(FirstName|LastName)@=*jones", []string{"Carla"}},
-		{"(LastName|CompanyName)@=*smith", []string{"Ann", "bob", "Carla"}},
+		{"LastName|CompanyName@=*smith", []string{"Ann", "bob", "Carla"}},
 		{"BillingState==TX|AZ", []string{"Ann", "bob", "Carla"}},
 		{"BillingState==TX,BillingCity==Houston", []string{"Ann"}},
 		{`CompanyName==Smith\, Jones\|Partners\==Co`, []string{"Carla"}},
 		{"CompanyName_=*null", []string{"Dan"}}, // null is text for operators other than == and !=
+		{"CompanyName_=Null", []string{"Dan"}},  // the text "Null", as written
+		{"LastName_=Null", []string{}},          // not the keyword: no last name starts with "Null"
 		{`CompanyName_=\null`, []string{}},      // the text "null", case-sensitive
 		{`CompanyName_=*\null`, []string{"Dan"}},
 		{"PrimaryEmail_-=@example.com", []string{"Ann"}},
@@ -107,7 +117,10 @@ func TestSieveSemantics(t *testing.T) {
 		{"CreatedAt>=" + epoch.Add(2*time.Minute).Format(time.RFC3339), []string{"bob", "Carla", "Dan"}},
 		{"CreatedAt<" + epoch.Add(2*time.Minute).Format(time.RFC3339), []string{"Ann"}},
 		{"CreatedAt<=" + t0[:10], []string{}},
-		{"FirstName>C", []string{"bob", "Carla", "Dan"}}, // ordinal: lower case sorts after upper
+		// Where the sandbox used to be stricter than Sieve.
+		{"BillingState==TX,", []string{"Ann", "Carla"}},                                          // an empty term is skipped
+		{"FirstName,BillingState==AZ", []string{"bob"}},                                          // so is a known name with no operator
+		{"FirstName|CreatedAt==" + epoch.Add(time.Minute).Format(time.RFC3339), []string{"Ann"}}, // each name reads the value as its type
 	}
 	for _, tt := range tests {
 		t.Run(tt.filters, func(t *testing.T) {
@@ -115,8 +128,29 @@ func TestSieveSemantics(t *testing.T) {
 			require.Equal(t, 200, code)
 			assert.Equal(t, tt.want, namesOf(p))
 			assert.Equal(t, len(tt.want), p.TotalCount)
+			assert.Empty(t, s.Requests()[len(s.Requests())-1].SieveError)
 		})
 	}
+}
+
+// TestParenthesesInAValue: Sieve cuts a term starting with "(" at its last
+// ")" and deletes every parenthesis before it, so the builder leaves names
+// unbracketed.
+func TestParenthesesInAValue(t *testing.T) {
+	s := searchFixture(t, Options{SieveErrors: SieveThrow})
+	w := call(t, s, "POST", "/Customers", "k", map[string]any{"firstName": "Eve", "companyName": "Pool (East) Co"})
+	require.Equal(t, 201, w.Code)
+
+	p, code := search(t, s, url.Values{"filters": {"LastName|CompanyName==Pool (East) Co"}})
+	require.Equal(t, 200, code)
+	assert.Equal(t, []string{"Eve"}, namesOf(p))
+	// Read as LastName|CompanyName==Pool East Co: no error, and no match.
+	p, code = search(t, s, url.Values{"filters": {"(LastName|CompanyName)==Pool (East) Co"}})
+	require.Equal(t, 200, code)
+	assert.Empty(t, p.Items)
+	// Nothing after the last ")": Sieve throws.
+	_, code = search(t, s, url.Values{"filters": {"(LastName|CompanyName)==Smith (Jr)"}})
+	assert.Equal(t, 400, code)
 }
 
 func TestSieveSortsAndPaging(t *testing.T) {
@@ -128,8 +162,9 @@ func TestSieveSortsAndPaging(t *testing.T) {
 		{"BillingState,-FirstName", []string{"Dan", "bob", "Carla", "Ann"}}, // null state first
 		{"-BillingState,FirstName", []string{"Ann", "Carla", "bob", "Dan"}},
 		{"-CreatedAt", []string{"Dan", "Carla", "bob", "Ann"}},
-		{"LastName,-LastName", []string{"Dan", "Jones", "SMITH", "Smith"}}, // first mention wins
+		{"LastName,-LastName", []string{"Dan", "Jones", "SMITH", "Smith"}}, // the first mention decides
 		{"lastname", []string{"Dan", "Jones", "SMITH", "Smith"}},
+		{"LastName, -CreatedAt", []string{"Dan", "Jones", "SMITH", "Smith"}}, // the space after a comma goes with it
 	}
 	for _, tt := range tests {
 		t.Run(tt.sorts, func(t *testing.T) {
@@ -164,6 +199,13 @@ func TestSieveSortsAndPaging(t *testing.T) {
 	p, _ = search(t, capped, url.Values{"pageSize": {"50"}})
 	assert.Len(t, p.Items, 2, "page size is capped")
 	assert.Equal(t, 2, p.PageSize)
+	// Sieve skips (page-1)*pageSize with the size asked for, then caps the
+	// take: page 2 of 3 starts at the fourth customer, not the third.
+	p, _ = search(t, capped, url.Values{"sorts": {"FirstName"}, "page": {"2"}, "pageSize": {"3"}})
+	assert.Equal(t, []string{"bob"}, namesOf(p))
+	// Past 32 bits the skip wraps negative, and nothing is skipped.
+	p, _ = search(t, s, url.Values{"page": {"100000000"}, "pageSize": {"25"}})
+	assert.Len(t, p.Items, 4)
 }
 
 func deref(s *string, alt string) string {
@@ -173,29 +215,125 @@ func deref(s *string, alt string) string {
 	return *s
 }
 
-func TestSieveRejects(t *testing.T) {
-	s := searchFixture(t, Options{})
-	tests := []struct {
-		params url.Values
-		title  string
-	}{
-		{url.Values{"filters": {"Shoe==x"}}, "Unknown filter property"},
-		{url.Values{"filters": {"Notes@=pool"}}, "Unknown filter property"}, // a real field, but not searchable
-		{url.Values{"sorts": {"PrimaryEmail"}}, "Unknown sort property"},
-		{url.Values{"filters": {"IsInactive@=tr"}}, "One or more validation errors occurred."},
-		{url.Values{"filters": {"IsInactive>false"}}, "One or more validation errors occurred."},
-		{url.Values{"filters": {"IsInactive==maybe"}}, "One or more validation errors occurred."},
-		{url.Values{"filters": {"CreatedAt>yesterday"}}, "One or more validation errors occurred."},
-		{url.Values{"filters": {"FirstName"}}, "One or more validation errors occurred."},
-		{url.Values{"page": {"0"}}, "One or more validation errors occurred."},
-		{url.Values{"pageSize": {"x"}}, "One or more validation errors occurred."},
-	}
-	for _, tt := range tests {
-		t.Run(tt.params.Encode(), func(t *testing.T) {
-			w := call(t, s, "GET", "/Customers/Search?"+tt.params.Encode(), "k", nil)
-			assert.Equal(t, 400, w.Code)
-			assert.Equal(t, tt.title, decode[problemBody](t, w).Title)
+// failing are searches on which Sieve throws.
+var failing = []url.Values{
+	{"filters": {"Shoe==x"}},
+	{"filters": {"Shoe"}},        // a bare unknown name
+	{"filters": {"Notes@=pool"}}, // a real field, but not searchable
+	{"filters": {"FirstName>C"}}, // text has no order
+	{"filters": {"LastName<=M"}}, //
+	{"filters": {"IsInactive>false"}},
+	{"filters": {"IsInactive@=tr"}},
+	{"filters": {"IsInactive==maybe"}},
+	{"filters": {"IsInactive==null"}}, // never null
+	{"filters": {"CreatedAt!=null"}},
+	{"filters": {"CreatedAt==*2024-01-01"}},
+	{"filters": {"CreatedAt>yesterday"}},
+	{"filters": {"(FirstName|LastName)==Smith (Jr)"}},
+	{"sorts": {"PrimaryEmail"}},
+	{"sorts": {" -LastName"}}, // sort names are not trimmed
+}
+
+// TestSieveThrowMode: a search Sieve cannot apply is a 400 that names what
+// it threw.
+func TestSieveThrowMode(t *testing.T) {
+	s := searchFixture(t, Options{SieveErrors: SieveThrow})
+	for _, params := range failing {
+		t.Run(params.Encode(), func(t *testing.T) {
+			w := call(t, s, "GET", "/Customers/Search?"+params.Encode(), "k", nil)
+			require.Equal(t, 400, w.Code)
+			body := decode[problemBody](t, w)
+			assert.Equal(t, "Invalid search query", body.Title)
+			assert.NotEmpty(t, body.Detail)
+			assert.Equal(t, "sieve: "+body.Detail, s.Requests()[len(s.Requests())-1].SieveError)
 		})
+	}
+	w := call(t, s, "GET", "/Customers/Search?filters=Notes@=pool", "k", nil)
+	assert.Equal(t, "Notes not found.", decode[problemBody](t, w).Detail)
+}
+
+// TestSieveSilentMode: Sieve's default. A failed filter answers 200 with
+// every customer, unsorted and unpaged; a failed sort with the filtered
+// customers, unsorted and unpaged. The request record says what failed.
+func TestSieveSilentMode(t *testing.T) {
+	s := searchFixture(t, Options{})
+	assert.Equal(t, SieveSilent, s.opts.SieveErrors, "the default")
+	for _, params := range failing {
+		t.Run(params.Encode(), func(t *testing.T) {
+			params := maps.Clone(params)
+			params.Set("pageSize", "2")
+			params.Set("sorts", cmp.Or(params.Get("sorts"), "-FirstName"))
+			p, code := search(t, s, params)
+			require.Equal(t, 200, code)
+			assert.Equal(t, []string{"Ann", "bob", "Carla", "Dan"}, namesOf(p), "every customer, in stored order, unpaged")
+			assert.Equal(t, 4, p.TotalCount)
+			assert.NotEmpty(t, s.Requests()[len(s.Requests())-1].SieveError)
+		})
+	}
+	p, code := search(t, s, url.Values{"filters": {"BillingState==TX"}, "sorts": {"Shoe"}, "pageSize": {"1"}})
+	require.Equal(t, 200, code)
+	assert.Equal(t, []string{"Ann", "Carla"}, namesOf(p), "filtered, but unsorted and unpaged")
+}
+
+func TestUnsearchableFieldsRehearseAnIgnoredSearch(t *testing.T) {
+	s := searchFixture(t, Options{Unsearchable: []string{"primaryemail"}})
+	p, code := search(t, s, url.Values{"filters": {"PrimaryEmail==ann@example.com"}, "pageSize": {"1"}})
+	require.Equal(t, 200, code)
+	assert.Len(t, p.Items, 4, "ignored")
+	assert.Equal(t, "sieve: PrimaryEmail not found.", s.Requests()[len(s.Requests())-1].SieveError)
+	p, _ = search(t, s, url.Values{"filters": {"LastName==Smith"}})
+	assert.Equal(t, []string{"Ann"}, namesOf(p), "the other fields still search")
+
+	_, err := New(Options{Unsearchable: []string{"Shoe"}})
+	assert.ErrorContains(t, err, `unsearchable "Shoe" is not a search field`)
+	_, err = New(Options{SieveErrors: "loud"})
+	assert.ErrorContains(t, err, "use silent or throw")
+}
+
+func TestSearchParametersBindLikeASPNET(t *testing.T) {
+	s := searchFixture(t, Options{})
+	for _, params := range []url.Values{
+		{"page": {"0"}},
+		{"pageSize": {"x"}},
+		{"page": {"400000000000000000"}}, // not an int
+		{"pageSize": {"-3"}},
+	} {
+		w := call(t, s, "GET", "/Customers/Search?"+params.Encode(), "k", nil)
+		assert.Equal(t, 400, w.Code, params.Encode())
+		assert.Equal(t, "One or more validation errors occurred.", decode[problemBody](t, w).Title)
+	}
+}
+
+// TestEveryFieldSearchesItsOwnProperty: each search field of the seeded
+// account finds, by equality, customers whose JSON carries that value.
+func TestEveryFieldSearchesItsOwnProperty(t *testing.T) {
+	s, _ := newTest(t, Options{Customers: 120, SieveErrors: SieveThrow})
+	w := call(t, s, "POST", "/Customers", "k", map[string]any{"firstName": "Every", "secondaryEmail": "e2@example.net", "email3": "e3@example.net", "email4": "e4@example.net", "mobilePhone2": "(512) 555-0199"})
+	require.Equal(t, 201, w.Code)
+	all := decode[[]map[string]any](t, call(t, s, "GET", "/Customers?includeDeleted=true", "k", nil))
+	for _, f := range skimmer.CustomerSearch.Fields() {
+		key := strings.ToLower(f.Name[:1]) + f.Name[1:]
+		var want any
+		for _, c := range all {
+			if v := c[key]; v != nil && v != "" && v != false {
+				want = v
+				break
+			}
+		}
+		require.NotNil(t, want, "the seed sets %s somewhere", f.Name)
+		value := fmt.Sprint(want)
+		if f.Kind == sieve.Time {
+			value = strings.TrimSuffix(value, "Z") + "Z"
+		}
+		q, err := sieve.Query{Filters: []sieve.Filter{{Names: []string{f.Name}, Op: sieve.Equals, Values: []sieve.Value{sieve.Text(value)}}}, Page: 1, PageSize: 100}.Values(skimmer.CustomerSearch)
+		require.NoError(t, err, f.Name)
+		w := call(t, s, "GET", "/Customers/Search?"+q.Encode(), "k", nil)
+		require.Equal(t, 200, w.Code, w.Body.String())
+		got := decode[struct{ Items []map[string]any }](t, w).Items
+		require.NotEmpty(t, got, f.Name)
+		for _, c := range got {
+			assert.Equal(t, want, c[key], f.Name)
+		}
 	}
 }
 
@@ -263,19 +401,11 @@ func TestSystemEntriesCannotChange(t *testing.T) {
 		}
 	}
 	require.NotNil(t, sys)
-	path := "/Customers/" + sys.CustomerID + "/ActivityLogs/" + sys.ID
+	path := "/CustomerActivityLogs/" + sys.CustomerID + "/" + sys.ID
 	w := call(t, s, "PUT", path, "k", skimmer.ActivityLogRequest{Type: "Call", Title: "Rewrite history"})
 	assert.Equal(t, 400, w.Code)
 	assert.Contains(t, decode[problemBody](t, w).Detail, "cannot be updated")
 	w = call(t, s, "DELETE", path, "k", nil)
 	assert.Equal(t, 400, w.Code)
 	assert.Equal(t, 200, call(t, s, "GET", path, "k", nil).Code, "still there")
-}
-
-func TestHugePageIsEmptyNotAPanic(t *testing.T) {
-	s := searchFixture(t, Options{})
-	p, code := search(t, s, url.Values{"page": {"400000000000000000"}, "pageSize": {"25"}})
-	require.Equal(t, 200, code)
-	assert.Empty(t, p.Items)
-	assert.Equal(t, 4, p.TotalCount)
 }

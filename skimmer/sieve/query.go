@@ -7,54 +7,102 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
-// Kind is the type of a searchable property, which decides the operators
-// and values it takes.
+// Kind is the .NET type of a searchable property, which decides the
+// operators and values it takes.
 type Kind int
 
-// The kinds of property Skimmer's search exposes.
+// The kinds. Int is here for Sieve's own tests, which filter numbers;
+// Skimmer's customer search has none.
 const (
 	String Kind = iota
 	Bool
 	Time
+	Int
 )
 
 // Field is one property a search may filter or sort on.
 type Field struct {
-	Name     string // canonical casing, as the API documents it
-	Kind     Kind
+	Name string // canonical casing, as the API documents it
+	Kind Kind
+	// Nullable: text always is (a .NET string); true/false, dates and
+	// numbers only when declared bool?, DateTime?, int?. "null" on a
+	// property that cannot be null makes Sieve throw.
+	Nullable bool
 	Sortable bool
+	SortOnly bool // sortable but not filterable
 }
 
-// Schema is the set of properties one search endpoint accepts. Sieve matches
-// names without regard to case, and an unknown name makes it drop the whole
-// query silently, so names are checked here before anything is sent.
+// Schema is the set of properties one search endpoint accepts.
 type Schema struct {
 	fields []Field
-	byName map[string]Field
+	byName map[string]int
 }
 
-// NewSchema returns the schema of the given fields.
+// NewSchema returns the schema of the given fields. A String field is
+// always nullable.
 func NewSchema(fields ...Field) *Schema {
-	s := &Schema{fields: fields, byName: make(map[string]Field, len(fields))}
-	for _, f := range fields {
-		s.byName[strings.ToLower(f.Name)] = f
+	s := &Schema{fields: fields, byName: make(map[string]int, len(fields))}
+	for i := range s.fields {
+		if s.fields[i].Kind == String {
+			s.fields[i].Nullable = true
+		}
+		s.byName[strings.ToLower(s.fields[i].Name)] = i
 	}
 	return s
 }
 
-// Lookup finds a field by name, in any case.
+// Lookup finds a field by name, in any case, spaces around ignored: the
+// builder's lenient reading of what a person or model wrote.
 func (s *Schema) Lookup(name string) (Field, bool) {
-	f, ok := s.byName[strings.ToLower(strings.TrimSpace(name))]
-	return f, ok
+	i, ok := s.byName[strings.ToLower(strings.TrimSpace(name))]
+	if !ok {
+		return Field{}, false
+	}
+	return s.fields[i], true
 }
 
-// Filterable lists every field name, in documented order.
-func (s *Schema) Filterable() []string {
-	names := make([]string, len(s.fields))
+// find is Sieve's own lookup (SievePropertyMapper.FindProperty, and
+// FindPropertyBySieveAttribute): the exact name, compared with
+// StringComparison.OrdinalIgnoreCase, which upper-cases each character
+// invariantly; sorting needs a sortable field, filtering a filterable one.
+func (s *Schema) find(name string, sorting bool) (int, bool) {
 	for i, f := range s.fields {
-		names[i] = f.Name
+		if sorting && !f.Sortable || !sorting && f.SortOnly {
+			continue
+		}
+		if equalUpper(f.Name, name) {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+func equalUpper(a, b string) bool {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if unicode.ToUpper(ra) != unicode.ToUpper(rb) {
+			return false
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return a == b
+}
+
+// Fields lists the fields, in documented order.
+func (s *Schema) Fields() []Field { return append([]Field(nil), s.fields...) }
+
+// Filterable lists the names of the filterable fields, in documented order.
+func (s *Schema) Filterable() []string {
+	var names []string
+	for _, f := range s.fields {
+		if !f.SortOnly {
+			names = append(names, f.Name)
+		}
 	}
 	return names
 }
@@ -70,6 +118,18 @@ func (s *Schema) Sortable() []string {
 	return names
 }
 
+// Ordered lists the names of the filterable fields that > < >= <= apply
+// to: dates and numbers.
+func (s *Schema) Ordered() []string {
+	var names []string
+	for _, f := range s.fields {
+		if !f.SortOnly && f.Kind.ordered() {
+			names = append(names, f.Name)
+		}
+	}
+	return names
+}
+
 // Query is one search request.
 type Query struct {
 	Filters  []Filter
@@ -79,15 +139,20 @@ type Query struct {
 }
 
 // Values checks q against schema and renders it as query parameters, with
-// names in their canonical casing. Nothing invalid gets through: an unknown
-// field, an operator the field cannot take, a value of the wrong kind, a
-// page below 1.
+// names in their canonical casing. Nothing gets through that Sieve would
+// fail on or read otherwise: an unknown field, an operator the field's
+// type cannot take, null where the field is never null, a value of the
+// wrong kind, a page it cannot count to.
 func (q Query) Values(schema *Schema) (url.Values, error) {
 	if q.Page < 1 || q.Page > math.MaxInt32 {
 		return nil, fmt.Errorf("%w: page must be from 1 to %d, got %d", ErrInvalid, math.MaxInt32, q.Page)
 	}
 	if q.PageSize < 1 || q.PageSize > math.MaxInt32 {
 		return nil, fmt.Errorf("%w: page size must be from 1 to %d, got %d", ErrInvalid, math.MaxInt32, q.PageSize)
+	}
+	// Sieve skips (page-1)*pageSize rows in a 32-bit int, which wraps.
+	if int64(q.Page-1)*int64(q.PageSize) > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: page %d of %d rows is further than the server can count; narrow the search instead", ErrInvalid, q.Page, q.PageSize)
 	}
 	filters := make([]Filter, len(q.Filters))
 	for i, f := range q.Filters {
@@ -127,10 +192,10 @@ func (s *Schema) check(f Filter) (Filter, error) {
 	out := Filter{Op: f.Op, Values: f.Values, Names: make([]string, len(f.Names))}
 	for i, n := range f.Names {
 		field, ok := s.Lookup(n)
-		if !ok {
+		if !ok || field.SortOnly {
 			return Filter{}, fmt.Errorf("%w: unknown filter field %q; filterable fields are %s", ErrInvalid, n, strings.Join(s.Filterable(), ", "))
 		}
-		if err := field.accepts(f.Op, f.Values); err != nil {
+		if err := s.accepts(field, f.Op, f.Values); err != nil {
 			return Filter{}, err
 		}
 		out.Names[i] = field.Name
@@ -138,19 +203,25 @@ func (s *Schema) check(f Filter) (Filter, error) {
 	return out, nil
 }
 
-// accepts checks that op and values make sense for the field's kind.
-func (f Field) accepts(op Op, values []Value) error {
-	if f.Kind == String {
-		return nil
-	}
-	if op.TextOnly() {
-		return fmt.Errorf("%w: operator %s only works on text fields, and %s is %s; use == or !=", ErrInvalid, op, f.Name, f.Kind)
-	}
-	if f.Kind == Bool && op != Equals && op != NotEquals {
-		return fmt.Errorf("%w: %s is %s, which has no order; use == or !=", ErrInvalid, f.Name, f.Kind)
+// accepts checks op and values against the field's type, with the rule
+// and the fix in the error: these are the cases where Sieve throws.
+func (s *Schema) accepts(f Field, op Op, values []Value) error {
+	switch {
+	case f.Kind == String && op.Orders():
+		return fmt.Errorf("%w: %s is text and cannot be compared with %s (only %s can); use _= for starts with", ErrInvalid, f.Name, op, orList(s.Ordered()))
+	case f.Kind != String && op.TextOnly():
+		return fmt.Errorf("%w: operator %s only works on text fields, and %s is %s; use %s", ErrInvalid, op, f.Name, f.Kind, f.Kind.opsText())
+	case f.Kind == Bool && op.Orders():
+		return fmt.Errorf("%w: %s is true/false, which has no order; use == or !=", ErrInvalid, f.Name)
 	}
 	for _, v := range values {
 		if v.IsNull() {
+			if !f.Nullable {
+				return fmt.Errorf("%w: %s is never null; %s", ErrInvalid, f.Name, f.Kind.instead())
+			}
+			continue
+		}
+		if f.Kind == String {
 			continue
 		}
 		if _, err := f.Kind.Parse(v.String()); err != nil {
@@ -158,6 +229,16 @@ func (f Field) accepts(op Op, values []Value) error {
 		}
 	}
 	return nil
+}
+
+func orList(names []string) string {
+	switch len(names) {
+	case 0:
+		return "no field here"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 func (s *Schema) checkSorts(sorts []Sort) (string, error) {
@@ -184,13 +265,36 @@ func (k Kind) String() string {
 		return "true/false"
 	case Time:
 		return "a date-time"
+	case Int:
+		return "a number"
 	default:
 		return "text"
 	}
 }
 
+func (k Kind) ordered() bool { return k == Time || k == Int }
+
+func (k Kind) opsText() string {
+	if k == Bool {
+		return "== or !="
+	}
+	return "== != > < >= <="
+}
+
+// instead says what to compare a never-null field with.
+func (k Kind) instead() string {
+	switch k {
+	case Bool:
+		return "compare it with true or false"
+	case Time:
+		return "compare it with a date"
+	}
+	return "compare it with a value"
+}
+
 // Parse converts the text of a filter value into the kind's Go value:
-// string, bool or time.Time.
+// string, bool, time.Time or int64. It takes the forms the builder sends,
+// a strict subset of what .NET's type converters read.
 func (k Kind) Parse(s string) (any, error) {
 	switch k {
 	case Bool:
@@ -200,13 +304,19 @@ func (k Kind) Parse(s string) (any, error) {
 		case "false":
 			return false, nil
 		}
-		return nil, fmt.Errorf("takes true, false or null, not %q", s)
+		return nil, fmt.Errorf("takes true or false, not %q", s)
 	case Time:
 		t, err := ParseTime(s)
 		if err != nil {
 			return nil, fmt.Errorf("takes a date like 2024-05-01 or 2024-05-01T14:00:00Z, not %q", s)
 		}
 		return t, nil
+	case Int:
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("takes a whole number, not %q", s)
+		}
+		return n, nil
 	default:
 		return s, nil
 	}
