@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -90,4 +91,74 @@ func BenchmarkRefresh(b *testing.B) {
 	}
 	b.ReportMetric(float64(info.Size()), "state-bytes")
 	b.ReportMetric(float64(store.Len()), "state-entries")
+}
+
+// BenchmarkVerifyDuringRefreshes is a token check while another grant is
+// refreshed over and over, with the state (a thousand grants) kept in a
+// file: what a request to the MCP endpoint waits for when sign-ins and
+// refreshes happen beside it.
+//
+//	go test ./cmd/internal/oauth -run '^$' -bench VerifyDuringRefreshes -benchtime 20000x
+func BenchmarkVerifyDuringRefreshes(b *testing.B) {
+	store, err := NewMemoryStore(filepath.Join(b.TempDir(), "oauth-state.json"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 1000 {
+		if err := store.Put(ctx, fmt.Sprintf("grant:%d", i), []byte(randomID(16)), time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s, err := New(Config{Issuer: "https://mcp.example.com", Key: testKey, Store: store, CheckKey: func(context.Context, string) error { return nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	s.Routes(mux)
+	reg := httptest.NewRecorder()
+	mux.ServeHTTP(reg, httptest.NewRequest("POST", "/register", strings.NewReader(`{"redirect_uris":["http://127.0.0.1:9/cb"],"token_endpoint_auth_method":"none"}`)))
+	var client struct {
+		ID string `json:"client_id"`
+	}
+	if err := json.Unmarshal(reg.Body.Bytes(), &client); err != nil {
+		b.Fatal(err)
+	}
+	g := grant{ID: randomID(12), Client: clientTag(client.ID), Key: "sk_live_a_typical_skimmer_key_0123456789", Write: true,
+		Resource: s.resource, Ends: time.Now().Add(grantTTL).Unix()}
+	serial := randomID(16)
+	tokens := s.issue(g, serial)
+	refresh, access := tokens.RefreshToken, tokens.AccessToken
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {client.ID}}
+			req := httptest.NewRequest("POST", "/token", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			var out tokenResponse
+			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
+				panic(fmt.Sprintf("refresh: %d %s", rec.Code, rec.Body))
+			}
+			refresh = out.RefreshToken
+		}
+	}()
+	var worst time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if _, err := s.Verify(ctx, access); err != nil {
+			b.Fatal(err)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	close(stop)
+	<-done
+	b.ReportMetric(float64(worst.Microseconds()), "worst-µs")
 }
