@@ -104,14 +104,29 @@ func (m *MemoryStore) Put(_ context.Context, key string, value []byte, ttl time.
 
 func (m *MemoryStore) Swap(_ context.Context, key string, old, value []byte, ttl time.Duration) (bool, error) {
 	m.mu.Lock()
-	if e, ok := m.entries[key]; ok && m.now().Before(e.Expires) && !bytes.Equal(e.Value, old) {
+	was, held := m.entries[key]
+	if held && m.now().Before(was.Expires) && !bytes.Equal(was.Value, old) {
 		m.mu.Unlock()
 		return false, nil
 	}
 	m.entries[key] = memoryEntry{Value: value, Expires: m.now().Add(ttl)}
 	v := m.changed()
 	m.mu.Unlock()
-	return true, m.persist(v)
+	if err := m.persist(v); err != nil {
+		// It did not happen: the client is told to try again with the
+		// same old value, which must still match.
+		m.mu.Lock()
+		if e, ok := m.entries[key]; ok && bytes.Equal(e.Value, value) {
+			if held {
+				m.entries[key] = was
+			} else {
+				delete(m.entries, key)
+			}
+		}
+		m.mu.Unlock()
+		return false, err
+	}
+	return true, nil
 }
 
 func (m *MemoryStore) Get(_ context.Context, key string) ([]byte, error) {

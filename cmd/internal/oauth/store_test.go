@@ -192,3 +192,20 @@ func TestRefreshOnceUnderConcurrency(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, map[int]int{http.StatusOK: 1, http.StatusBadRequest: 19}, statuses)
 }
+
+// TestASwapThatCannotBeSavedDidNotHappen: when the file cannot be written
+// the refresh is refused, and must work when tried again with the same
+// token, not be taken for a reuse.
+func TestASwapThatCannotBeSavedDidNotHappen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m, err := NewMemoryStore(filepath.Join(dir, "state.json"), nil)
+	require.NoError(t, err)
+	require.NoError(t, m.Put(ctx, "grant:g", []byte("s1"), time.Hour))
+	m.file = filepath.Join(dir, "gone", "state.json") // as a disk that refuses writes
+	_, err = m.Swap(ctx, "grant:g", []byte("s1"), []byte("s2"), time.Hour)
+	require.Error(t, err)
+	v, err := m.Get(ctx, "grant:g")
+	require.NoError(t, err)
+	assert.Equal(t, "s1", string(v), "the swap that was not saved is undone")
+}
