@@ -16,11 +16,6 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	// Root certificates built into the binary, used only where the system
-	// has none (a FROM scratch image, a minimal Linux): the binary verifies
-	// Skimmer's TLS certificate anywhere, with no CA files to ship beside it.
-	_ "golang.org/x/crypto/x509roots/fallback"
-
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
@@ -86,6 +81,10 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 			return 2
 		}
 		defer stopDebug()
+	}
+	// Before anything dials: a store may use TLS, and Skimmer does.
+	if useBundledRoots(runtime.GOOS) {
+		log.Debug("TLS roots: the system may have none, so the binary's own bundle is the fallback")
 	}
 	up, err := startUpstream(ctx, c, log)
 	if err != nil {
