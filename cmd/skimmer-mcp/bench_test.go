@@ -3,13 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,13 +150,23 @@ func report(b *testing.B, name string, ds []time.Duration) {
 	b.ReportMetric(float64(percentile(ds, 99).Microseconds()), name+"-p99-µs")
 }
 
-// BenchmarkIdleRSS starts the real binary and reads its resident memory
-// once it is serving and idle: on a real Skimmer (here a sandbox in the
-// test process, so the binary holds no account data), and with --sandbox,
-// which holds the 250-customer demo account itself.
+// BenchmarkIdleRSS starts the binary as released (built as
+// deploy/goreleaser.yaml builds it: CGO_ENABLED=0, -trimpath, -ldflags
+// "-s -w") and reads its resident memory once it is serving and idle: on a
+// real Skimmer (here a sandbox in the test process, so the binary holds no
+// account data), and with --sandbox, which holds the 250-customer demo
+// account itself. It reports the binary's size too.
 //
-//	go test ./cmd/skimmer-mcp -run '^$' -bench IdleRSS -benchtime 1x
+//	go test ./cmd/skimmer-mcp -run '^$' -bench IdleRSS -benchtime 1x -count 3
 func BenchmarkIdleRSS(b *testing.B) {
+	bin, err := releaseBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	fi, err := os.Stat(bin)
+	if err != nil {
+		b.Fatal(err)
+	}
 	sb, err := sandbox.New(sandbox.Options{Seed: 1, Customers: 250})
 	if err != nil {
 		b.Fatal(err)
@@ -169,15 +184,28 @@ func BenchmarkIdleRSS(b *testing.B) {
 		b.Run(mode.name, func(b *testing.B) {
 			var rss float64
 			for b.Loop() {
-				rss = idleRSS(b, mode.env, mode.args)
+				rss = idleRSS(b, bin, mode.env, mode.args)
 			}
-			b.ReportMetric(rss/(1<<20), "idle-RSS-MB")
+			b.ReportMetric(rss/(1<<20), "idle-RSS-MiB")
+			b.ReportMetric(float64(fi.Size())/1e6, "binary-MB")
 		})
 	}
 }
 
-func idleRSS(b *testing.B, env, args []string) float64 {
-	p := start(b, env, append(args, "--transport", "http", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0", "--log-format", "json")...)
+// releaseBinary builds skimmer-mcp as a release does, once, beside the
+// tests' own build.
+var releaseBinary = sync.OnceValues(func() (string, error) {
+	path := filepath.Join(filepath.Dir(binary), "skimmer-mcp-release")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the release binary: %v\n%s", err, out)
+	}
+	return path, nil
+})
+
+func idleRSS(b *testing.B, bin string, env, args []string) float64 {
+	p := startBinary(b, bin, env, append(args, "--transport", "http", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0", "--log-format", "json")...)
 	defer func() { _ = p.cmd.Process.Kill() }()
 	select {
 	case <-p.url:

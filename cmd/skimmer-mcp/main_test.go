@@ -115,7 +115,13 @@ func (s *syncBuffer) String() string {
 
 func start(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return startBinary(t, binary, env, args...)
+}
+
+// startBinary is start with another build of the command.
+func startBinary(t testing.TB, path string, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(path, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	p := &proc{cmd: cmd, stderr: &syncBuffer{}, url: make(chan string, 1), done: make(chan error, 1)}
 	var err error
