@@ -116,7 +116,7 @@ func (s *Server) write(ctx context.Context, c *call, w pending) (reply, error) {
 		// a double submit: it is made once, and both calls get its answer.
 		// A later, separate call is a new write.
 		key := "write/" + c.client.KeyID() + "/" + w.tool + "/" + hex.EncodeToString(w.digest)
-		return s.flights.do(ctx, key, func() (reply, error) { return s.apply(ctx, w, nil) })
+		return s.flights.do(ctx, key, func(ctx context.Context) (reply, error) { return s.apply(ctx, w, nil) })
 	}
 	p, err := w.plan(ctx, false)
 	defer p.free()
@@ -226,7 +226,7 @@ func (s *Server) elicit(ctx context.Context, c *call, w pending) (reply, error) 
 	}
 	// The same answer, in flight twice at once (a client retrying), is
 	// carried out once, and both calls get its answer.
-	return s.flights.do(ctx, "answer/"+st.Nonce, func() (reply, error) {
+	return s.flights.do(ctx, "answer/"+st.Nonce, func(ctx context.Context) (reply, error) {
 		// Remembered a minute past its expiry, for replicas' clocks.
 		ttl := time.Unix(st.Expires, 0).Sub(s.seal.now()) + time.Minute
 		first, err := s.cfg.Store.Spend(ctx, "confirmation/"+st.Nonce, ttl)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -373,4 +374,54 @@ func TestDoubleSubmitIsPerCaller(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]bool{"tenant-a-key-0001": true, "tenant-b-key-0002": true}, keys)
+}
+
+// TestCoalescedWriteOutlivesTheFirstCaller: the first of two identical
+// confirmed writes has reached Skimmer when its caller goes away (a client
+// timing out, a closed tab). The write is Skimmer's now: the second caller,
+// who joined it, gets what Skimmer answered, not the first caller's
+// cancellation.
+func TestCoalescedWriteOutlivesTheFirstCaller(t *testing.T) {
+	g := newGate(skimmer.OpCreateCustomer)
+	h := newHarness(t, func(s *setup) { s.upstream = g.wrap })
+	args := map[string]any{"firstName": "Gone", "lastName": "Early", "primaryEmail": "gone.early@example.com", "confirm": true}
+	call := func(ctx context.Context) (string, bool, error) {
+		var req mcp.CallToolRequest
+		req.Params.Name, req.Params.Arguments = "create_customer", args
+		res, err := h.client.CallTool(ctx, req)
+		if err != nil {
+			return "", false, err
+		}
+		return resultText(t, res), res.IsError, nil
+	}
+	leaderCtx, cancel := context.WithCancel(context.Background())
+	leaderDone := make(chan struct{})
+	go func() {
+		defer close(leaderDone)
+		_, _, _ = call(leaderCtx)
+	}()
+	require.Eventually(t, func() bool { return g.arrived.Load() == 1 }, 10*time.Second, time.Millisecond, "the first call's POST reached Skimmer")
+	type answer struct {
+		text  string
+		isErr bool
+	}
+	joined := make(chan answer, 1)
+	go func() {
+		text, isErr, err := call(context.Background())
+		assert.NoError(t, err)
+		joined <- answer{text, isErr}
+	}()
+	require.Eventually(t, func() bool { return h.server.flights.waiters() == 1 }, 10*time.Second, time.Millisecond, "the second call joined the first")
+	cancel()
+	// Give a cancellation that would reach the write the time to do so.
+	select {
+	case <-leaderDone:
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(g.open)
+	got := <-joined
+	<-leaderDone
+	assert.False(t, got.isErr, got.text)
+	assert.Contains(t, got.text, "Created customer Gone Early, id ")
+	assert.Equal(t, 1, h.sb.Count(skimmer.OpCreateCustomer))
 }

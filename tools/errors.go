@@ -43,10 +43,12 @@ func explain(err error, t *Tool) *failure {
 	case errors.Is(err, skimmer.ErrSearchIgnored):
 		return &failure{"search_ignored", "Skimmer ignored this search: it returned customers that are not matches (" +
 			strings.TrimPrefix(err.Error(), skimmer.ErrSearchIgnored.Error()+": ") + "), so none are listed. Its search drops a query it cannot apply; try the words and filters one at a time to find the one it does not take."}
+	case errors.Is(err, skimmer.ErrOutcomeUnknown):
+		// Before cancellation: a write that left and was then cancelled
+		// may have been applied all the same.
+		return &failure{"outcome_unknown", "The change was sent to Skimmer but no answer came back, so it may or may not have been applied. Check with a read (get_customer, list_customer_activities) before trying again; do not simply repeat it."}
 	case errors.Is(err, context.Canceled):
 		return &failure{"cancelled", "The call was cancelled before Skimmer answered."}
-	case errors.Is(err, skimmer.ErrOutcomeUnknown):
-		return &failure{"outcome_unknown", "The change was sent to Skimmer but no answer came back, so it may or may not have been applied. Check with a read (get_customer, list_customer_activities) before trying again; do not simply repeat it."}
 	case errors.As(err, &terr):
 		if !terr.Sent {
 			return &failure{"unreachable", "Could not reach Skimmer, so nothing was sent. Try again shortly; if it persists, check the network and SKIMMER_BASE_URL."}

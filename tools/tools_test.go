@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -537,6 +538,19 @@ func TestSealedConfirmationState(t *testing.T) {
 func TestExplainLeavesBugsAlone(t *testing.T) {
 	assert.Nil(t, explain(errors.New("a nil map somewhere"), nil))
 	assert.NotNil(t, explain(context.Canceled, nil))
+}
+
+// TestCancelledAfterSendingIsUnknown: a write that left for Skimmer and was
+// then cancelled may have been applied; saying it was cancelled "before
+// Skimmer answered" would invite a second one.
+func TestCancelledAfterSendingIsUnknown(t *testing.T) {
+	sent := &skimmer.TransportError{Op: skimmer.OpCreateCustomer, Method: "POST", Sent: true, Attempts: 1, Err: &url.Error{Op: "Post", URL: "http://skimmer", Err: context.Canceled}}
+	require.ErrorIs(t, sent, context.Canceled)
+	assert.Equal(t, "outcome_unknown", explain(sent, nil).class)
+	notSent := &skimmer.TransportError{Op: skimmer.OpCreateCustomer, Method: "POST", Sent: false, Attempts: 1, Err: context.Canceled}
+	assert.Equal(t, "cancelled", explain(notSent, nil).class)
+	read := &skimmer.TransportError{Op: skimmer.OpGetCustomer, Method: "GET", Sent: true, Attempts: 1, Err: context.Canceled}
+	assert.Equal(t, "cancelled", explain(read, nil).class)
 }
 
 // TestConcurrentUpdatesOfOneCustomer: a burst of confirmed updates to
