@@ -10,8 +10,6 @@ package skimmer
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -109,7 +107,7 @@ type Client struct {
 	log       *slog.Logger
 	userAgent string
 	budget    Budget  // shared by the copies WithAPIKey makes
-	keyHash   KeyHash // the key's name in the budget
+	keyHash   KeyHash // the key's name, made once with the key
 }
 
 // New returns a client. It fails on a base URL that is not an absolute
@@ -167,14 +165,10 @@ func (c *Client) WithAPIKey(key string) *Client {
 // BaseURL is where the client sends requests.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// KeyID identifies the key this client calls with, for binding state to a
-// caller and scoping it (a confirmation, a lock, a double-submit guard)
-// without holding the key: 32 hex characters of a SHA-256 digest, the same
-// in every process, from which the key cannot be read back.
-func (c *Client) KeyID() string {
-	sum := sha256.Sum256([]byte("skimmer-mcp key id\x00" + string(c.key)))
-	return hex.EncodeToString(sum[:16])
-}
+// KeyHash names the key this client calls with, for binding state to a
+// caller and scoping it (a confirmation, a double-submit guard, a rate
+// budget) without holding the key. See KeyHash.
+func (c *Client) KeyHash() KeyHash { return c.keyHash }
 
 // request is one API call.
 type request struct {

@@ -1,7 +1,9 @@
 package skimmer
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -19,6 +21,21 @@ func (APIKey) String() string               { return redacted }
 func (APIKey) GoString() string             { return redacted }
 func (APIKey) LogValue() slog.Value         { return slog.StringValue(redacted) }
 func (APIKey) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// KeyHash is an API key's one name wherever something must tell callers
+// apart without holding their keys: a rate budget, in memory or in a
+// shared store; a confirmation bound to the caller who was asked; a
+// double-submit guard; the sessions a hosted server binds to a key. It is
+// a SHA-256 digest, domain-separated so that it is not the plain digest
+// another system may keep of the same key, and the same in every process.
+// A Client makes it once, with its key (Client.KeyHash).
+type KeyHash [32]byte
+
+// HashKey returns the KeyHash of key.
+func HashKey(key string) KeyHash { return sha256.Sum256([]byte("skimmer-mcp key id\x00" + key)) }
+
+// String is the name in hex.
+func (k KeyHash) String() string { return hex.EncodeToString(k[:]) }
 
 // MinKeyLength is the shortest key CheckAPIKey accepts.
 const MinKeyLength = 12

@@ -115,7 +115,7 @@ func (s *Server) write(ctx context.Context, c *call, w pending) (reply, error) {
 		// The same write from the same caller, in flight twice at once, is
 		// a double submit: it is made once, and both calls get its answer.
 		// A later, separate call is a new write.
-		key := "write/" + c.client.KeyID() + "/" + w.tool + "/" + hex.EncodeToString(w.digest)
+		key := "write/" + c.client.KeyHash().String() + "/" + w.tool + "/" + hex.EncodeToString(w.digest)
 		return s.flights.do(ctx, key, func(ctx context.Context) (reply, error) { return s.apply(ctx, w, nil) })
 	}
 	p, err := w.plan(ctx, false)
@@ -207,7 +207,7 @@ type approval struct {
 // expires. Every answer spends it, whatever it says: a question is
 // answered once, so a declined one cannot be sent again as accepted.
 func (s *Server) elicit(ctx context.Context, c *call, w pending) (reply, error) {
-	caller := c.client.KeyID()
+	caller := c.client.KeyHash().String()
 	answer := server.ElicitationResponse(c.req.Params.InputResponses, elicitKey)
 	if answer == nil {
 		p, err := w.plan(ctx, false)
@@ -298,7 +298,7 @@ type sealer struct {
 type sealedState struct {
 	Tool    string `json:"t"`
 	Args    []byte `json:"a"` // digest of the arguments
-	Caller  string `json:"c"` // skimmer.Client.KeyID of the key that was asked
+	Caller  string `json:"c"` // skimmer.KeyHash of the key that was asked, in hex
 	Preview []byte `json:"p"` // digest of the preview the person saw
 	Expires int64  `json:"e"`
 	Nonce   string `json:"n"`

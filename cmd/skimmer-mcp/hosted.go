@@ -130,12 +130,12 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 		case streamableStateless:
 			g.stateless(w, r, next)
 		case streamableStateful:
-			g.stateful(w, r, body, hashKey(key), next)
+			g.stateful(w, r, body, skimmer.HashKey(key), next)
 		case sseStream:
-			g.sse(w, r, hashKey(key), next)
+			g.sse(w, r, skimmer.HashKey(key), next)
 		case sseMessage:
 			if id := r.URL.Query().Get("sessionId"); id != "" { // exactly what mcp-go routes by
-				if ref := g.sessions.use(id, hashKey(key)); ref != nil {
+				if ref := g.sessions.use(id, skimmer.HashKey(key)); ref != nil {
 					ref.write(w)
 					return
 				}
@@ -219,7 +219,7 @@ func (g *gate) stateless(w http.ResponseWriter, r *http.Request, next http.Handl
 // kinds mcp-go serves without one, an initialize on the protocols before
 // 2026-07-28 (which opens a session) and anything on 2026-07-28 (which has
 // no sessions).
-func (g *gate) stateful(w http.ResponseWriter, r *http.Request, body []byte, key keyHash, next http.Handler) {
+func (g *gate) stateful(w http.ResponseWriter, r *http.Request, body []byte, key skimmer.KeyHash, next http.Handler) {
 	id := r.Header.Get("Mcp-Session-Id")
 	switch r.Method {
 	case http.MethodPost:
@@ -294,7 +294,7 @@ func postKind(h http.Header, body []byte) (opens, sessionless bool) {
 // sse: a GET on /sse opens a session whose stream is the connection. The
 // transport's id generator binds it (newSSESessionID); it ends when the
 // stream does, or when it has been idle too long.
-func (g *gate) sse(w http.ResponseWriter, r *http.Request, key keyHash, next http.Handler) {
+func (g *gate) sse(w http.ResponseWriter, r *http.Request, key skimmer.KeyHash, next http.Handler) {
 	if r.Method != http.MethodGet {
 		next.ServeHTTP(w, r) // the transport refuses it
 		return
