@@ -287,7 +287,7 @@ func manualEntry(ctx context.Context, c *skimmer.Client, customerID, id, verb st
 		return nil, err
 	}
 	if l.IsSystemGenerated {
-		return nil, refuse("system_entry", "Entry %s (%s %q) was written by Skimmer itself, and Skimmer does not let system entries be %s. Nothing was changed.", l.ID, l.Type, l.Title, verb)
+		return nil, refuse(failSystemEntry, "Entry %s (%s %q) was written by Skimmer itself, and Skimmer does not let system entries be %s. Nothing was changed.", l.ID, l.Type, l.Title, verb)
 	}
 	return l, nil
 }

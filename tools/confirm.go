@@ -222,7 +222,7 @@ func (s *Server) elicit(ctx context.Context, c *call, w pending) (reply, error) 
 	}
 	st, err := s.seal.open(c.req.Params.RequestState, w.tool, w.digest, caller)
 	if err != nil {
-		return reply{outcome: refused, text: fmt.Sprintf("The confirmation could not be used (%s); nothing was changed. Call %s again to get a fresh one.", err, w.tool)}, nil
+		return reply{}, refuse(failRefused, "The confirmation could not be used (%s); nothing was changed. Call %s again to get a fresh one.", err, w.tool)
 	}
 	// The same answer, in flight twice at once (a client retrying), is
 	// carried out once, and both calls get its answer.
@@ -234,7 +234,7 @@ func (s *Server) elicit(ctx context.Context, c *call, w pending) (reply, error) 
 			return reply{}, storeFailure(err)
 		}
 		if !first {
-			return reply{outcome: refused, text: "That confirmation was already used; nothing more was changed."}, nil
+			return reply{}, refuse(failRefused, "That confirmation was already used; nothing more was changed.")
 		}
 		if answer.Action != mcp.ElicitationResponseActionAccept {
 			return reply{outcome: declined, text: "The user declined; nothing was changed. Do not retry unless they ask."}, nil
@@ -284,7 +284,7 @@ func storeFailure(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return refuse("store_unreachable", "Could not reach the shared store that keeps writes exact across this server's replicas, so nothing was changed. Try again in a moment; if it keeps failing, the server's operator should check the store.")
+	return refuse(failStoreUnreachable, "Could not reach the shared store that keeps writes exact across this server's replicas, so nothing was changed. Try again in a moment; if it keeps failing, the server's operator should check the store.")
 }
 
 // sealer signs confirmation states.

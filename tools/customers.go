@@ -792,7 +792,7 @@ func deactivateCustomers() Tool {
 				if cust == nil { // not in the search's answer: ask for it alone
 					cust, err = w.client.GetCustomer(ctx, id, false)
 					if errors.Is(err, skimmer.ErrNotFound) {
-						return nil, refuse("not_found", "No customer has the id %s (or it is deleted); nothing was changed. Check the ids with search_customers.", id)
+						return nil, refuse(failNotFound, "No customer has the id %s (or it is deleted); nothing was changed. Check the ids with search_customers.", id)
 					}
 					if err != nil {
 						return nil, err
@@ -926,7 +926,7 @@ func whichCustomer(ctx context.Context, c *skimmer.Client, value string) (*skimm
 		return cust, "", err
 	}
 	if len(searchWords(labelName(value))) == 0 {
-		return nil, "", refuse("invalid_arguments", "Name a customer: type part of a name and pick one of the suggestions, or give an id from search_customers.")
+		return nil, "", refuse(failInvalidArguments, "Name a customer: type part of a name and pick one of the suggestions, or give an id from search_customers.")
 	}
 	res, err := searchByName(ctx, c, labelName(value), 50)
 	if err != nil {
@@ -946,7 +946,7 @@ func whichCustomer(ctx context.Context, c *skimmer.Client, value string) (*skimm
 		cust, err := c.GetCustomer(ctx, res.Items[picked[0]].ID, false)
 		return cust, "", err
 	case len(res.Items) == 0:
-		return nil, "", refuse("not_found", "No customer matches %q. Type part of a name and pick one of the suggestions, or give an id from search_customers.", short(value))
+		return nil, "", refuse(failNotFound, "No customer matches %q. Type part of a name and pick one of the suggestions, or give an id from search_customers.", short(value))
 	}
 	var out answer
 	shown := out.rows(len(res.Items), func(i int) string { return customerLine(&res.Items[i], false) })

@@ -21,7 +21,7 @@ type flight struct {
 }
 
 // errLeaderFailed is what the joiners of a call that panicked get.
-var errLeaderFailed = &failure{class: "joined_failed", text: "An identical call in flight at the same time failed with an internal error, and nothing more is known about whether it acted. Check with a read before trying again."}
+var errLeaderFailed = &failure{class: failJoinedFailed, text: "An identical call in flight at the same time failed with an internal error, and nothing more is known about whether it acted. Check with a read before trying again."}
 
 // do runs fn under key, or waits for the run already under way.
 //

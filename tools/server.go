@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,26 +41,9 @@ type Config struct {
 	Logger  *slog.Logger
 	Version string
 	Now     func() time.Time
-	// Observer, when set, hears of every call as it starts and ends: the
-	// facts of its log line, for metrics.
+	// Observer, when set, hears of every request as it starts and ends:
+	// the facts of its log line, for metrics.
 	Observer Observer
-}
-
-// Observer hears of tool calls, for metrics. It must be quick and safe for
-// concurrent use; it sees no arguments and no results.
-type Observer interface {
-	CallStarted(ctx context.Context, tool string)
-	CallEnded(ctx context.Context, c CallRecord)
-}
-
-// CallRecord is what one tool call did: what its log line says.
-type CallRecord struct {
-	Tool     string
-	Outcome  string // "ok", "preview", "asked", "declined", "unchanged", or a failure's class ("rate_limited", "not_found", "bug"…)
-	Failed   bool   // the answer was an error
-	Duration time.Duration
-	Upstream []skimmer.Exchange // every attempt at Skimmer, in order
-	Holds    []skimmer.Hold     // waits for the key's rate budget
 }
 
 // Server is the MCP server with the tools the config allows.
@@ -293,56 +274,36 @@ func names(ts []Tool) string {
 	return strings.Join(n, ", ")
 }
 
-// handler runs one call: the caller's client, the tool, and what goes back.
-// Failures a model can act on come back as isError results; a panic is
-// recovered into one, and the server keeps serving. Exactly one log line is
-// written per call, with no arguments or results in it: they hold customers'
-// contact details.
+// handler runs one tool call: the caller's client, the tool, and what goes
+// back (serve). Failures a model can act on come back as isError results;
+// so does a panic, since a model must know that nothing more is known about
+// whether the tool acted. An error nobody explains is a bug, and goes back
+// as a JSON-RPC error.
 func (s *Server) handler(t Tool) server.ToolHandlerFunc {
-	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
-		s.inflight.Add(1)
-		defer s.inflight.Done()
-		start := time.Now()
-		trace := &skimmer.Trace{}
-		ctx = skimmer.WithTrace(ctx, trace)
-		logged := "panic" // until the call returns
-		if s.cfg.Observer != nil {
-			s.cfg.Observer.CallStarted(ctx, t.Name)
-		}
-		defer func() {
-			if p := recover(); p != nil {
-				s.log.ErrorContext(ctx, "tool panicked", "tool", t.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				res, err = mcp.NewToolResultError(fmt.Sprintf("%s failed with an internal error, and nothing more is known about whether it acted. The server logged it; check with a read before trying again.", t.Name)), nil
+	answer := respond[*mcp.CallToolResult]{
+		failed: func(text string) (*mcp.CallToolResult, error) { return mcp.NewToolResultError(text), nil },
+		broken: func(err error) (*mcp.CallToolResult, error) {
+			if errors.Is(err, errInternal) {
+				return mcp.NewToolResultError(fmt.Sprintf("%s failed with an internal error, and nothing more is known about whether it acted. The server logged it; check with a read before trying again.", t.Name)), nil
 			}
-			d := time.Since(start)
-			s.logCall(ctx, "tool call", "tool", t.Name, logged, d, trace)
-			if s.cfg.Observer != nil {
-				s.cfg.Observer.CallEnded(ctx, CallRecord{Tool: t.Name, Outcome: logged, Failed: err != nil || res == nil || res.IsError,
-					Duration: d, Upstream: trace.Exchanges(), Holds: trace.Holds()})
+			return nil, err
+		},
+	}
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return serve(s, ctx, Call{Kind: KindTool, Name: t.Name}, t.area, t.Write, answer, func(ctx context.Context) (*mcp.CallToolResult, Outcome, error) {
+			if why := s.refusal(ctx, t); why != "" {
+				return nil, 0, &failure{failNotOffered, why}
 			}
-		}()
-
-		if why := s.refusal(ctx, t); why != "" {
-			logged = "not_offered"
-			return mcp.NewToolResultError(why), nil
-		}
-		client, cerr := s.cfg.Client(ctx)
-		if cerr != nil {
-			logged = "no_client"
-			return mcp.NewToolResultError(sentence(cerr.Error())), nil
-		}
-		r, rerr := t.run(ctx, &call{req: req, raw: rawArguments(req), client: client, server: s})
-		if rerr != nil {
-			f := explain(rerr, &t)
-			if f == nil {
-				logged = "bug"
-				return nil, fmt.Errorf("%s: %w", t.Name, rerr)
+			client, err := s.client(ctx)
+			if err != nil {
+				return nil, 0, err
 			}
-			logged = f.class
-			return mcp.NewToolResultError(f.text), nil
-		}
-		logged = r.logged()
-		return r.result(), nil
+			r, err := t.run(ctx, &call{req: req, raw: rawArguments(req), client: client, server: s})
+			if err != nil {
+				return nil, 0, err
+			}
+			return r.result(), r.logged(), nil
+		})
 	}
 }
 
@@ -360,26 +321,4 @@ func rawArguments(req mcp.CallToolRequest) []byte {
 		return []byte("!") // reported as invalid JSON by the decoder
 	}
 	return raw
-}
-
-// logCall writes a call's one log line: what ("tool call", "resource
-// read", "prompt get", "completion"), of which, what came of it, how long
-// it took and what Skimmer answered each attempt.
-func (s *Server) logCall(ctx context.Context, what, key, name, outcome string, d time.Duration, trace *skimmer.Trace) {
-	var upstream []string
-	for _, x := range trace.Exchanges() {
-		if x.Status == 0 {
-			upstream = append(upstream, "none")
-		} else {
-			upstream = append(upstream, strconv.Itoa(x.Status))
-		}
-	}
-	level := slog.LevelInfo
-	switch {
-	case outcome == "bug" || outcome == "panic":
-		level = slog.LevelError
-	case what == "completion":
-		level = slog.LevelDebug // one a keystroke
-	}
-	s.log.Log(ctx, level, what, key, name, "outcome", outcome, "duration", d.Round(time.Microsecond), "upstream", strings.Join(upstream, ","))
 }

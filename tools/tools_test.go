@@ -423,7 +423,7 @@ func TestPanicIsRecovered(t *testing.T) {
 	text, isErr := h.call("list_customers", map[string]any{})
 	assert.True(t, isErr)
 	assert.Contains(t, text, "list_customers failed with an internal error")
-	assert.Contains(t, h.logs.String(), "tool panicked")
+	assert.Contains(t, h.logs.String(), `msg="tool call panicked" tool=list_customers panic=boom stack=`)
 	_, isErr = h.call("list_customers", map[string]any{})
 	assert.False(t, isErr, "the next call is served")
 }
@@ -536,8 +536,8 @@ func TestSealedConfirmationState(t *testing.T) {
 }
 
 func TestExplainLeavesBugsAlone(t *testing.T) {
-	assert.Nil(t, explain(errors.New("a nil map somewhere"), nil))
-	assert.NotNil(t, explain(context.Canceled, nil))
+	assert.Nil(t, explain(errors.New("a nil map somewhere"), nil, false))
+	assert.NotNil(t, explain(context.Canceled, nil, false))
 }
 
 // TestCancelledAfterSendingIsUnknown: a write that left for Skimmer and was
@@ -546,11 +546,11 @@ func TestExplainLeavesBugsAlone(t *testing.T) {
 func TestCancelledAfterSendingIsUnknown(t *testing.T) {
 	sent := &skimmer.TransportError{Op: skimmer.OpCreateCustomer, Method: "POST", Sent: true, Attempts: 1, Err: &url.Error{Op: "Post", URL: "http://skimmer", Err: context.Canceled}}
 	require.ErrorIs(t, sent, context.Canceled)
-	assert.Equal(t, "outcome_unknown", explain(sent, nil).class)
+	assert.Equal(t, "outcome_unknown", explain(sent, nil, false).class.String())
 	notSent := &skimmer.TransportError{Op: skimmer.OpCreateCustomer, Method: "POST", Sent: false, Attempts: 1, Err: context.Canceled}
-	assert.Equal(t, "cancelled", explain(notSent, nil).class)
+	assert.Equal(t, "cancelled", explain(notSent, nil, false).class.String())
 	read := &skimmer.TransportError{Op: skimmer.OpGetCustomer, Method: "GET", Sent: true, Attempts: 1, Err: context.Canceled}
-	assert.Equal(t, "cancelled", explain(read, nil).class)
+	assert.Equal(t, "cancelled", explain(read, nil, false).class.String())
 }
 
 // TestConcurrentUpdatesOfOneCustomer: a burst of confirmed updates to
