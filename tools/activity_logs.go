@@ -405,20 +405,28 @@ func logContact() Prompt {
 			{name: "by", title: "Logged by", description: "Your name, as the entry's author."},
 		},
 		func(args map[string]string) string {
-			kind := "Call"
+			kind, typed := "Call", "type Call;"
+			if args["type"] != "" {
+				typed = fmt.Sprintf("type: Skimmer has %s and %s, not %q: ask me which;", strings.Join(skimmer.ActivityTypes[:len(skimmer.ActivityTypes)-1], ", "),
+					skimmer.ActivityTypes[len(skimmer.ActivityTypes)-1], args["type"])
+			}
 			for _, t := range skimmer.ActivityTypes {
 				if strings.EqualFold(t, args["type"]) {
-					kind = t
+					kind, typed = t, "type "+t+";"
 				}
 			}
 			name, find := who(args["customer"])
+			what := ": " + args["what"]
+			if args["what"] == "" {
+				what = ". Ask me what happened, in a sentence or two."
+			}
 			author := ""
 			if args["by"] != "" {
 				author = fmt.Sprintf(" authorName %q;", args["by"])
 			}
-			return fmt.Sprintf("Log a %s with %s in Skimmer: %s\n", strings.ToLower(kind), name, args["what"]) +
+			return fmt.Sprintf("Log a %s with %s in Skimmer%s\n", strings.ToLower(kind), name, what) +
 				"1. " + find + "\n" +
-				"2. Draft the entry: type " + kind + ";" + author + " a title of at most 60 characters (letters, digits, dashes and spaces only) that says what it was about; a description of at most 300 characters with the details I gave, nothing invented.\n" +
+				"2. Draft the entry: " + typed + author + " a title of at most 60 characters (letters, digits, dashes and spaces only) that says what it was about; a description of at most 300 characters with the details I gave, nothing invented.\n" +
 				"3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."
 		})
 }

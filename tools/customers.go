@@ -957,12 +957,17 @@ func whichCustomer(ctx context.Context, c *skimmer.Client, value string) (*skimm
 	return nil, out.String(), nil
 }
 
-// who names a customer in a prompt's message, and says how to find them.
+// who names a customer in a prompt's message, and says how to find them:
+// by asking the person first when they named none.
 func who(value string) (name, find string) {
+	const pick = "If several match, show me the candidates and ask which one; do not guess."
+	if value == "" {
+		return "a customer", "Ask me which customer I mean (a name or an id), then find them with search_customers. " + pick
+	}
 	if idFormat.MatchString(value) {
 		return "the customer with id " + value, "No search needed: their id is " + value + "."
 	}
-	return fmt.Sprintf("the customer %q", value), fmt.Sprintf("Find them with search_customers (text: %q). If several match, show me the candidates and ask which one; do not guess.", labelName(value))
+	return fmt.Sprintf("the customer %q", value), fmt.Sprintf("Find them with search_customers (text: %q). ", labelName(value)) + pick
 }
 
 // ---- the office's customer workflows
@@ -995,8 +1000,13 @@ func winBack() Prompt {
 			if args["offer"] != "" {
 				offer = ", offering " + args["offer"]
 			}
-			return "Help me win back inactive customers in " + args["area"] + ".\n" +
-				"1. Find them: search_customers with filters " + placeFilters(args["area"]) + " and sorts [\"-UpdatedAt\"]. If there is more than one page, tell me how many and work through the first.\n" +
+			where, filters := "in "+args["area"]+".", placeFilters(args["area"])
+			if args["area"] == "" {
+				where = "in a city or state: ask me which first."
+				filters += ` and, for the place I name, {"field":"BillingState","op":"==","value":"<state code>"}, with {"field":"BillingCity","op":"==*","value":"<city>"} for a city,`
+			}
+			return "Help me win back inactive customers " + where + "\n" +
+				"1. Find them: search_customers with filters " + filters + " and sorts [\"-UpdatedAt\"]. If there is more than one page, tell me how many and work through the first.\n" +
 				"2. For each, read list_customer_activities with limit 5: when we last spoke, and why they may have left.\n" +
 				"3. Draft a short, friendly message for each (two or three sentences" + offer + "), personal to what their log shows. Skimmer cannot send messages: show me the drafts, and I will send them.\n" +
 				"4. For each one I say I sent, log it with create_customer_activity (type Email or Text, title \"Win-back offer\"): show me the preview, and confirm only after I approve it."
@@ -1052,11 +1062,13 @@ func completePlace(ctx context.Context, c *skimmer.Client, typed string, _ map[s
 }
 
 // placeFilters turns a place ("TX", "Austin TX", "Austin") into the
-// search_customers filters that find the inactive customers there.
+// search_customers filters that find the inactive customers there; no
+// place, to the filter for inactive customers alone.
 func placeFilters(place string) string {
 	filters := []map[string]string{{"field": "IsInactive", "op": "==", "value": "true"}}
 	f := strings.Fields(place)
 	switch n := len(f); {
+	case n == 0:
 	case n == 1 && slices.Contains(usStates, strings.ToUpper(f[0])):
 		filters = append(filters, map[string]string{"field": "BillingState", "op": "==", "value": strings.ToUpper(f[0])})
 	case n > 1 && slices.Contains(usStates, strings.ToUpper(f[n-1])):

@@ -21,6 +21,8 @@ type Prompt struct {
 	// Uses are the tools it steers through: it is offered only where they
 	// all are.
 	Uses []string
+	// text is the message, from the arguments given ("" for one left
+	// out): a required one left out is asked for.
 	text func(args map[string]string) string
 	// complete suggests values for its arguments, by name.
 	complete map[string]completer
@@ -45,8 +47,10 @@ func prompt(name, title, description string, uses []string, args []promptArg, te
 	return p
 }
 
-// getPrompt serves one prompt, through serve: its arguments checked, and
-// its message.
+// getPrompt serves one prompt, through serve: its message, from the
+// arguments given. A required argument left out (hosts ask for them, but
+// not every client does) is asked for in the conversation: each prompt's
+// text says so, rather than the prompt failing.
 func (s *Server) getPrompt(p Prompt) server.PromptHandlerFunc {
 	answer := respond[*mcp.GetPromptResult]{
 		failed: func(text string) (*mcp.GetPromptResult, error) { return nil, errors.New(text) },
@@ -60,19 +64,8 @@ func (s *Server) getPrompt(p Prompt) server.PromptHandlerFunc {
 	return func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 		return serve(s, ctx, Call{Kind: KindPrompt, Name: p.Name}, nil, false, answer, func(ctx context.Context) (*mcp.GetPromptResult, Outcome, error) {
 			args := map[string]string{}
-			var missing []string
 			for _, a := range p.Arguments {
-				v := strings.TrimSpace(req.Params.Arguments[a.Name])
-				if v == "" && a.Required {
-					missing = append(missing, fmt.Sprintf("%s (%s)", a.Name, strings.ToLower(a.Description[:1])+strings.TrimSuffix(a.Description[1:], ".")))
-				}
-				args[a.Name] = v
-			}
-			if !s.promptOffered(ctx, p) {
-				return nil, 0, refuse(failNotOffered, "%s changes Skimmer, but this connection may only read", p.Name)
-			}
-			if len(missing) > 0 {
-				return nil, 0, refuse(failInvalidArguments, "%s needs %s", p.Name, strings.Join(missing, " and "))
+				args[a.Name] = strings.TrimSpace(req.Params.Arguments[a.Name])
 			}
 			return mcp.NewGetPromptResult(p.Description, []mcp.PromptMessage{
 				mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(p.text(args))),

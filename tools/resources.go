@@ -48,19 +48,21 @@ func (r Resource) titled(title string) Resource {
 }
 
 // readResource serves one template: the caller's client and the read,
-// through serve, as a tool call is. Failures are JSON-RPC errors whose
-// message is the same sentence a tool would give.
+// through serve, as a tool call is. A failure a person can act on (no such
+// customer, Skimmer busy) is the resource's text, the sentence a tool would
+// give, as a tool's is an isError result: a JSON-RPC error is for bugs.
 func (s *Server) readResource(r Resource, a *Area) server.ResourceTemplateHandlerFunc {
-	answer := respond[[]mcp.ResourceContents]{
-		failed: func(text string) ([]mcp.ResourceContents, error) { return nil, errors.New(text) },
-		broken: func(err error) ([]mcp.ResourceContents, error) {
-			if errors.Is(err, errInternal) {
-				return nil, fmt.Errorf("reading %s failed with an internal error; the server logged it", r.Name)
-			}
-			return nil, err
-		},
+	broken := func(err error) ([]mcp.ResourceContents, error) {
+		if errors.Is(err, errInternal) {
+			return nil, fmt.Errorf("reading %s failed with an internal error; the server logged it", r.Name)
+		}
+		return nil, err
 	}
 	return func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+		text := func(text string) ([]mcp.ResourceContents, error) {
+			return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/plain", Text: text}}, nil
+		}
+		answer := respond[[]mcp.ResourceContents]{failed: text, broken: broken}
 		return serve(s, ctx, Call{Kind: KindResource, Name: r.Name}, a, false, answer, func(ctx context.Context) ([]mcp.ResourceContents, Outcome, error) {
 			client, err := s.client(ctx)
 			if err != nil {
@@ -75,11 +77,12 @@ func (s *Server) readResource(r Resource, a *Area) server.ResourceTemplateHandle
 					vars[k] = strings.Join(x, ",")
 				}
 			}
-			text, err := r.read(ctx, client, vars)
+			read, err := r.read(ctx, client, vars)
 			if err != nil {
 				return nil, 0, err
 			}
-			return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/plain", Text: text}}, answered, nil
+			contents, _ := text(read)
+			return contents, answered, nil
 		})
 	}
 }

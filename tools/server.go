@@ -132,9 +132,6 @@ func New(cfg Config) (*Server, error) {
 	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
 		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !s.offered(ctx, t.Name) })
 	})
-	hooks.AddAfterListPrompts(func(ctx context.Context, _ any, _ *mcp.ListPromptsRequest, res *mcp.ListPromptsResult) {
-		res.Prompts = slices.DeleteFunc(res.Prompts, func(p mcp.Prompt) bool { return !s.promptOffered(ctx, s.prompts[p.Name]) })
-	})
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithInstructions(s.instructions()),
@@ -148,7 +145,13 @@ func New(cfg Config) (*Server, error) {
 		opts = append(opts, server.WithResourceCapabilities(false, false))
 	}
 	if len(s.prompts) > 0 {
-		opts = append(opts, server.WithPromptCapabilities(false))
+		// A prompt a caller is not offered (one that writes, for a caller
+		// who may only read) is not there for them: left out of the list,
+		// and a get of it is invalid params, as for a prompt that does not
+		// exist.
+		opts = append(opts, server.WithPromptCapabilities(false), server.WithPromptFilter(func(ctx context.Context, ps []mcp.Prompt) []mcp.Prompt {
+			return slices.DeleteFunc(ps, func(p mcp.Prompt) bool { return !s.promptOffered(ctx, s.prompts[p.Name]) })
+		}))
 	}
 	if len(s.resources)+len(s.prompts) > 0 {
 		opts = append(opts, server.WithCompletions(),

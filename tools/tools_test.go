@@ -689,5 +689,5 @@ func TestReadOnlyCaller(t *testing.T) {
 	assert.Contains(t, string(raw), `"customer_brief"`)
 	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":5,"method":"prompts/get","params":{"name":"log_contact","arguments":{"customer":"x","what":"y"}}}`)))
 	require.NoError(t, err)
-	assert.Contains(t, string(raw), "log_contact changes Skimmer, but this connection may only read")
+	assert.Contains(t, string(raw), `"code":-32602`, "a prompt this caller is not offered is not there for them: invalid params, not an internal error")
 }
