@@ -27,9 +27,10 @@ func refuse(class Outcome, format string, args ...any) error {
 
 // explain turns an error into one actionable sentence, in the words of
 // the area whose tool, resource or prompt failed (nil when none did); write
-// is whether a write failed. It returns nil for errors it does not
-// recognise: those are bugs, and go back as Go errors.
-func explain(err error, a *Area, write bool) *failure {
+// is whether a write failed, and ctx says where the caller's key came
+// from. It returns nil for errors it does not recognise: those are bugs,
+// and go back as Go errors.
+func explain(ctx context.Context, err error, a *Area, write bool) *failure {
 	var f *failure
 	var args *argError
 	var apiErr *skimmer.APIError
@@ -56,14 +57,14 @@ func explain(err error, a *Area, write bool) *failure {
 		}
 		return &failure{failUnavailable, fmt.Sprintf("Skimmer did not answer after %d attempt(s). Try again in a minute.", terr.Attempts)}
 	case errors.As(err, &apiErr):
-		return explainAPI(apiErr, a, write)
+		return explainAPI(ctx, apiErr, a, write)
 	case errors.Is(err, context.DeadlineExceeded):
 		return &failure{failTimeout, "Skimmer did not answer in time. Try again shortly."}
 	}
 	return nil
 }
 
-func explainAPI(e *skimmer.APIError, a *Area, write bool) *failure {
+func explainAPI(ctx context.Context, e *skimmer.APIError, a *Area, write bool) *failure {
 	said := ""
 	if e.Detail != "" {
 		said = " Skimmer said: " + sentence(e.Detail)
@@ -92,7 +93,7 @@ func explainAPI(e *skimmer.APIError, a *Area, write bool) *failure {
 		}
 		return &failure{failRateLimited, fmt.Sprintf("Skimmer's rate limit for this API key is used up%s. Wait %s, then call again.", nothingChanged(e), wait)}
 	case errors.Is(e, skimmer.ErrUnauthorized):
-		return &failure{failUnauthorized, "Skimmer refused the API key (401). Tell the user to check SKIMMER_API_KEY (or, on a hosted server, the skimmer-api-key header they send)."}
+		return &failure{failUnauthorized, refusedKey[keySource(ctx)]}
 	case errors.Is(e, skimmer.ErrForbidden):
 		return &failure{failForbidden, "Skimmer's API key is not allowed to do this (403)" + nothingChanged(e) + ". The account owner can issue a key with access." + said}
 	case errors.Is(e, skimmer.ErrNotFound):
@@ -110,6 +111,13 @@ func explainAPI(e *skimmer.APIError, a *Area, write bool) *failure {
 		return &failure{failUnavailable, fmt.Sprintf("Skimmer is failing (HTTP %d, %d attempt(s)). Try again in a minute.", e.Status, e.Attempts)}
 	}
 	return &failure{failUpstreamError, fmt.Sprintf("Skimmer answered HTTP %d: %s", e.Status, sentence(told))}
+}
+
+// refusedKey is what a 401 asks of the user, by where the key came from.
+var refusedKey = map[KeySource]string{
+	KeyFromServer: "Skimmer refused the API key (401): it is wrong or was revoked. Tell the user to check SKIMMER_API_KEY in this server's settings.",
+	KeyFromHeader: "Skimmer refused the API key (401): it is wrong or was revoked. Tell the user to check the key their app sends to this server (in its skimmer-api-key, x-api-key or Authorization header).",
+	KeyFromSignIn: "Skimmer refused the API key (401): it was revoked or replaced since the user signed in. Tell the user to sign in again: remove this connector and add it again, with their current Skimmer API key.",
 }
 
 // nothingChanged says, for a write, that it was not applied.

@@ -112,7 +112,7 @@ func serve[R any](s *Server, ctx context.Context, c Call, area *Area, write bool
 	if err == nil {
 		return res, nil
 	}
-	if f := explain(err, area, write); f != nil {
+	if f := explain(ctx, err, area, write); f != nil {
 		out = f.class
 		return r.failed(f.text)
 	}

@@ -198,6 +198,35 @@ func readOnlyCaller(ctx context.Context) bool {
 	return ro
 }
 
+// KeySource is how a caller's Skimmer key reached the server: what a
+// person must check when Skimmer refuses it. The transport that took the
+// key marks it (WithKeySource); tools knows nothing of how.
+type KeySource uint8
+
+// Where a key comes from.
+const (
+	// KeyFromServer: the server's own key, SKIMMER_API_KEY; a call whose
+	// context is not marked is taken to use it.
+	KeyFromServer KeySource = iota
+	// KeyFromHeader: the caller's app sends it with each request.
+	KeyFromHeader
+	// KeyFromSignIn: the person pasted it into the connector's sign-in
+	// page, and it travels inside their grant.
+	KeyFromSignIn
+)
+
+type keySourceKey struct{}
+
+// WithKeySource marks ctx with where the caller's key came from.
+func WithKeySource(ctx context.Context, src KeySource) context.Context {
+	return context.WithValue(ctx, keySourceKey{}, src)
+}
+
+func keySource(ctx context.Context) KeySource {
+	src, _ := ctx.Value(keySourceKey{}).(KeySource)
+	return src
+}
+
 // offered reports whether this call's caller may use a tool: the config
 // offers it and, for a write, the caller is not read-only.
 func (s *Server) offered(ctx context.Context, name string) bool {

@@ -375,7 +375,7 @@ func TestErrorsReachTheModel(t *testing.T) {
 		{"rejected by Skimmer", "create_customer", map[string]any{"notes": "no name", "confirm": true}, nil, "Skimmer rejected the request; nothing was changed. FirstName: A customer needs a first name", 1},
 		{"system entry", "delete_customer_activity", map[string]any{"customerId": system.CustomerID, "id": system.ID}, nil, "was written by Skimmer itself", 0},
 		{"rate limited", "get_customer", map[string]any{"id": c.ID}, &sandbox.Fault{Status: 429, RetryAfter: 42}, "rate limit for this API key is used up. Wait 42s, then call again.", 0},
-		{"unauthorized", "get_customer", map[string]any{"id": c.ID}, &sandbox.Fault{Status: 401}, "check SKIMMER_API_KEY", 0},
+		{"unauthorized", "get_customer", map[string]any{"id": c.ID}, &sandbox.Fault{Status: 401}, "Tell the user to check SKIMMER_API_KEY", 0},
 		{"forbidden", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "confirm": true}, &sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 403}, "not allowed to do this (403)", 1},
 		{"outcome unknown", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "confirm": true}, &sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 504, Apply: true}, "may or may not have been applied", 1},
 		{"upstream down", "list_customers", map[string]any{}, &sandbox.Fault{Status: 503}, "Skimmer is failing (HTTP 503, 5 attempt(s))", 0},
@@ -536,8 +536,34 @@ func TestSealedConfirmationState(t *testing.T) {
 }
 
 func TestExplainLeavesBugsAlone(t *testing.T) {
-	assert.Nil(t, explain(errors.New("a nil map somewhere"), nil, false))
-	assert.NotNil(t, explain(context.Canceled, nil, false))
+	assert.Nil(t, explain(context.Background(), errors.New("a nil map somewhere"), nil, false))
+	assert.NotNil(t, explain(context.Background(), context.Canceled, nil, false))
+}
+
+// TestUnauthorizedSaysWhereTheKeyCameFrom: a key Skimmer refuses is fixed
+// where it came from: the server's setting, the caller's client, or the
+// connector's sign-in, which a person redoes by adding it again.
+func TestUnauthorizedSaysWhereTheKeyCameFrom(t *testing.T) {
+	h := newHarness(t)
+	c := h.customer(func(*skimmer.Customer) bool { return true })
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		want string
+	}{
+		{"the server's key", context.Background(), "Skimmer refused the API key (401): it is wrong or was revoked. Tell the user to check SKIMMER_API_KEY in this server's settings."},
+		{"a header", WithKeySource(context.Background(), KeyFromHeader), "Skimmer refused the API key (401): it is wrong or was revoked. Tell the user to check the key their app sends to this server (in its skimmer-api-key, x-api-key or Authorization header)."},
+		{"a sign-in", WithKeySource(context.Background(), KeyFromSignIn), "Skimmer refused the API key (401): it was revoked or replaced since the user signed in. Tell the user to sign in again: remove this connector and add it again, with their current Skimmer API key."},
+	} {
+		h.sb.Inject(sandbox.Fault{Status: 401, Times: 1})
+		raw, err := json.Marshal(h.server.MCP().HandleMessage(tt.ctx, json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_customer","arguments":{"id":"`+c.ID+`"}}}`)))
+		require.NoError(t, err)
+		var resp struct{ Result mcp.CallToolResult }
+		require.NoError(t, json.Unmarshal(raw, &resp))
+		assert.True(t, resp.Result.IsError, tt.name)
+		require.Len(t, resp.Result.Content, 1)
+		assert.Equal(t, tt.want, resp.Result.Content[0].(mcp.TextContent).Text, tt.name)
+	}
 }
 
 // TestCancelledAfterSendingIsUnknown: a write that left for Skimmer and was
@@ -546,11 +572,11 @@ func TestExplainLeavesBugsAlone(t *testing.T) {
 func TestCancelledAfterSendingIsUnknown(t *testing.T) {
 	sent := &skimmer.TransportError{Op: skimmer.OpCreateCustomer, Method: "POST", Sent: true, Attempts: 1, Err: &url.Error{Op: "Post", URL: "http://skimmer", Err: context.Canceled}}
 	require.ErrorIs(t, sent, context.Canceled)
-	assert.Equal(t, "outcome_unknown", explain(sent, nil, false).class.String())
+	assert.Equal(t, "outcome_unknown", explain(context.Background(), sent, nil, false).class.String())
 	notSent := &skimmer.TransportError{Op: skimmer.OpCreateCustomer, Method: "POST", Sent: false, Attempts: 1, Err: context.Canceled}
-	assert.Equal(t, "cancelled", explain(notSent, nil, false).class.String())
+	assert.Equal(t, "cancelled", explain(context.Background(), notSent, nil, false).class.String())
 	read := &skimmer.TransportError{Op: skimmer.OpGetCustomer, Method: "GET", Sent: true, Attempts: 1, Err: context.Canceled}
-	assert.Equal(t, "cancelled", explain(read, nil, false).class.String())
+	assert.Equal(t, "cancelled", explain(context.Background(), read, nil, false).class.String())
 }
 
 // TestConcurrentUpdatesOfOneCustomer: a burst of confirmed updates to

@@ -121,7 +121,7 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 			ref.write(w)
 			return
 		}
-		ctx := withKey(r.Context(), key)
+		ctx := tools.WithKeySource(withKey(r.Context(), key), cred.source)
 		if cred.readOnly {
 			ctx = tools.WithReadOnlyCaller(ctx)
 		}
@@ -320,6 +320,9 @@ type credential struct {
 	key      string
 	readOnly bool // an OAuth grant to read only
 	server   bool // the server-wide key, not one the caller brought
+	// source is where the key came from, for the sentence that tells a
+	// person what to fix when Skimmer refuses it.
+	source tools.KeySource
 }
 
 // credentials resolves the Skimmer key a request acts with. A key comes in
@@ -348,7 +351,7 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 		if err != nil {
 			return credential{}, &refusal{status: http.StatusUnauthorized, why: err.Error() + "; sign in again", challenge: g.oauth.Challenge(err.Error())}
 		}
-		return credential{key: caller.Key, readOnly: caller.ReadOnly}, nil
+		return credential{key: caller.Key, readOnly: caller.ReadOnly, source: tools.KeyFromSignIn}, nil
 	}
 	if g.hasToken {
 		sum := sha256.Sum256([]byte(bearer))
@@ -356,10 +359,10 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 			return credential{}, unauthorized("send the server's auth token as Authorization: Bearer <token>")
 		}
 		if own != "" {
-			return credential{key: own}, nil
+			return credential{key: own, source: tools.KeyFromHeader}, nil
 		}
 		if g.serverKey != "" {
-			return credential{key: g.serverKey, server: true}, nil
+			return credential{key: g.serverKey, server: true, source: tools.KeyFromServer}, nil
 		}
 		return credential{}, unauthorized("send your Skimmer API key in the skimmer-api-key header")
 	}
@@ -367,13 +370,13 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 	case own != "" && bearer != "" && own != bearer:
 		return credential{}, &refusal{status: http.StatusBadRequest, why: "the request carries one Skimmer key in a header and another as Authorization: Bearer: send one of them"}
 	case own != "":
-		return credential{key: own}, nil
+		return credential{key: own, source: tools.KeyFromHeader}, nil
 	case bearer != "":
-		return credential{key: bearer}, nil
+		return credential{key: bearer, source: tools.KeyFromHeader}, nil
 	case g.oauth != nil:
 		return credential{}, unauthorized("sign in: add this server as a connector by its URL, and your app will open the sign-in page (or send your Skimmer API key in the skimmer-api-key header)")
 	case g.serverKey != "":
-		return credential{key: g.serverKey, server: true}, nil // loopback only: the command checks at start
+		return credential{key: g.serverKey, server: true, source: tools.KeyFromServer}, nil // loopback only: the command checks at start
 	}
 	return credential{}, unauthorized("send your Skimmer API key in the skimmer-api-key header (or as Authorization: Bearer <key>)")
 }
