@@ -404,7 +404,7 @@ func logContact() Prompt {
 			{name: "type", title: "Type", description: "Call, Text, Email or Other (a visit); Call when empty.", complete: oneOf(skimmer.ActivityTypes...)},
 			{name: "by", title: "Logged by", description: "Your name, as the entry's author."},
 		},
-		func(args map[string]string) string {
+		func(args map[string]string, confirm ConfirmPolicy) string {
 			kind, typed := "Call", "type Call;"
 			if args["type"] != "" {
 				typed = fmt.Sprintf("type: Skimmer has %s and %s, not %q: ask me which;", strings.Join(skimmer.ActivityTypes[:len(skimmer.ActivityTypes)-1], ", "),
@@ -427,6 +427,6 @@ func logContact() Prompt {
 			return fmt.Sprintf("Log a %s with %s in Skimmer%s\n", strings.ToLower(kind), name, what) +
 				"1. " + find + "\n" +
 				"2. Draft the entry: " + typed + author + " a title of at most 60 characters (letters, digits, dashes and spaces only) that says what it was about; a description of at most 300 characters with the details I gave, nothing invented.\n" +
-				"3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."
+				"3. Log it with create_customer_activity: " + approveStep(confirm) + "."
 		})
 }

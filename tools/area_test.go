@@ -141,7 +141,7 @@ func gateCodes() Prompt {
 	return prompt("gate_codes", "Gate codes for a visit", "Every gate code and dog at a customer's locations, for the technician.",
 		[]string{"search_customers", "list_service_locations"},
 		[]promptArg{{name: "customer", title: "Customer", description: "Name or id.", required: true, complete: completeCustomer}},
-		func(args map[string]string) string {
+		func(args map[string]string, _ ConfirmPolicy) string {
 			name, find := who(args["customer"])
 			return "List the gate codes and dogs at every location of " + name + ".\n1. " + find + "\n2. Read list_service_locations."
 		})

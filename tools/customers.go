@@ -977,7 +977,7 @@ func customerBrief() Prompt {
 		"A one-page brief on a customer: contact, locations, recent activity, anything open.",
 		[]string{"search_customers", "get_customer", "list_customer_activities"},
 		[]promptArg{{name: "customer", title: "Customer", description: "Name or id; type part of a name.", required: true, complete: completeCustomer}},
-		func(args map[string]string) string {
+		func(args map[string]string, confirm ConfirmPolicy) string {
 			name, find := who(args["customer"])
 			return "Give me a one-page brief on " + name + ".\n" +
 				"1. " + find + "\n" +
@@ -995,7 +995,7 @@ func winBack() Prompt {
 			{name: "area", title: "City or state", description: "A city (Austin TX) or a state code (TX).", required: true, complete: completePlace},
 			{name: "offer", title: "Offer", description: "What to offer them, if anything."},
 		},
-		func(args map[string]string) string {
+		func(args map[string]string, confirm ConfirmPolicy) string {
 			offer := ""
 			if args["offer"] != "" {
 				offer = ", offering " + args["offer"]
@@ -1009,7 +1009,7 @@ func winBack() Prompt {
 				"1. Find them: search_customers with filters " + filters + " and sorts [\"-UpdatedAt\"]. If there is more than one page, tell me how many and work through the first.\n" +
 				"2. For each, read list_customer_activities with limit 5: when we last spoke, and why they may have left.\n" +
 				"3. Draft a short, friendly message for each (two or three sentences" + offer + "), personal to what their log shows. Skimmer cannot send messages: show me the drafts, and I will send them.\n" +
-				"4. For each one I say I sent, log it with create_customer_activity (type Email or Text, title \"Win-back offer\"): show me the preview, and confirm only after I approve it."
+				"4. For each one I say I sent, log it with create_customer_activity (type Email or Text, title \"Win-back offer\"): " + approveStep(confirm) + "."
 		})
 }
 
@@ -1018,7 +1018,7 @@ func findDuplicates() Prompt {
 		"Find customers likely entered twice, with the evidence; changes nothing.",
 		[]string{"search_customers", "get_customer"},
 		[]promptArg{{name: "among", title: "Where to look", description: "A last name, company, email domain or phone; empty for the whole account.", complete: completeCustomer}},
-		func(args map[string]string) string {
+		func(args map[string]string, confirm ConfirmPolicy) string {
 			look := "1. Page through search_customers with detail: true and pageSize 100, sorts LastName, FirstName."
 			if among := args["among"]; among != "" {
 				look = fmt.Sprintf("1. Search with search_customers (text: %q, detail: true, pageSize 100), and again with its parts if that finds few.", labelName(among))
@@ -1026,7 +1026,7 @@ func findDuplicates() Prompt {
 			return "Find customers in Skimmer that are likely the same person or company entered twice.\n" + look + "\n" +
 				"2. Compare names (nicknames, typos, a company under a person's name), emails, phones and addresses; the same phone or email on two records is strong evidence.\n" +
 				"3. List each likely pair or group: ids and names, the evidence, and which record looks current (get_customer shows when each was updated).\n" +
-				"Change nothing. If I decide to retire a duplicate, use deactivate_customers and show me its preview first."
+				"Change nothing. If I decide to retire a duplicate, use deactivate_customers: " + approveStep(confirm) + "."
 		})
 }
 

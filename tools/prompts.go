@@ -22,8 +22,9 @@ type Prompt struct {
 	// all are.
 	Uses []string
 	// text is the message, from the arguments given ("" for one left
-	// out): a required one left out is asked for.
-	text func(args map[string]string) string
+	// out: a required one left out is asked for) and the server's confirm
+	// policy, which says how a write the workflow makes is approved.
+	text func(args map[string]string, confirm ConfirmPolicy) string
 	// complete suggests values for its arguments, by name.
 	complete map[string]completer
 }
@@ -36,7 +37,7 @@ type promptArg struct {
 }
 
 // prompt declares a prompt.
-func prompt(name, title, description string, uses []string, args []promptArg, text func(args map[string]string) string) Prompt {
+func prompt(name, title, description string, uses []string, args []promptArg, text func(args map[string]string, confirm ConfirmPolicy) string) Prompt {
 	p := Prompt{Prompt: mcp.Prompt{Name: name, Title: title, Description: description}, Uses: uses, text: text, complete: map[string]completer{}}
 	for _, a := range args {
 		p.Arguments = append(p.Arguments, mcp.PromptArgument{Name: a.name, Title: a.title, Description: a.description, Required: a.required})
@@ -68,10 +69,21 @@ func (s *Server) getPrompt(p Prompt) server.PromptHandlerFunc {
 				args[a.Name] = strings.TrimSpace(req.Params.Arguments[a.Name])
 			}
 			return mcp.NewGetPromptResult(p.Description, []mcp.PromptMessage{
-				mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(p.text(args))),
+				mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(p.text(args, s.cfg.Confirm))),
 			}), answered, nil
 		})
 	}
+}
+
+// approveStep says, after a write tool is named ("log it with
+// create_customer_activity: …"), how the person approves the write under
+// the server's policy: a preview to approve, or, where writes apply at
+// once, a draft to approve before the call.
+func approveStep(confirm ConfirmPolicy) string {
+	if confirm == ConfirmNone {
+		return "show me what you would send, and call it only after I approve it, since this server changes Skimmer at once"
+	}
+	return "call it without confirm, show me the preview, and confirm only after I approve it"
 }
 
 // completions answers completion/complete for the prompts and resource

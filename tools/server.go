@@ -101,6 +101,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, a := range areas() {
 		for _, t := range a.Tools {
+			if t.Write && cfg.Confirm == ConfirmNone {
+				// Writes apply at once: an argument that says "omit to
+				// preview" would be false, so it is not offered (a confirm
+				// sent anyway is accepted, and changes nothing).
+				t.RawInputSchema = t.args.bare
+			}
 			if !s.allows(t) {
 				s.hidden = append(s.hidden, t)
 				continue
@@ -269,7 +275,14 @@ func (s *Server) instructions() string {
 		}
 	}
 	if slices.ContainsFunc(s.tools, func(t Tool) bool { return t.Write }) {
-		lines = append(lines, "- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true. Some clients ask the user directly instead.")
+		switch s.cfg.Confirm {
+		case ConfirmNone:
+			lines = append(lines, "- Writes apply at once, with no preview and no confirmation: make a change only when the user has asked for exactly that change.")
+		case ConfirmFlag:
+			lines = append(lines, "- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true.")
+		default:
+			lines = append(lines, "- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true. Some clients ask the user directly instead.")
+		}
 	}
 	return strings.Join(lines, "\n")
 }
