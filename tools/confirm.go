@@ -234,7 +234,9 @@ func (s *Server) elicit(ctx context.Context, c *call, w pending) (reply, error) 
 			return reply{}, storeFailure(err)
 		}
 		if !first {
-			return reply{}, refuse(failRefused, "That confirmation was already used; nothing more was changed.")
+			// Its first answer may have been lost on the way: say neither
+			// that something was done now nor that nothing ever was.
+			return reply{}, refuse(failRefused, "This confirmation was already answered, so it did nothing this time. Check with a read whether the change was made; if it was not and is still wanted, call %s again for a fresh confirmation.", w.tool)
 		}
 		if answer.Action != mcp.ElicitationResponseActionAccept {
 			return reply{outcome: declined, text: "The user declined; nothing was changed. Do not retry unless they ask."}, nil

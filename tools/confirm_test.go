@@ -129,7 +129,7 @@ func TestEveryAnswerSpendsTheQuestion(t *testing.T) {
 			}
 			text, isErr = answerWith(t, h.server, tt.tool, tt.args, state, later)
 			assert.True(t, isErr, "the same question, answered again: %s", text)
-			assert.Equal(t, "That confirmation was already used; nothing more was changed.", text)
+			assert.Equal(t, "This confirmation was already answered, so it did nothing this time. Check with a read whether the change was made; if it was not and is still wanted, call "+tt.tool+" again for a fresh confirmation.", text)
 			assert.Zero(t, h.writes())
 		})
 	}
@@ -190,8 +190,13 @@ func TestConcurrentApprovalsApplyOnce(t *testing.T) {
 	assert.Contains(t, texts[0], `Logged Call "Approved ten times"`)
 	assert.Equal(t, 9, strings.Count(h.logs.String(), "outcome=coalesced"))
 
+	// The answer, sent again (its first answer lost on the way): the text
+	// must not read as if this call changed something, nor as if nothing
+	// was ever done.
 	text, isErr := answerWith(t, h.server, "create_customer_activity", args, state, accepted)
 	assert.True(t, isErr, "once it is done, the approval is spent: %s", text)
+	assert.Contains(t, text, "already answered, so it did nothing this time. Check with a read whether the change was made")
+	assert.NotContains(t, text, "used")
 	assert.Equal(t, 1, h.sb.Count(skimmer.OpCreateActivityLog))
 }
 
@@ -250,7 +255,7 @@ func TestTwoReplicasShareAStore(t *testing.T) {
 		}
 		// One replica spends the confirmation and reaches Skimmer, where
 		// the gate holds it; the other finds it spent and answers at once.
-		assert.Equal(t, "That confirmation was already used; nothing more was changed.", <-answers, "try %d", i)
+		assert.Equal(t, "This confirmation was already answered, so it did nothing this time. Check with a read whether the change was made; if it was not and is still wanted, call create_customer again for a fresh confirmation.", <-answers, "try %d", i)
 		require.Eventually(t, func() bool { return g.arrived.Load() == int32(i+1) }, 10*time.Second, time.Millisecond)
 		g.open <- struct{}{}
 		assert.Contains(t, <-answers, "Created customer Replica Race")

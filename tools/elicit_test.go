@@ -295,7 +295,7 @@ func TestReplayedConfirmationCreatesOnce(t *testing.T) {
 				texts = append(texts, res.Result.Content[0].Text)
 			}
 			assert.NotContains(t, texts[0], "Already")
-			assert.Contains(t, texts[1], "already used", "the same replica remembers")
+			assert.Contains(t, texts[1], "already answered", "the same replica remembers")
 			assert.Contains(t, texts[2], tt.replayed, "the other replica finds the record upstream")
 			assert.Equal(t, 1, h.sb.Count(tt.op), "created once")
 		})

@@ -259,7 +259,7 @@ func TestReplicasWrites(t *testing.T) {
 		for _, other := range rs[1:] {
 			text, isErr = r.replay(t, other)
 			assert.True(t, isErr, text)
-			assert.Contains(t, text, "already used", "replayed on another replica")
+			assert.Contains(t, text, "already answered", "replayed on another replica")
 		}
 		assert.Equal(t, 1, up.writes(key), "written once")
 		add("asked", 1)
