@@ -27,8 +27,12 @@ import (
 )
 
 // Version goes into the User-Agent. Release builds set it with
-// -ldflags "-X github.com/skimmer-mcp/skimmer-mcp/skimmer.Version=1.2.3".
-var Version = "0.1.0"
+// -ldflags "-X github.com/skimmer-mcp/skimmer-mcp/skimmer.Version=1.2.3";
+// Unstamped is what a build that nobody stamped says.
+var Version = Unstamped
+
+// Unstamped is Version's value in a build without -ldflags.
+const Unstamped = "dev"
 
 // maxBody bounds a buffered answer. The one unbounded answer, the customer
 // list, is streamed instead.

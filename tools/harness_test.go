@@ -53,7 +53,8 @@ type harness struct {
 func newHarness(t testing.TB, opts ...func(*setup)) *harness {
 	t.Helper()
 	st := &setup{key: "test-key-2f9c41d7", cfg: Config{Confirm: ConfirmFlag}}
-	st.sandbox = sandbox.Options{Seed: 1, Customers: 120, Clock: func() time.Time { return epoch }}
+	// Seeded ids for created records too, so transcripts repeat.
+	st.sandbox = sandbox.Options{Seed: 1, Customers: 120, Clock: func() time.Time { return epoch }, NewID: sandbox.SeededIDs(1)}
 	for _, o := range opts {
 		o(st)
 	}

@@ -34,6 +34,17 @@ type Tool struct {
 	run    func(ctx context.Context, c *call) (reply, error)
 }
 
+// Kind says what a tool does to Skimmer, in the words the README's tool
+// table and `skimmer-mcp tools` use: "read", "write" (adds a record),
+// "write, overwrites" (changes values in place) or "write, destructive"
+// (deactivates or deletes).
+func (t Tool) Kind() string {
+	if !t.Write {
+		return "read"
+	}
+	return t.effect.kind()
+}
+
 // call is one invocation of a tool: what it was asked, and for whom.
 type call struct {
 	req    mcp.CallToolRequest
@@ -117,6 +128,16 @@ const (
 	overwrites               // replaces field values
 	removes                  // deactivates or deletes
 )
+
+func (e effect) kind() string {
+	switch e {
+	case overwrites:
+		return "write, overwrites"
+	case removes:
+		return "write, destructive"
+	}
+	return "write"
+}
 
 // confirmer is implemented by every write's arguments, through the
 // embedded confirmation.

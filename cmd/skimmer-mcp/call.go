@@ -72,23 +72,37 @@ func callTool(ctx context.Context, c *config, up *upstream, log *slog.Logger, io
 	return 0
 }
 
-// listTools prints the catalogue the flags allow: one line a tool.
+// listTools prints the catalogue the flags allow: one line a tool, with
+// the kinds the README's table uses; or, with --json, one array that
+// scripts read (the bundle's manifest is built from it).
 func listTools(c *config, io stdio) int {
 	srv, err := newTools(c, &upstream{client: nil}, nil, false, false)
 	if err != nil {
 		fmt.Fprintln(io.err, "skimmer-mcp:", err)
 		return 2
 	}
+	if c.json {
+		type entry struct {
+			Name        string `json:"name"`
+			Title       string `json:"title"`
+			Kind        string `json:"kind"`
+			Description string `json:"description"`
+		}
+		list := []entry{}
+		for _, t := range srv.Tools() {
+			list = append(list, entry{t.Name, t.Title, t.Kind(), t.Description})
+		}
+		enc := json.NewEncoder(io.out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(list); err != nil {
+			fmt.Fprintln(io.err, "skimmer-mcp:", err)
+			return 1
+		}
+		return 0
+	}
 	w := tabwriter.NewWriter(io.out, 0, 0, 2, ' ', 0)
 	for _, t := range srv.Tools() {
-		kind := "read"
-		if t.Write {
-			kind = "write"
-			if *t.Annotations.DestructiveHint {
-				kind = "write, destructive"
-			}
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Name, t.Title, kind)
+		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Name, t.Kind(), t.Title)
 	}
 	w.Flush()
 	return 0

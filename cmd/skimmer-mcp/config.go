@@ -52,6 +52,7 @@ type config struct {
 	store           string
 	metricsAddr     string
 	version         bool
+	json            bool // tools: print JSON
 	oauth           bool
 	publicURL       string
 	oauthState      string
@@ -66,7 +67,7 @@ type config struct {
 	// machine, never for production.
 	oauthTestLoopback bool
 
-	command string   // "", "call" or "tools"
+	command string   // "", "call", "tools" or "healthcheck"
 	args    []string // the command's own arguments
 	set     map[string]bool
 }
@@ -76,14 +77,17 @@ const usageHead = `skimmer-mcp: an MCP server for the Skimmer pool-service API.
 Usage:
   skimmer-mcp [flags]                       serve MCP (stdio by default)
   skimmer-mcp [flags] call TOOL ['{json}']  run one tool once and print its answer
-  skimmer-mcp [flags] tools                 list the tools
+  skimmer-mcp [flags] tools [--json]        list the tools the flags allow
+  skimmer-mcp [flags] healthcheck           ask the server the same flags
+                                            configure for GET /healthz (for
+                                            container health checks)
 
 Environment: SKIMMER_API_KEY (your Skimmer key; not needed with --sandbox),
 SKIMMER_CONFIRM_KEY (signs write confirmations; replicas need the same one),
 SKIMMER_OAUTH_KEY (with --oauth: encrypts the keys inside tokens; at least 32
 random bytes; replicas need the same one) and SKIMMER_OAUTH_KEY_PREVIOUS (the
 key it replaced, still accepted during a rotation), and SKIMMER_<FLAG> for
-every flag below, e.g. SKIMMER_TRANSPORT=http.
+every flag below that names one, e.g. SKIMMER_TRANSPORT=http.
 
 Flags:
 `
@@ -91,6 +95,12 @@ Flags:
 func envName(flagName string) string {
 	return "SKIMMER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
+
+// noTwin are the flags that ask for something once rather than configure
+// the server: the environment never sets them, so a variable that happens
+// to be called SKIMMER_VERSION (a deploy tool's, say) cannot turn a server
+// into a command that prints its version and exits.
+var noTwin = map[string]bool{"version": true, "json": true}
 
 // parseConfig reads flags, then the environment for every flag not given.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -130,23 +140,43 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.publicURL, "public-url", "", "--oauth: the https URL clients reach, e.g. https://mcp.example.com (defaults to the listen address on loopback)")
 	fs.StringVar(&c.oauthState, "oauth-state", "", "--oauth: file that keeps revocations and spent tokens across restarts; in memory when empty")
 	fs.DurationVar(&c.oauthAccessTTL, "oauth-access-ttl", 15*time.Minute, "--oauth: how long an access token lives")
-	fs.Usage = func() {
+	fs.BoolVar(&c.json, "json", false, "tools: print the list as JSON (name, title, kind, description) for scripts")
+	// The flag package would print a parse error and the whole usage; the
+	// caller prints the error once, with a pointer to --help.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	usage := func() {
 		fmt.Fprint(stderr, usageHead)
 		fs.VisitAll(func(f *flag.Flag) {
 			def := f.DefValue
 			if def == "" {
 				def = `""`
 			}
-			fmt.Fprintf(stderr, "  --%s (env %s, default %s)\n      %s\n", f.Name, envName(f.Name), def, f.Usage)
+			env := "env " + envName(f.Name)
+			if noTwin[f.Name] {
+				env = "no env twin"
+			}
+			fmt.Fprintf(stderr, "  --%s (%s, default %s)\n      %s\n", f.Name, env, def, f.Usage)
 		})
 	}
+	parse := func(args []string) error {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			usage()
+			return err
+		case err != nil:
+			return fmt.Errorf("%w (skimmer-mcp --help lists them all)", err)
+		}
+		return nil
+	}
 
-	if err := fs.Parse(args); err != nil {
+	if err := parse(args); err != nil {
 		return nil, err
 	}
 	if rest := fs.Args(); len(rest) > 0 {
 		c.command = rest[0]
-		if err := fs.Parse(rest[1:]); err != nil { // flags may follow the command too
+		if err := parse(rest[1:]); err != nil { // flags may follow the command too
 			return nil, err
 		}
 		c.args = fs.Args()
@@ -154,7 +184,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if c.set[f.Name] {
+		if c.set[f.Name] || noTwin[f.Name] {
 			return
 		}
 		if v := getenv(envName(f.Name)); v != "" {
@@ -183,15 +213,18 @@ func (c *config) check() error {
 		return fmt.Errorf("--transport %q: use stdio, sse or http", c.transport)
 	}
 	switch c.command {
-	case "", "call", "tools", "serve":
+	case "", "call", "tools", "healthcheck", "serve":
 	default:
-		return fmt.Errorf("unknown command %q: use call, tools, or no command to serve (see --help)", c.command)
+		return fmt.Errorf("unknown command %q: use call, tools, healthcheck, or no command to serve (see --help)", c.command)
 	}
 	var err error
 	if c.policy, err = tools.ParseConfirmPolicy(c.confirm); err != nil {
 		return fmt.Errorf("--confirm: %w", err)
 	}
-	if c.apiKey != "" {
+	// The sandbox is a demo account that takes any key: an operator's key
+	// is not used there, so it is not judged either (the bundle's Demo data
+	// setting still asks for some text in its required key field).
+	if c.apiKey != "" && !c.sandbox {
 		if err := skimmer.CheckAPIKey(c.apiKey); err != nil {
 			return fmt.Errorf("SKIMMER_API_KEY: %w", err)
 		}

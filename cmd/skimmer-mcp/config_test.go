@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
@@ -212,4 +213,58 @@ func TestREADMEDocumentsEveryFlag(t *testing.T) {
 	for _, v := range []string{"SKIMMER_API_KEY", "SKIMMER_CONFIRM_KEY", "SKIMMER_BASE_URL", "SKIMMER_AUTH_TOKEN", "SKIMMER_OAUTH_KEY", "SKIMMER_OAUTH_KEY_PREVIOUS"} {
 		assert.Contains(t, string(readme), v)
 	}
+}
+
+// TestOneShotFlagsHaveNoTwin: --version and --json ask for something once;
+// a variable that happens to be called SKIMMER_VERSION (a deploy tool's)
+// must not turn a server into a command that prints its version and exits.
+func TestOneShotFlagsHaveNoTwin(t *testing.T) {
+	c, err := parseConfig(nil, env(map[string]string{"SKIMMER_VERSION": "1", "SKIMMER_JSON": "true", "SKIMMER_READ_ONLY": "1"}), io.Discard)
+	require.NoError(t, err)
+	assert.False(t, c.version)
+	assert.False(t, c.json)
+	assert.True(t, c.readOnly, "the other twins still apply")
+
+	var out, errOut strings.Builder
+	code := run(context.Background(), []string{"tools"}, stdio{strings.NewReader(""), &out, &errOut},
+		env(map[string]string{"SKIMMER_VERSION": "1", "SKIMMER_JSON": "1"}))
+	assert.Equal(t, 0, code, errOut.String())
+	assert.Contains(t, out.String(), "search_customers")
+	assert.NotContains(t, out.String(), "skimmer-mcp "+skimmer.Version)
+	assert.False(t, strings.HasPrefix(out.String(), "["), "plain text, not JSON")
+}
+
+// TestBadFlagIsSaidOnce: the error once, with where to look, and not the
+// whole usage; --help prints the usage once.
+func TestBadFlagIsSaidOnce(t *testing.T) {
+	for _, args := range [][]string{{"--bogus"}, {"tools", "--bogus"}, {"--sandbox-seed", "many"}} {
+		var out, errOut strings.Builder
+		code := run(context.Background(), args, stdio{strings.NewReader(""), &out, &errOut}, env(nil))
+		assert.Equal(t, 2, code, "%v", args)
+		msg := errOut.String()
+		assert.Equal(t, 1, strings.Count(msg, "\n"), "one line: %q", msg)
+		assert.Contains(t, msg, "skimmer-mcp --help lists them all")
+		assert.NotContains(t, msg, "Usage:")
+		assert.Empty(t, out.String())
+	}
+	var out, errOut strings.Builder
+	code := run(context.Background(), []string{"--help"}, stdio{strings.NewReader(""), &out, &errOut}, env(nil))
+	assert.Equal(t, 0, code)
+	assert.Equal(t, 1, strings.Count(errOut.String(), "Usage:"))
+	assert.Equal(t, 1, strings.Count(errOut.String(), "--transport ("))
+}
+
+// TestSandboxIgnoresTheKey: the demo account takes no real key, so
+// whatever SKIMMER_API_KEY holds (the bundle's Demo data setting still has
+// a required key field) neither stops the server nor reaches anything.
+func TestSandboxIgnoresTheKey(t *testing.T) {
+	var out, errOut strings.Builder
+	code := run(context.Background(), []string{"--sandbox", "call", "search_customers", `{"text":"smith"}`},
+		stdio{strings.NewReader(""), &out, &errOut}, env(map[string]string{"SKIMMER_API_KEY": "any"}))
+	assert.Equal(t, 0, code, errOut.String())
+	assert.Contains(t, out.String(), "customers match")
+	assert.Contains(t, errOut.String(), "SKIMMER_API_KEY is not used")
+
+	_, err := parseConfig(nil, env(map[string]string{"SKIMMER_API_KEY": "any"}), io.Discard)
+	assert.ErrorContains(t, err, "keys shorter than 12 are refused", "outside the sandbox the key is judged")
 }

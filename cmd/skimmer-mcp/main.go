@@ -13,13 +13,20 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
+
+	// Root certificates built into the binary, used only where the system
+	// has none (a FROM scratch image, a minimal Linux): the binary verifies
+	// Skimmer's TLS certificate anywhere, with no CA files to ship beside it.
+	_ "golang.org/x/crypto/x509roots/fallback"
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
 
 func main() {
+	resolveVersion(debug.ReadBuildInfo)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr}, os.Getenv)
 	stop()
@@ -42,12 +49,15 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		return 2
 	}
 	if c.version {
-		fmt.Fprintf(io.out, "skimmer-mcp %s (%s)\n", skimmer.Version, runtime.Version())
+		fmt.Fprintf(io.out, "skimmer-mcp %s (%s, %s/%s)\n", skimmer.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
 	}
 	if c.sandbox {
 		// First, before any log line: nobody should mistake this for a real account.
 		fmt.Fprintln(io.err, "skimmer-mcp: SANDBOX MODE: demo data from an emulated Skimmer account, not a real one.")
+		if c.apiKey != "" {
+			fmt.Fprintln(io.err, "skimmer-mcp: SKIMMER_API_KEY is not used: the sandbox takes no real key.")
+		}
 	}
 	if c.command == "call" && !c.set["log-level"] {
 		c.logLevel = "warn" // the answer is the output; the call's log line is noise
@@ -57,8 +67,11 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		fmt.Fprintln(io.err, "skimmer-mcp:", err)
 		return 2
 	}
-	if c.command == "tools" {
+	switch c.command {
+	case "tools":
 		return listTools(c, io)
+	case "healthcheck":
+		return healthcheck(ctx, c, io)
 	}
 	// Before anything starts: stdio and call make every call with the
 	// server's key. Hosted callers bring their own; the sandbox needs none.

@@ -570,14 +570,16 @@ func TestCallCommand(t *testing.T) {
 
 	out, _, code = run("--version")
 	assert.Equal(t, 0, code)
-	assert.Contains(t, out, "skimmer-mcp "+skimmer.Version)
+	assert.Regexp(t, `^skimmer-mcp \S+ \(go1\.\d+`, out)
 
 	_, errOut, code = run("--help")
 	assert.Equal(t, 0, code)
-	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "debug-addr", "sandbox-seed", "sandbox-customers", "sandbox-data", "sandbox-rate-limit", "version",
+	for _, flagName := range []string{"transport", "addr", "stateful", "sandbox", "read-only", "tools", "confirm", "base-url", "auth-token", "allowed-origins", "log-format", "log-level", "max-body", "timeout", "shutdown-timeout", "debug-addr", "sandbox-seed", "sandbox-customers", "sandbox-data", "sandbox-rate-limit",
 		"body-timeout", "max-sessions", "max-sessions-per-key", "max-streams", "max-streams-per-key", "session-idle"} {
 		assert.Contains(t, errOut, "--"+flagName+" (env "+envName(flagName)+", default ")
 	}
+	assert.Contains(t, errOut, "--version (no env twin, default ")
+	assert.Contains(t, errOut, "--json (no env twin, default ")
 	assert.Contains(t, errOut, "SKIMMER_API_KEY")
 }
 

@@ -83,9 +83,8 @@ func startUpstream(ctx context.Context, c *config, log *slog.Logger) (_ *upstrea
 		go func() { _ = srv.Serve(ln) }()
 		base = "http://" + ln.Addr().String()
 		up.stop = chain(func() { _ = srv.Close() }, up.stop)
-		if key == "" {
-			key = sandboxKey
-		}
+		key = sandboxKey // the demo account's; SKIMMER_API_KEY is not used here
+
 	}
 	if up.client, err = skimmer.New(skimmer.Options{BaseURL: base, APIKey: key, Timeout: c.timeout, Logger: log, Budget: budget}); err != nil {
 		return nil, err

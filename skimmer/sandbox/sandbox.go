@@ -12,6 +12,8 @@ package sandbox
 import (
 	"cmp"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -52,8 +54,17 @@ type Options struct {
 	// an ignored search.
 	Unsearchable []string
 
-	Clock func() time.Time // time.Now when nil
-	NewID func() string    // seeded ids when nil, so runs repeat
+	// Clock stamps what happens while the sandbox runs (records created
+	// or changed, the rate limit's windows); time.Now when nil.
+	Clock func() time.Time
+	// AsOf is the seeded account's present: its history runs up to it.
+	// SeedDate when zero, so a seed gives the same account, dates and all,
+	// in every process, whenever it starts.
+	AsOf time.Time
+	// NewID makes the ids of records created while the sandbox runs.
+	// RandomIDs when nil: two sandboxes never give one id to two different
+	// records. Tests inject SeededIDs, or their own, to repeat a run.
+	NewID func() string
 
 	DataFile string // keeps state in this JSON file across restarts
 	Logger   *slog.Logger
@@ -98,6 +109,34 @@ func AsGiven(n int) int {
 	return n
 }
 
+// SeedDate is where a seeded account's history ends unless Options.AsOf
+// says otherwise: a fixed date, so that the account a seed makes does not
+// move with the time a process starts. (A record made while the sandbox
+// runs is stamped by the clock, as Skimmer would stamp it.)
+var SeedDate = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// SeededIDs returns an id source that gives the same ids, in the same
+// order, for the same seed: for tests and transcripts that must repeat.
+func SeededIDs(seed int64) func() string {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed1d5))
+	var mu sync.Mutex
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return hexID(rng)
+	}
+}
+
+// RandomIDs makes an id from 128 random bits, in Skimmer's 32-hex form.
+// Seeded records keep their seeded ids; records created at run time get
+// these, so sandboxes running side by side (two demos on one machine, a
+// restart from a data file) never hand one id to two different records.
+func RandomIDs() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:]) // never fails, as of Go 1.24
+	return hex.EncodeToString(b[:])
+}
+
 // maxRecorded bounds the request record, so a long load run stays small.
 const maxRecorded = 10000
 
@@ -130,14 +169,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.AsOf.IsZero() {
+		opts.AsOf = SeedDate
+	}
 	if opts.NewID == nil {
-		rng := rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed1d5))
-		var mu sync.Mutex
-		opts.NewID = func() string {
-			mu.Lock()
-			defer mu.Unlock()
-			return hexID(rng)
-		}
+		opts.NewID = RandomIDs
 	}
 	st, err := openStore(opts)
 	if err != nil {

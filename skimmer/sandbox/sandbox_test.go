@@ -500,3 +500,79 @@ func TestRestartDoesNotReuseIDs(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// TestSeedIsTheSameWheneverItStarts: the seeded account, dates included,
+// does not move with the time a process starts, so what one run shows
+// (an id, "created 2025-12-09") is what the next run shows.
+func TestSeedIsTheSameWheneverItStarts(t *testing.T) {
+	accountAt := func(now time.Time) []byte {
+		s, err := New(Options{Seed: 5, Customers: 40, Clock: func() time.Time { return now }})
+		require.NoError(t, err)
+		w := call(t, s, "GET", "/Customers", "k", nil)
+		require.Equal(t, 200, w.Code)
+		return w.Body.Bytes()
+	}
+	first := accountAt(time.Now())
+	assert.Equal(t, first, accountAt(time.Now().Add(3*time.Hour+17*time.Second)))
+	assert.Equal(t, first, accountAt(time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC)))
+	assert.Contains(t, string(first), `"createdAt"`)
+
+	moved, err := New(Options{Seed: 5, Customers: 40, AsOf: SeedDate.AddDate(1, 0, 0)})
+	require.NoError(t, err)
+	assert.NotEqual(t, first, call(t, moved, "GET", "/Customers", "k", nil).Body.Bytes(), "AsOf moves it on purpose")
+}
+
+// TestCreatedIDsAreNotShared: two sandboxes of one seed share the seeded
+// account (the same records, so the same ids) but never give one id to two
+// different created records; tests that must repeat inject SeededIDs.
+func TestCreatedIDsAreNotShared(t *testing.T) {
+	create := func(s *Server) (seededID, createdID string) {
+		seededID = s.store.customers()[0].ID
+		w := call(t, s, "POST", "/CustomerActivityLogs/"+seededID, "k", skimmer.ActivityLogRequest{Type: "Call", Title: "Demo call"})
+		require.Equal(t, 201, w.Code, w.Body.String())
+		return seededID, decode[skimmer.ActivityLog](t, w).ID
+	}
+	a, _ := newTest(t, Options{Seed: 1})
+	b, _ := newTest(t, Options{Seed: 1})
+	seededA, createdA := create(a)
+	seededB, createdB := create(b)
+	assert.Equal(t, seededA, seededB, "one seed, one account")
+	assert.NotEqual(t, createdA, createdB, "two demos, two different records, two ids")
+	assert.Regexp(t, "^[0-9a-f]{32}$", createdA)
+
+	c, _ := newTest(t, Options{Seed: 1, NewID: SeededIDs(1)})
+	d, _ := newTest(t, Options{Seed: 1, NewID: SeededIDs(1)})
+	_, createdC := create(c)
+	_, createdD := create(d)
+	assert.Equal(t, createdC, createdD, "an injected seeded source repeats")
+}
+
+// TestStreetNamesDoNotRepeatTheirKind: no "Coral Way Way".
+func TestStreetNamesDoNotRepeatTheirKind(t *testing.T) {
+	kinds := map[string]bool{"Street": true, "Avenue": true, "Drive": true, "Boulevard": true, "Lane": true,
+		"Court": true, "Road": true, "Circle": true, "Place": true}
+	for _, k := range streetKinds {
+		kinds[k] = true
+	}
+	for _, street := range streets {
+		words := strings.Fields(street)
+		assert.False(t, kinds[words[len(words)-1]], "%q already ends in a street kind", street)
+	}
+	st := generate(1, 500, epoch)
+	for _, c := range st.Customers {
+		for _, addr := range append([]*string{c.BillingAddress}, func() (a []*string) {
+			for _, l := range c.ServiceLocations {
+				a = append(a, l.Address)
+			}
+			return a
+		}()...) {
+			if addr == nil {
+				continue
+			}
+			words := strings.Fields(*addr)
+			for i := 1; i < len(words); i++ {
+				assert.NotEqual(t, words[i-1], words[i], "%q", *addr)
+			}
+		}
+	}
+}

@@ -69,10 +69,12 @@ var lastNames = []string{
 
 var streets = []string{
 	"Palm", "Ocean", "Desert Willow", "Mesquite", "Saguaro", "Bayshore", "Magnolia", "Live Oak", "Cypress",
-	"Sunset", "Camelback", "Indian School", "Coral Way", "Lakeview", "Harbor", "Bluebonnet", "Peachtree",
+	"Sunset", "Camelback", "Indian School", "Coral Reef", "Lakeview", "Harbor", "Bluebonnet", "Peachtree",
 	"Mission", "Vista Del Mar", "Hibiscus", "Sea Grape", "Cactus Wren", "Pinnacle Peak", "Shea",
 }
 
+// streetKinds end every address, so no street name above may end in one
+// ("Coral Way Way"); a test holds that.
 var streetKinds = []string{"St", "Ave", "Dr", "Blvd", "Ln", "Ct", "Way", "Rd", "Cir", "Pl"}
 
 var companyPatterns = []string{

@@ -68,7 +68,7 @@ func openStore(opts Options) (*store, error) {
 			return nil, fmt.Errorf("sandbox: reading data file: %w", err)
 		}
 	}
-	s.st = generate(opts.Seed, max(opts.Customers, 0), opts.Clock())
+	s.st = generate(opts.Seed, max(opts.Customers, 0), opts.AsOf)
 	s.index()
 	if s.file != "" {
 		if err := s.save(); err != nil {
@@ -101,9 +101,10 @@ func (s *store) index() {
 	}
 }
 
-// newID draws an id no record of the account has. The seeded id source
-// starts over when a sandbox is restarted from its data file, so a drawn id
-// may be one it handed out in an earlier run. Call with the write lock held.
+// newID draws an id no record of the account has: an injected or seeded
+// id source starts over when a sandbox is restarted from its data file, so
+// a drawn id may be one it handed out in an earlier run. Call with the
+// write lock held.
 func (s *store) newID() string {
 	for {
 		if id := s.ids(); !s.taken[id] {

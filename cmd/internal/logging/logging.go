@@ -32,7 +32,7 @@ func New(w io.Writer, format, level string) (*slog.Logger, error) {
 			NoColor:    !colour(w),
 		})), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv})), nil
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv, ReplaceAttr: readableDurations})), nil
 	}
 	return nil, fmt.Errorf("log format %q: use %s", format, Formats)
 }
@@ -48,4 +48,15 @@ func colour(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// readableDurations writes a duration as Go prints it ("10s", "1.5ms"),
+// as the text format does, instead of slog's JSON default of integer
+// nanoseconds ("limit":10000000000), which a person reading a log
+// pipeline's view has to count the zeros of.
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }

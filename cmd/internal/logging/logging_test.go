@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -53,4 +54,22 @@ func TestRequests(t *testing.T) {
 	assert.EqualValues(t, http.StatusTeapot, line["status"])
 	assert.NotContains(t, buf.String(), "ann@example.com")
 	assert.NotContains(t, buf.String(), "secret-key-123")
+}
+
+// TestJSONDurationsAreReadable: a JSON log line says "10s", as the text
+// format does, not 10000000000 nanoseconds.
+func TestJSONDurationsAreReadable(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := New(&buf, "json", "info")
+	require.NoError(t, err)
+	l.Info("shutting down", "limit", 10*time.Second, slog.Group("call", "took", 1500*time.Microsecond), "n", 3)
+	var line struct {
+		Limit string
+		Call  struct{ Took string }
+		N     int
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line), buf.String())
+	assert.Equal(t, "10s", line.Limit)
+	assert.Equal(t, "1.5ms", line.Call.Took, "inside a group too")
+	assert.Equal(t, 3, line.N, "other values keep their JSON type")
 }
