@@ -235,7 +235,7 @@ func TestAThirdAreaShowsEverywhere(t *testing.T) {
 		assert.NotContains(t, fmt.Sprint(res.Tools), "note_equipment")
 		text, isErr := ro.call("note_equipment", map[string]any{"customerId": c.ID, "title": "Pump", "confirm": true})
 		assert.True(t, isErr)
-		assert.Contains(t, text, "note_equipment changes Skimmer, and this server is read-only")
+		assert.Contains(t, text, "this server only reads from Skimmer (it runs with --read-only), so note_equipment is not available")
 		prompts, err := ro.client.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 		require.NoError(t, err)
 		assert.Contains(t, fmt.Sprint(prompts.Prompts), "gate_codes", "a prompt that only reads stays")

@@ -319,13 +319,13 @@ func TestStoreFailuresFailClosed(t *testing.T) {
 	c := h.customer(func(c *skimmer.Customer) bool { return c.Notes != nil })
 	text, isErr := h.call("update_customer", map[string]any{"id": c.ID, "notes": "changed", "confirm": true})
 	assert.True(t, isErr)
-	assert.Equal(t, "Could not reach the shared store that keeps writes exact across this server's replicas, so nothing was changed. Try again in a moment; if it keeps failing, the server's operator should check the store.", text)
+	assert.Equal(t, "Nothing was changed: this server could not reach its shared database, which it needs to make a change safely. Try again in a moment; if it keeps failing, tell whoever runs this server.", text)
 
 	args := `{"customerId":"` + c.ID + `","type":"Call","title":"Store down"}`
 	state := question(t, h.server, "create_customer_activity", args)
 	text, isErr = answerWith(t, h.server, "create_customer_activity", args, state, accepted)
 	assert.True(t, isErr)
-	assert.Contains(t, text, "Could not reach the shared store")
+	assert.Contains(t, text, "could not reach its shared database")
 	assert.Zero(t, h.writes())
 	assert.NotContains(t, h.logs.String(), "10.0.0.7", "the store's address stays out of the log line too")
 }

@@ -43,8 +43,8 @@ func explain(ctx context.Context, err error, a *Area, write bool) *failure {
 	case errors.Is(err, sieve.ErrInvalid):
 		return &failure{failInvalidSearch, "Invalid search: " + sentence(strings.TrimPrefix(err.Error(), sieve.ErrInvalid.Error()+": ")) + " Nothing was sent."}
 	case errors.Is(err, skimmer.ErrSearchIgnored):
-		return &failure{failSearchIgnored, "Skimmer ignored this search: it returned customers that are not matches (" +
-			strings.TrimPrefix(err.Error(), skimmer.ErrSearchIgnored.Error()+": ") + "), so none are listed. Its search drops a query it cannot apply; try the words and filters one at a time to find the one it does not take."}
+		return &failure{failSearchIgnored, "Skimmer did not apply this search, so no customers are listed: " +
+			sentence(strings.TrimPrefix(err.Error(), skimmer.ErrSearchIgnored.Error()+": ")) + " Try the words and filters one at a time to find the one it does not take."}
 	case errors.Is(err, skimmer.ErrOutcomeUnknown):
 		// Before cancellation: a write that left and was then cancelled
 		// may have been applied all the same.
@@ -53,9 +53,9 @@ func explain(ctx context.Context, err error, a *Area, write bool) *failure {
 		return &failure{failCancelled, "The call was cancelled before Skimmer answered."}
 	case errors.As(err, &terr):
 		if !terr.Sent {
-			return &failure{failUnreachable, "Could not reach Skimmer, so nothing was sent. Try again shortly; if it persists, check the network and SKIMMER_BASE_URL."}
+			return &failure{failUnreachable, "Could not reach Skimmer, so nothing was sent. Try again shortly; if it keeps failing, check the internet connection, and SKIMMER_BASE_URL if it is set."}
 		}
-		return &failure{failUnavailable, fmt.Sprintf("Skimmer did not answer after %d attempt(s). Try again in a minute.", terr.Attempts)}
+		return &failure{failUnavailable, "Skimmer did not answer" + afterTries(terr.Attempts) + nothingChanged(terr.Method, write) + ". Try again in a minute."}
 	case errors.As(err, &apiErr):
 		return explainAPI(ctx, apiErr, a, write)
 	case errors.Is(err, context.DeadlineExceeded):
@@ -85,17 +85,17 @@ func explainAPI(ctx context.Context, e *skimmer.APIError, a *Area, write bool) *
 		if e.Method != "GET" && e.Status >= 200 && e.Status < 300 {
 			return &failure{failAnswerUnreadable, fmt.Sprintf("Skimmer accepted the change (HTTP %d) but its answer could not be read. Check the result with a read before doing anything else; do not repeat the change.", e.Status)}
 		}
-		return &failure{failAnswerUnreadable, fmt.Sprintf("Skimmer's answer could not be read (%d attempt(s)). Try again in a minute.", e.Attempts)}
+		return &failure{failAnswerUnreadable, "Skimmer's answer could not be read" + afterTries(e.Attempts) + nothingChanged(e.Method, write) + ". Try again in a minute."}
 	case errors.Is(e, skimmer.ErrRateLimited):
 		wait := "a minute"
 		if e.RetryAfter > 0 {
 			wait = e.RetryAfter.Round(time.Second).String()
 		}
-		return &failure{failRateLimited, fmt.Sprintf("Skimmer's rate limit for this API key is used up%s. Wait %s, then call again.", nothingChanged(e), wait)}
+		return &failure{failRateLimited, fmt.Sprintf("Skimmer's rate limit for this API key is used up%s. Wait %s, then call again.", nothingChanged(e.Method, write), wait)}
 	case errors.Is(e, skimmer.ErrUnauthorized):
 		return &failure{failUnauthorized, refusedKey[keySource(ctx)]}
 	case errors.Is(e, skimmer.ErrForbidden):
-		return &failure{failForbidden, "Skimmer's API key is not allowed to do this (403)" + nothingChanged(e) + ". The account owner can issue a key with access." + said}
+		return &failure{failForbidden, "Skimmer does not allow this API key to do this (403)" + nothingChanged(e.Method, write) + ". The account owner can issue a key with access." + said}
 	case errors.Is(e, skimmer.ErrNotFound):
 		return &failure{failNotFound, notFoundText(e.Op, a)}
 	case errors.Is(e, skimmer.ErrValidation):
@@ -108,7 +108,7 @@ func explainAPI(ctx context.Context, e *skimmer.APIError, a *Area, write bool) *
 		if e.Method != "GET" {
 			return &failure{failUpstreamError, fmt.Sprintf("Skimmer failed with HTTP %d; the change was most likely not made. Check with a read before trying again.", e.Status)}
 		}
-		return &failure{failUnavailable, fmt.Sprintf("Skimmer is failing (HTTP %d, %d attempt(s)). Try again in a minute.", e.Status, e.Attempts)}
+		return &failure{failUnavailable, fmt.Sprintf("Skimmer is failing (HTTP %d)%s%s. Try again in a minute.", e.Status, afterTries(e.Attempts), nothingChanged(e.Method, write))}
 	}
 	return &failure{failUpstreamError, fmt.Sprintf("Skimmer answered HTTP %d: %s", e.Status, sentence(told))}
 }
@@ -120,9 +120,18 @@ var refusedKey = map[KeySource]string{
 	KeyFromSignIn: "Skimmer refused the API key (401): it was revoked or replaced since the user signed in. Tell the user to sign in again: remove this connector and add it again, with their current Skimmer API key.",
 }
 
-// nothingChanged says, for a write, that it was not applied.
-func nothingChanged(e *skimmer.APIError) string {
-	if e.Method != "GET" {
+// afterTries says how many times a read was tried, when more than once.
+func afterTries(n int) string {
+	if n <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" after %d tries", n)
+}
+
+// nothingChanged says, for a write, that it was not applied: a request
+// that failed was the write itself, or a read the write needed first.
+func nothingChanged(method string, write bool) string {
+	if method != "GET" || write {
 		return "; nothing was changed"
 	}
 	return ""

@@ -250,11 +250,11 @@ func (s *Server) promptOffered(ctx context.Context, p Prompt) bool {
 func (s *Server) refusal(ctx context.Context, t Tool) string {
 	switch {
 	case s.cfg.ReadOnly && t.Write:
-		return t.Name + " changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed."
+		return "Nothing was changed: this server only reads from Skimmer (it runs with --read-only), so " + t.Name + " is not available."
 	case !s.allows(t):
 		return fmt.Sprintf("%s is not among the tools this server offers (--tools): %s.", t.Name, names(s.tools))
 	case t.Write && readOnlyCaller(ctx):
-		return t.Name + " changes Skimmer, but this connection may only read, so nothing was changed. If the user wants the change made, they can reconnect with access to read and change."
+		return "Nothing was changed: this connection may only read from Skimmer, so " + t.Name + " is not available. To make changes, the user can remove this connector, add it again and choose read and change."
 	}
 	return ""
 }

@@ -376,9 +376,9 @@ func TestErrorsReachTheModel(t *testing.T) {
 		{"system entry", "delete_customer_activity", map[string]any{"customerId": system.CustomerID, "id": system.ID}, nil, "was written by Skimmer itself", 0},
 		{"rate limited", "get_customer", map[string]any{"id": c.ID}, &sandbox.Fault{Status: 429, RetryAfter: 42}, "rate limit for this API key is used up. Wait 42s, then call again.", 0},
 		{"unauthorized", "get_customer", map[string]any{"id": c.ID}, &sandbox.Fault{Status: 401}, "Tell the user to check SKIMMER_API_KEY", 0},
-		{"forbidden", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "confirm": true}, &sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 403}, "not allowed to do this (403)", 1},
+		{"forbidden", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "confirm": true}, &sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 403}, "does not allow this API key to do this (403)", 1},
 		{"outcome unknown", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "confirm": true}, &sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 504, Apply: true}, "may or may not have been applied", 1},
-		{"upstream down", "list_customers", map[string]any{}, &sandbox.Fault{Status: 503}, "Skimmer is failing (HTTP 503, 5 attempt(s))", 0},
+		{"upstream down", "list_customers", map[string]any{}, &sandbox.Fault{Status: 503}, "Skimmer is failing (HTTP 503) after 5 tries", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -446,7 +446,7 @@ func TestReadOnlyAndAllowList(t *testing.T) {
 	// A hidden write tool is refused with the reason, not as unknown.
 	text, isErr := h.call("update_customer", map[string]any{"id": strings.Repeat("a", 32), "notes": "x", "confirm": true})
 	assert.True(t, isErr, "a write tool cannot be called in read-only mode")
-	assert.Equal(t, "update_customer changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed.", text)
+	assert.Equal(t, "Nothing was changed: this server only reads from Skimmer (it runs with --read-only), so update_customer is not available.", text)
 	assert.Zero(t, h.writes())
 	prompts, err := h.client.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 	require.NoError(t, err)
@@ -701,7 +701,7 @@ func TestReadOnlyCaller(t *testing.T) {
 	var resp struct{ Result mcp.CallToolResult }
 	require.NoError(t, json.Unmarshal(raw, &resp))
 	require.True(t, resp.Result.IsError)
-	assert.Equal(t, "update_customer changes Skimmer, but this connection may only read, so nothing was changed. If the user wants the change made, they can reconnect with access to read and change.", resp.Result.Content[0].(mcp.TextContent).Text)
+	assert.Equal(t, "Nothing was changed: this connection may only read from Skimmer, so update_customer is not available. To make changes, the user can remove this connector, add it again and choose read and change.", resp.Result.Content[0].(mcp.TextContent).Text)
 	assert.Zero(t, h.writes(), "nothing reached Skimmer")
 
 	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_customer","arguments":{"id":"`+c.ID+`"}}}`)))
