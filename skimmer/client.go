@@ -112,9 +112,9 @@ type Client struct {
 	userAgent string
 	budget    Budget  // shared by the copies WithAPIKey makes
 	keyHash   KeyHash // the key's name, made once with the key
-	// scrubber removes the key from what Skimmer says. Building one costs
-	// some 250 µs and 2,000 allocations, so it is built the first time a
-	// failure needs it, once per key: WithAPIKey gives a copy its own.
+	// scrubber removes the key from what Skimmer says. It is built the
+	// first time a failure needs one, once per key (WithAPIKey gives a copy
+	// its own): most clients never fail.
 	scrubber func() *scrubber
 }
 
