@@ -394,6 +394,15 @@ func activityLog() Resource {
 		map[string]completer{"customer": completeCustomer})
 }
 
+// logStep is log_contact's last step: the write, approved as the server's
+// confirm policy has it.
+func logStep(confirm ConfirmPolicy) string {
+	if confirm == ConfirmNone {
+		return "3. Show me the entry, and call create_customer_activity only after I approve it: this server changes Skimmer at once, with no preview."
+	}
+	return "3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."
+}
+
 func logContact() Prompt {
 	return prompt("log_contact", "Log a call or visit",
 		"Log a call, text, email or visit on a customer's activity log, after you approve the entry.",
@@ -427,6 +436,6 @@ func logContact() Prompt {
 			return fmt.Sprintf("Log a %s with %s in Skimmer%s\n", strings.ToLower(kind), name, what) +
 				"1. " + find + "\n" +
 				"2. Draft the entry: " + typed + author + " a title of at most 60 characters (letters, digits, dashes and spaces only) that says what it was about; a description of at most 300 characters with the details I gave, nothing invented.\n" +
-				"3. Log it with create_customer_activity: " + approveStep(confirm) + "."
+				logStep(confirm)
 		})
 }

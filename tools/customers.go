@@ -1000,6 +1000,10 @@ func winBack() Prompt {
 			if args["offer"] != "" {
 				offer = ", offering " + args["offer"]
 			}
+			approve := "show me the preview, and confirm only after I approve it"
+			if confirm == ConfirmNone {
+				approve = "show me the entry first, and log it only after I approve it, since this server changes Skimmer at once"
+			}
 			where, filters := "in "+args["area"]+".", placeFilters(args["area"])
 			if args["area"] == "" {
 				where = "in a city or state: ask me which first."
@@ -1009,7 +1013,7 @@ func winBack() Prompt {
 				"1. Find them: search_customers with filters " + filters + " and sorts [\"-UpdatedAt\"]. If there is more than one page, tell me how many and work through the first.\n" +
 				"2. For each, read list_customer_activities with limit 5: when we last spoke, and why they may have left.\n" +
 				"3. Draft a short, friendly message for each (two or three sentences" + offer + "), personal to what their log shows. Skimmer cannot send messages: show me the drafts, and I will send them.\n" +
-				"4. For each one I say I sent, log it with create_customer_activity (type Email or Text, title \"Win-back offer\"): " + approveStep(confirm) + "."
+				"4. For each one I say I sent, log it with create_customer_activity (type Email or Text, title \"Win-back offer\"): " + approve + "."
 		})
 }
 
@@ -1019,6 +1023,10 @@ func findDuplicates() Prompt {
 		[]string{"search_customers", "get_customer"},
 		[]promptArg{{name: "among", title: "Where to look", description: "A last name, company, email domain or phone; empty for the whole account.", complete: completeCustomer}},
 		func(args map[string]string, confirm ConfirmPolicy) string {
+			retire := "and show me its preview first"
+			if confirm == ConfirmNone {
+				retire = "only after I approve the ids, since this server changes Skimmer at once"
+			}
 			look := "1. Page through search_customers with detail: true and pageSize 100, sorts LastName, FirstName."
 			if among := args["among"]; among != "" {
 				look = fmt.Sprintf("1. Search with search_customers (text: %q, detail: true, pageSize 100), and again with its parts if that finds few.", labelName(among))
@@ -1026,7 +1034,7 @@ func findDuplicates() Prompt {
 			return "Find customers in Skimmer that are likely the same person or company entered twice.\n" + look + "\n" +
 				"2. Compare names (nicknames, typos, a company under a person's name), emails, phones and addresses; the same phone or email on two records is strong evidence.\n" +
 				"3. List each likely pair or group: ids and names, the evidence, and which record looks current (get_customer shows when each was updated).\n" +
-				"Change nothing. If I decide to retire a duplicate, use deactivate_customers: " + approveStep(confirm) + "."
+				"Change nothing. If I decide to retire a duplicate, use deactivate_customers " + retire + "."
 		})
 }
 

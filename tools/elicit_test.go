@@ -196,11 +196,11 @@ func TestWhatWritesSayFitsThePolicy(t *testing.T) {
 		step          string
 	}{
 		{ConfirmElicit, []string{"Writes change nothing at first", "confirm: true", "Some clients ask the user"}, nil, true,
-			"3. Log it with create_customer_activity: call it without confirm, show me the preview, and confirm only after I approve it."},
+			"3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."},
 		{ConfirmFlag, []string{"Writes change nothing at first", "confirm: true"}, []string{"Some clients ask the user"}, true,
-			"3. Log it with create_customer_activity: call it without confirm, show me the preview, and confirm only after I approve it."},
+			"3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."},
 		{ConfirmNone, []string{"Writes apply at once, with no preview and no confirmation"}, []string{"change nothing at first", "answer with a preview", "confirm: true"}, false,
-			"3. Log it with create_customer_activity: show me what you would send, and call it only after I approve it, since this server changes Skimmer at once."},
+			"3. Show me the entry, and call create_customer_activity only after I approve it: this server changes Skimmer at once, with no preview."},
 	} {
 		h := newHarness(t, func(s *setup) { s.cfg.Confirm = tt.policy })
 		for _, w := range tt.says {
@@ -213,6 +213,17 @@ func TestWhatWritesSayFitsThePolicy(t *testing.T) {
 			assert.Equal(t, tt.confirmArg, strings.Contains(schema, `"confirm":{`), "%s: %s", tt.policy, name)
 		}
 		assert.Contains(t, prompt(h), tt.step, tt.policy)
+		if tt.policy == ConfirmNone {
+			for name := range h.server.prompts {
+				r, err := h.client.GetPrompt(context.Background(), mcp.GetPromptRequest{Params: mcp.GetPromptParams{Name: name,
+					Arguments: map[string]string{"customer": strings.Repeat("a", 32), "what": "Checked the heater", "area": "TX", "among": "Baker"}}})
+				require.NoError(t, err)
+				text := r.Messages[0].Content.(mcp.TextContent).Text
+				for _, never := range []string{"without confirm", "the preview", "its preview"} {
+					assert.NotContains(t, text, never, "%s under none", name)
+				}
+			}
+		}
 	}
 	// The snapshots in schemas/ are the default policy's, confirm and all.
 	h := newHarness(t, func(s *setup) { s.cfg.Confirm = ConfirmNone })

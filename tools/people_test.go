@@ -208,7 +208,7 @@ func TestPrompts(t *testing.T) {
 	}
 	text := get("log_contact", map[string]string{"customer": "Emily Smith (Austin TX)", "what": "Asked about a heater quote", "type": "text", "by": "Dana"})
 	for _, want := range []string{`Log a text with the customer "Emily Smith (Austin TX)" in Skimmer: Asked about a heater quote`,
-		`search_customers (text: "Emily Smith")`, "type Text;", `authorName "Dana"`, "Log it with create_customer_activity: call it without confirm", "confirm only after I approve"} {
+		`search_customers (text: "Emily Smith")`, "type Text;", `authorName "Dana"`, "create_customer_activity without confirm", "confirm only after I approve"} {
 		assert.Contains(t, text, want)
 	}
 	id := strings.Repeat("a", 32)

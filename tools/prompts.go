@@ -75,17 +75,6 @@ func (s *Server) getPrompt(p Prompt) server.PromptHandlerFunc {
 	}
 }
 
-// approveStep says, after a write tool is named ("log it with
-// create_customer_activity: …"), how the person approves the write under
-// the server's policy: a preview to approve, or, where writes apply at
-// once, a draft to approve before the call.
-func approveStep(confirm ConfirmPolicy) string {
-	if confirm == ConfirmNone {
-		return "show me what you would send, and call it only after I approve it, since this server changes Skimmer at once"
-	}
-	return "call it without confirm, show me the preview, and confirm only after I approve it"
-}
-
 // completions answers completion/complete for the prompts and resource
 // templates the server offers.
 type completions struct{ s *Server }
