@@ -35,14 +35,15 @@ const RateWindow = time.Minute
 // were counted here.
 const BudgetSpan = RateWindow + time.Second
 
-// unknownLimitLog bounds a key's log while no limit has been announced:
-// twice Skimmer's 500.
-const unknownLimitLog = 1000
+// UnknownLimitLog bounds a key's log while no limit has been announced:
+// twice Skimmer's 500. A shared Budget (cmd/internal/store) keeps the same
+// bound.
+const UnknownLimitLog = 1000
 
 // memoryBudget is the default Budget: a sliding log per key of when its
 // requests went out, in this process. The limit is learned from the
 // RateLimit-Limit header, so an upstream that announces none is never
-// held. Memory is bounded per key (twice the limit, or unknownLimitLog),
+// held. Memory is bounded per key (twice the limit, or UnknownLimitLog),
 // and a key's log goes away once it has been idle for a span.
 type memoryBudget struct {
 	now   func() time.Time
@@ -97,7 +98,7 @@ func (b *memoryBudget) Reserve(_ context.Context, key KeyHash) (time.Duration, e
 	}
 	// Requests are logged even before a limit is known, so that those made
 	// while the first answers are on their way count once it is.
-	if limit <= 0 && len(k.sent) >= unknownLimitLog {
+	if limit <= 0 && len(k.sent) >= UnknownLimitLog {
 		k.sent = k.sent[1:]
 	}
 	k.sent = append(k.sent, now)

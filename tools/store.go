@@ -40,6 +40,11 @@ type Store interface {
 // ErrBusy is a lock another holder kept past the store's wait.
 var ErrBusy = errors.New("another holder has the lock")
 
+// DefaultLockWait is how long a Store's Lock waits for another holder,
+// unless told otherwise: the same for this process's store and a shared
+// one.
+const DefaultLockWait = 20 * time.Second
+
 // lockLease bounds how long one write holds its record: its re-read and its
 // PUT, each bounded by the client's timeout and retries. A holder that dies
 // (a replica killed mid-write) frees the record when the lease runs out.
@@ -48,7 +53,8 @@ const lockLease = 2 * time.Minute
 // MemoryStore is the Store of one process: enough for one server, and for
 // replicas that each see only their own writes. Its zero value is ready.
 type MemoryStore struct {
-	// Wait is how long Lock waits for another holder; 20s when 0.
+	// Wait is how long Lock waits for another holder; DefaultLockWait
+	// when 0.
 	Wait time.Duration
 
 	mu        sync.Mutex
@@ -69,7 +75,7 @@ func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
 func (m *MemoryStore) Lock(ctx context.Context, name string, lease time.Duration) (func(), error) {
 	wait := m.Wait
 	if wait <= 0 {
-		wait = 20 * time.Second
+		wait = DefaultLockWait
 	}
 	giveUp := time.NewTimer(wait)
 	defer giveUp.Stop()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/store"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
@@ -258,7 +259,7 @@ func (c *config) check() error {
 		if c.oauthAccessTTL < time.Second || c.oauthAccessTTL > 24*time.Hour {
 			return fmt.Errorf("--oauth-access-ttl %s: use between 1s and 24h (15m is the default)", c.oauthAccessTTL)
 		}
-		if c.publicURL == "" && !loopback(c.addr) {
+		if c.publicURL == "" && !loopback.Addr(c.addr) {
 			return fmt.Errorf("--oauth on %s needs --public-url, the https URL clients reach (e.g. https://mcp.example.com), with TLS terminated in front of the server", c.addr)
 		}
 		if c.publicURL != "" {
@@ -266,7 +267,7 @@ func (c *config) check() error {
 				return err
 			}
 		}
-		if c.oauthKey == "" && !loopback(c.addr) {
+		if c.oauthKey == "" && !loopback.Addr(c.addr) {
 			return fmt.Errorf("--oauth needs SKIMMER_OAUTH_KEY: at least %d random bytes, e.g. the output of `openssl rand -base64 32`; it encrypts the Skimmer keys inside the tokens, and every replica needs the same one", oauth.MinKeyLength)
 		}
 	}
@@ -283,7 +284,7 @@ func (c *config) check() error {
 			return fmt.Errorf("--metrics-addr %q: use host:port, e.g. 0.0.0.0:9464", c.metricsAddr)
 		}
 	}
-	return nil
+	return c.checkSecrets()
 }
 
 // caps are the limits on what hosted callers hold open.
@@ -310,19 +311,4 @@ func (c *config) origins() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// loopback reports whether addr listens on loopback only.
-func loopback(addr string) bool {
-	host, _, _ := net.SplitHostPort(addr)
-	return loopbackHost(host)
-}
-
-// loopbackHost reports whether host names this machine only.
-func loopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -192,12 +192,6 @@ func mustStore(t *testing.T) *oauth.MemoryStore {
 	return s
 }
 
-func TestLoopback(t *testing.T) {
-	for addr, want := range map[string]bool{"127.0.0.1:8080": true, "localhost:1": true, "[::1]:9": true, "0.0.0.0:8080": false, ":8080": false, "10.0.0.5:80": false} {
-		assert.Equal(t, want, loopback(addr), addr)
-	}
-}
-
 // TestREADMEDocumentsEveryFlag keeps the README's table honest.
 func TestREADMEDocumentsEveryFlag(t *testing.T) {
 	var usage strings.Builder

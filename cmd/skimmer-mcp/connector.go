@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
@@ -47,9 +48,12 @@ func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.
 			return nil, err
 		}
 		store = ms
-		if c.oauthState == "" && !loopback(c.addr) {
-			log.Warn("--oauth-state is not set: revocations and spent refresh tokens are forgotten when the server restarts (grants themselves survive)")
+		if c.oauthState == "" && !loopback.Addr(c.addr) {
+			log.Warn("--oauth-state is not set: revocations and refresh-token rotation are forgotten when the server restarts (grants themselves survive)")
 		}
+	}
+	if c.oauthTestLoopback { // loopback only: config checked
+		log.Warn("SKIMMER_OAUTH_TEST_LOOPBACK_METADATA=1: client metadata documents may be fetched from this machine's own addresses; for tests only")
 	}
 	as, err := oauth.New(oauth.Config{
 		Issuer: public, Key: key, PreviousKey: c.oauthKeyPrevious, Store: store,

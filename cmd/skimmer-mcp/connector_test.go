@@ -12,11 +12,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/redistest"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
 )
 
@@ -170,4 +173,94 @@ func TestConnector(t *testing.T) {
 	for _, s := range secrets {
 		assert.NotContains(t, logs, s, "no log line holds a code or token")
 	}
+}
+
+// TestAStoreOutageIsNoSignOut: with the OAuth state on Redis, Redis
+// stalling is not a sign-out. A token is refused for now with 503,
+// Retry-After and a sentence, never 401 invalid_token (on which clients
+// throw their tokens away); a refresh is answered temporarily_unavailable,
+// and spends nothing; once Redis answers, the same tokens work.
+func TestAStoreOutageIsNoSignOut(t *testing.T) {
+	redis := redistest.Start(t)
+	proxy := redis.Proxy(t)
+	g := newGated(t, "--transport", "http", "--oauth", "--store", proxy.URL())
+	base := strings.TrimSuffix(g.url, "/mcp")
+	tok, _ := signIn(t, base, "sk_live_outage_key_12345678", "write")
+	bearer := map[string]string{"Authorization": "Bearer " + tok["access_token"].(string)}
+	call := func() (*http.Response, string) {
+		req, err := http.NewRequest("POST", g.url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		for k, v := range bearer {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	refresh := func() (int, map[string]any) {
+		r, err := http.PostForm(base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}, "client_id": {tok["client_id"].(string)}})
+		require.NoError(t, err)
+		defer r.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(r.Body).Decode(&out))
+		return r.StatusCode, out
+	}
+	resp, body := call()
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+
+	proxy.Stall()
+	for range 4 { // a slow answer, then the outage noticed: the same answer
+		resp, body = call()
+		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, body)
+		assert.Equal(t, "5", resp.Header.Get("Retry-After"))
+		assert.Empty(t, resp.Header.Get("WWW-Authenticate"), "no invalid_token: the client keeps its tokens")
+		assert.Contains(t, body, "the server cannot check sign-ins right now; try again in a moment")
+	}
+	status, out := refresh()
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Equal(t, "temporarily_unavailable", out["error"])
+
+	proxy.Resume()
+	require.Eventually(t, func() bool { r, _ := call(); return r.StatusCode == http.StatusOK }, 10*time.Second, 50*time.Millisecond,
+		"the same access token works once Redis answers")
+	status, out = refresh()
+	assert.Equal(t, http.StatusOK, status, "the refresh token was not spent during the outage: %v", out)
+}
+
+// TestRedisHoldsOneEntryPerGrant: on a shared store, refreshing a grant
+// again and again leaves Redis holding what one refresh left, not an
+// entry per refresh.
+func TestRedisHoldsOneEntryPerGrant(t *testing.T) {
+	srv := redistest.Start(t)
+	g := newGated(t, "--transport", "http", "--oauth", "--store", srv.URL())
+	base := strings.TrimSuffix(g.url, "/mcp")
+	tok, _ := signIn(t, base, "sk_live_refreshing_key_12345678", "write")
+	rt := tok["refresh_token"].(string)
+	refresh := func() {
+		t.Helper()
+		r, err := http.PostForm(base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {tok["client_id"].(string)}})
+		require.NoError(t, err)
+		defer r.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(r.Body).Decode(&out))
+		require.Equal(t, http.StatusOK, r.StatusCode, out)
+		rt = out["refresh_token"].(string)
+	}
+	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	keys := func() int64 {
+		n, err := raw.DBSize(context.Background()).Result()
+		require.NoError(t, err)
+		return n
+	}
+	refresh()
+	after1 := keys()
+	for range 300 {
+		refresh()
+	}
+	assert.Equal(t, after1, keys(), "300 more refreshes, no more keys")
 }

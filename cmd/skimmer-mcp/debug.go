@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 )
 
 // The debug listener serves pprof and expvar (/debug/vars: memstats,
@@ -20,7 +22,7 @@ import (
 // generator's before/after figures. It listens on loopback only: a goroutine
 // dump is not for the open network.
 func serveDebug(addr string, log *slog.Logger) (func(), error) {
-	if !loopback(addr) {
+	if !loopback.Addr(addr) {
 		return nil, fmt.Errorf("--debug-addr %q: the debug listener serves profiles and must be on loopback, e.g. 127.0.0.1:6060", addr)
 	}
 	publishRuntime()

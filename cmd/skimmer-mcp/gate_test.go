@@ -387,30 +387,139 @@ func TestStatelessKeepsNoSessions(t *testing.T) {
 	g.held(t, tally{})
 }
 
+// testClock is a time a test moves on by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// clock puts the gate's sessions on a clock the test moves, and returns
+// it; expire does what the sweeper does when it next wakes.
+func (g *gated) clock() *testClock {
+	c := &testClock{t: time.Now()}
+	s := g.h.gate.sessions
+	s.mu.Lock()
+	s.now = c.now
+	s.mu.Unlock()
+	return c
+}
+
+func (g *gated) expire() { g.h.gate.sessions.expire() }
+
 // TestIdleSessionsEnd: a session unused for --session-idle ends: its id is
 // 404 from then on, an SSE stream is closed, and its place is free again.
+// The gate's clock is moved by hand, so no step has to fit in a window.
 func TestIdleSessionsEnd(t *testing.T) {
 	t.Run("stateful", func(t *testing.T) {
-		g := newGated(t, "--transport", "http", "--stateful", "--session-idle", "1s", "--max-sessions", "1")
+		g := newGated(t, "--transport", "http", "--stateful", "--max-sessions", "1")
+		clock := g.clock()
 		sid := initializedSession(t, g.url, "owner-key-aaaa1111")
+		status, _ := send(t, "POST", g.url, toolsListMsg, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": "owner-key-aaaa1111"})
+		require.Equal(t, http.StatusOK, status)
 		listener, status := openListener(t, g.url, sid, "owner-key-aaaa1111")
 		require.Equal(t, http.StatusOK, status)
 		status, _ = send(t, "POST", g.url, initializeMsg, map[string]string{"skimmer-api-key": "second-key-cccc3333"})
 		assert.Equal(t, http.StatusServiceUnavailable, status, "the one place is taken")
+
+		clock.add(defaultCaps.idle - time.Second)
+		g.expire()
+		status, _ = send(t, "POST", g.url, toolsListMsg, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": "owner-key-aaaa1111"})
+		require.Equal(t, http.StatusOK, status, "used within --session-idle: still there")
+
+		clock.add(defaultCaps.idle + time.Second)
+		g.expire()
 		assert.True(t, ends(listener.Body), "the idle session's stream is closed")
 		status, _ = send(t, "POST", g.url, toolsListMsg, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": "owner-key-aaaa1111"})
 		assert.Equal(t, http.StatusNotFound, status, "expired")
 		initializedSession(t, g.url, "second-key-cccc3333") // the place is free
 	})
 	t.Run("sse", func(t *testing.T) {
-		g := newGated(t, "--transport", "sse", "--session-idle", "1s")
+		g := newGated(t, "--transport", "sse")
+		clock := g.clock()
 		s := openSSE(t, g.url, "owner-key-aaaa1111")
 		g.held(t, tally{sessions: 1, streams: 1})
-		assert.True(t, ends(s.resp.Body), "the server closes an idle stream")
 		status, _ := send(t, "POST", s.endpoint, toolsListMsg, map[string]string{"skimmer-api-key": "owner-key-aaaa1111"})
+		require.Equal(t, http.StatusAccepted, status)
+		clock.add(defaultCaps.idle + time.Second)
+		g.expire()
+		assert.True(t, ends(s.resp.Body), "the server closes an idle stream")
+		status, _ = send(t, "POST", s.endpoint, toolsListMsg, map[string]string{"skimmer-api-key": "owner-key-aaaa1111"})
 		assert.Equal(t, http.StatusNotFound, status)
 		g.held(t, tally{})
 	})
+}
+
+// TestEmptySessionsEndWithinAMinute: sessions opened and left at the
+// handshake (what a flood with made-up keys leaves) end after a minute, and
+// their places are free again; a session that got past it (tools/list)
+// keeps --session-idle.
+func TestEmptySessionsEndWithinAMinute(t *testing.T) {
+	t.Run("stateful", func(t *testing.T) {
+		g := newGated(t, "--transport", "http", "--stateful", "--max-sessions", "3")
+		clock := g.clock()
+		used := initializedSession(t, g.url, "real-caller-key-0001")
+		status, _ := send(t, "POST", g.url, toolsListMsg, map[string]string{"Mcp-Session-Id": used, "skimmer-api-key": "real-caller-key-0001"})
+		require.Equal(t, http.StatusOK, status)
+		var empty []string
+		for i := range 2 {
+			key := fmt.Sprintf("made-up-key-%06d", i)
+			sid := initializedSession(t, g.url, key)
+			for _, msg := range []string{`{"jsonrpc":"2.0","method":"notifications/initialized"}`, `{"jsonrpc":"2.0","id":7,"method":"ping"}`} {
+				status, _ := send(t, "POST", g.url, msg, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": key})
+				require.Less(t, status, 300, msg)
+			}
+			empty = append(empty, sid)
+		}
+		status, _ = send(t, "POST", g.url, initializeMsg, map[string]string{"skimmer-api-key": "latecomer-key-0001"})
+		assert.Equal(t, http.StatusServiceUnavailable, status, "the places are taken")
+
+		clock.add(defaultCaps.freshIdle + time.Second)
+		g.expire()
+		g.held(t, tally{sessions: 1})
+		for i, sid := range empty {
+			status, body := send(t, "POST", g.url, toolsListMsg, map[string]string{"Mcp-Session-Id": sid, "skimmer-api-key": fmt.Sprintf("made-up-key-%06d", i)})
+			assert.Equal(t, http.StatusNotFound, status, "an empty session ends after a minute")
+			assert.Contains(t, body, "expired after 30m0s without use (1m0s if nothing but initialize was sent on it)")
+		}
+		status, _ = send(t, "POST", g.url, toolsListMsg, map[string]string{"Mcp-Session-Id": used, "skimmer-api-key": "real-caller-key-0001"})
+		assert.Equal(t, http.StatusOK, status, "a session in use stays")
+		initializedSession(t, g.url, "latecomer-key-0001") // a place is free
+	})
+	t.Run("sse", func(t *testing.T) {
+		g := newGated(t, "--transport", "sse")
+		clock := g.clock()
+		empty := openSSE(t, g.url, "made-up-key-000001")
+		used := openSSE(t, g.url, "real-caller-key-0001")
+		status, _ := send(t, "POST", used.endpoint, toolsListMsg, map[string]string{"skimmer-api-key": "real-caller-key-0001"})
+		require.Equal(t, http.StatusAccepted, status)
+		clock.add(defaultCaps.freshIdle + time.Second)
+		g.expire()
+		assert.True(t, ends(empty.resp.Body), "the empty session's stream is closed")
+		g.held(t, tally{sessions: 1, streams: 1})
+		status, _ = send(t, "POST", used.endpoint, toolsListMsg, map[string]string{"skimmer-api-key": "real-caller-key-0001"})
+		assert.Equal(t, http.StatusAccepted, status, "a session in use stays")
+	})
+}
+
+func TestPastHandshake(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`:                                        false,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`:                                            false,
+		`{"jsonrpc":"2.0","id":2,"method":"ping"}`:                                                          false,
+		`[{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":2,"method":"ping"}]`: false,
+		`{}`:         false,
+		`not json`:   false,
+		`{"id":1}`:   false,
+		toolsListMsg: true,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"x"}}`:                                    true,
+		`[{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":4,"method":"tools/list"}]`: true,
+		`{"jsonrpc":"2.0","id":5,"result":{"action":"accept"}}`:                                                   true,
+	} {
+		assert.Equal(t, want, pastHandshake([]byte(body)), body)
+	}
 }
 
 // TestSlowBodiesAreCut (issue 11, item 4): a client that trickles a body

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/tools"
@@ -135,7 +136,7 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 			g.sse(w, r, skimmer.HashKey(key), next)
 		case sseMessage:
 			if id := r.URL.Query().Get("sessionId"); id != "" { // exactly what mcp-go routes by
-				if ref := g.sessions.use(id, skimmer.HashKey(key)); ref != nil {
+				if ref := g.sessions.use(id, skimmer.HashKey(key), pastHandshake(body)); ref != nil {
 					ref.write(w)
 					return
 				}
@@ -249,7 +250,7 @@ func (g *gate) stateful(w http.ResponseWriter, r *http.Request, body []byte, key
 		next.ServeHTTP(w, r) // the transport routes nothing else by session
 		return
 	}
-	if ref := g.sessions.use(id, key); ref != nil {
+	if ref := g.sessions.use(id, key, r.Method == http.MethodPost && pastHandshake(body)); ref != nil {
 		ref.write(w)
 		return
 	}
@@ -289,6 +290,37 @@ func postKind(h http.Header, body []byte) (opens, sessionless bool) {
 		return false, true
 	}
 	return json.Unmarshal(body, &msg) == nil && msg.Method == mcp.MethodInitialize, false
+}
+
+// pastHandshake reports whether a POST's body is more than the handshake:
+// anything but initialize, the initialized notification and ping, or an
+// answer to the server (which comes only during a call). One message or
+// a batch; a body that is not JSON-RPC is not.
+func pastHandshake(body []byte) bool {
+	type message struct {
+		Method        *string         `json:"method"`
+		ID            json.RawMessage `json:"id"`
+		Result, Error json.RawMessage
+	}
+	var msgs []message
+	if json.Unmarshal(body, &msgs) != nil {
+		var one message
+		if json.Unmarshal(body, &one) != nil {
+			return false
+		}
+		msgs = append(msgs, one)
+	}
+	for _, m := range msgs {
+		switch {
+		case m.Method == nil:
+			if m.ID != nil && (m.Result != nil || m.Error != nil) { // an answer to the server
+				return true
+			}
+		case *m.Method != string(mcp.MethodInitialize) && *m.Method != string(mcp.MethodNotificationInitialized) && *m.Method != string(mcp.MethodPing):
+			return true
+		}
+	}
+	return false
 }
 
 // sse: a GET on /sse opens a session whose stream is the connection. The
@@ -348,7 +380,13 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 			return credential{}, &refusal{status: http.StatusBadRequest, why: "the request carries both an OAuth access token and a Skimmer key header: send one of them"}
 		}
 		caller, err := g.oauth.Verify(r.Context(), bearer)
-		if err != nil {
+		switch {
+		case errors.Is(err, oauth.ErrStateUnavailable):
+			// Not a verdict on the token: a client told invalid_token
+			// drops it and signs its person out.
+			return credential{}, &refusal{status: http.StatusServiceUnavailable, retryAfter: oauth.RetryAfter,
+				why: "the server cannot check sign-ins right now; try again in a moment"}
+		case err != nil:
 			return credential{}, &refusal{status: http.StatusUnauthorized, why: err.Error() + "; sign in again", challenge: g.oauth.Challenge(err.Error())}
 		}
 		return credential{key: caller.Key, readOnly: caller.ReadOnly, source: tools.KeyFromSignIn}, nil
@@ -401,7 +439,7 @@ func (g *gate) originAllowed(origin string) bool {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
 	}
-	return loopbackHost(u.Hostname())
+	return loopback.Host(u.Hostname())
 }
 
 func refuse(w http.ResponseWriter, status int, msg string) {

@@ -68,7 +68,7 @@ func sum(f *dto.MetricFamily, label, value string) float64 {
 
 func TestStoreAndMetricsFlags(t *testing.T) {
 	redis := redistest.Start(t)
-	p := start(t, []string{"SKIMMER_STORE=" + redis.URL(), "SKIMMER_CONFIRM_KEY=shared-by-the-replicas"},
+	p := start(t, []string{"SKIMMER_STORE=" + redis.URL(), "SKIMMER_CONFIRM_KEY=shared-by-the-replicas-0123456789"},
 		"--sandbox", "--transport", "http", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json")
 	url := p.waitURL(t)
 	metricsURL := logURL(t, p, "metrics listener")

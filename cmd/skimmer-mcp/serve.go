@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/metrics"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/store"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
@@ -64,7 +65,7 @@ func startUpstream(ctx context.Context, c *config, log *slog.Logger) (_ *upstrea
 		up.stop = chain(func() { _ = up.store.Close() }, up.stop)
 		budget = up.store.Budget()
 		log.Info("shared store", "store", up.store.Where())
-		if c.confirmKey == "" && c.transport != "stdio" {
+		if c.confirmKey == "" && c.transport != "stdio" { // on loopback: config checked
 			log.Warn("--store is set but SKIMMER_CONFIRM_KEY is not: a confirmation sealed by one replica will not open on another; give every replica the same key")
 		}
 	}
@@ -194,7 +195,7 @@ var cors = []server.CORSOption{
 
 // newHosted builds the hosted endpoint for a server listening on listen.
 func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hosted, error) {
-	if up.key != "" && c.authToken == "" && !loopback(c.addr) && !c.sandbox {
+	if up.key != "" && c.authToken == "" && !loopback.Addr(c.addr) && !c.sandbox {
 		return nil, fmt.Errorf("refusing to serve SKIMMER_API_KEY to anyone who can reach %s: set SKIMMER_AUTH_TOKEN (--auth-token) so only holders of the token can use it, or unset SKIMMER_API_KEY so every caller sends its own key", c.addr)
 	}
 	// The server's key serves callers who bring none: past the check above

@@ -20,18 +20,24 @@ import (
 // session, an SSE connection) and streams (a connection the server keeps
 // open: an SSE connection, a GET listener of a stateful session). Each is
 // capped per key and in total, and a session nobody has used for idle
-// ends, closing its streams. The numbers are per process: replicas keep
-// their own.
+// ends, closing its streams; one that never got past the handshake ends
+// after freshIdle. The numbers are per process: replicas keep their own.
 type caps struct {
 	sessions, sessionsPerKey int
 	streams, streamsPerKey   int
 	idle                     time.Duration
+	// freshIdle ends a session that never got past the handshake (see
+	// pastHandshake). Without an auth token anyone can open sessions
+	// with made-up keys, which the per-key caps cannot tell apart; left
+	// empty, they would hold the server's places for idle. A client that
+	// means to use its session lists its tools at once.
+	freshIdle time.Duration
 }
 
 // defaultCaps are the flags' defaults. Under them a full server holds
 // about 50 MiB of sessions (mcp-go keeps some 25 KB each) or 30 MiB of
 // streams (four goroutines and their buffers each): see the resource tests.
-var defaultCaps = caps{sessions: 2000, sessionsPerKey: 200, streams: 500, streamsPerKey: 50, idle: 30 * time.Minute}
+var defaultCaps = caps{sessions: 2000, sessionsPerKey: 200, streams: 500, streamsPerKey: 50, idle: 30 * time.Minute, freshIdle: time.Minute}
 
 // orDefaults fills what is unset (zero) from defaultCaps.
 func (c caps) orDefaults() caps {
@@ -43,6 +49,10 @@ func (c caps) orDefaults() caps {
 	if c.idle <= 0 {
 		c.idle = defaultCaps.idle
 	}
+	if c.freshIdle <= 0 {
+		c.freshIdle = defaultCaps.freshIdle
+	}
+	c.freshIdle = min(c.freshIdle, c.idle)
 	return c
 }
 
@@ -97,6 +107,20 @@ type session struct {
 	key     skimmer.KeyHash
 	seen    time.Time
 	streams map[*stream]struct{}
+	used    bool // got past the handshake: it may idle for caps.idle
+}
+
+// idleFor is how long e may go unused.
+func (s *sessions) idleFor(e *session) time.Duration {
+	if e.used {
+		return s.caps.idle
+	}
+	return s.caps.freshIdle
+}
+
+// expired reports whether e has gone unused for longer than it may.
+func (s *sessions) expired(e *session, now time.Time) bool {
+	return now.Sub(e.seen) > s.idleFor(e)
 }
 
 // stream is one open connection; cancel ends its request, which closes it.
@@ -114,7 +138,7 @@ func (s *sessions) close() { s.once.Do(func() { close(s.stop) }) }
 // sweep ends idle sessions in the background, so their streams close and
 // their places free up even when nobody asks for one.
 func (s *sessions) sweep() {
-	t := time.NewTicker(min(max(s.caps.idle/4, 50*time.Millisecond), time.Minute))
+	t := time.NewTicker(min(max(s.caps.freshIdle/4, 50*time.Millisecond), time.Minute))
 	defer t.Stop()
 	for {
 		select {
@@ -131,7 +155,7 @@ func (s *sessions) expire() {
 	s.mu.Lock()
 	now := s.now()
 	for id, e := range s.byID {
-		if now.Sub(e.seen) > s.caps.idle {
+		if s.expired(e, now) {
 			cancels = append(cancels, s.endLocked(id)...)
 		}
 	}
@@ -206,13 +230,14 @@ func (s *sessions) bind(id string, key skimmer.KeyHash, first *stream) {
 	s.byID[id] = e
 }
 
-// use checks that key may use session id, and marks it used. A session
-// that is not here, or has expired, is 404: clients open a new one.
-func (s *sessions) use(id string, key skimmer.KeyHash) *refusal {
+// use checks that key may use session id, and marks it used; past says
+// the request got past the handshake (see pastHandshake). A session that
+// is not here, or has expired, is 404: clients open a new one.
+func (s *sessions) use(id string, key skimmer.KeyHash, past bool) *refusal {
 	s.mu.Lock()
 	e, ok := s.byID[id]
 	var cancels []context.CancelFunc
-	if ok && s.now().Sub(e.seen) > s.caps.idle {
+	if ok && s.expired(e, s.now()) {
 		cancels, ok = s.endLocked(id), false
 	}
 	switch {
@@ -221,12 +246,13 @@ func (s *sessions) use(id string, key skimmer.KeyHash) *refusal {
 		for _, c := range cancels {
 			c()
 		}
-		return &refusal{status: http.StatusNotFound, why: fmt.Sprintf("no such session here: it was ended, expired after %s without use, or was opened on another server (each server keeps its own); open a new session", s.caps.idle)}
+		return &refusal{status: http.StatusNotFound, why: fmt.Sprintf("no such session here: it was ended, expired after %s without use (%s if nothing but initialize was sent on it), or was opened on another server (each server keeps its own); open a new session", s.caps.idle, s.caps.freshIdle)}
 	case subtle.ConstantTimeCompare(e.key[:], key[:]) != 1:
 		s.mu.Unlock()
 		return &refusal{status: http.StatusForbidden, why: "this session was opened with another Skimmer key; open your own session with your key"}
 	}
 	e.seen = s.now()
+	e.used = e.used || past
 	s.mu.Unlock()
 	return nil
 }
@@ -236,7 +262,7 @@ func (s *sessions) exists(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.byID[id]
-	return ok && s.now().Sub(e.seen) <= s.caps.idle
+	return ok && !s.expired(e, s.now())
 }
 
 // openStream takes a stream place on session id for key.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 )
 
 // pending is an authorization request that passed every check, sealed into
@@ -61,7 +63,12 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.client(r.Context(), req.ClientID)
-	if err != nil {
+	var de *documentError
+	switch {
+	case errors.As(err, &de):
+		errorPage(w, http.StatusBadRequest, de.Error())
+		return
+	case err != nil:
 		errorPage(w, http.StatusBadRequest, "this app is not registered with this server ("+strings.TrimPrefix(err.Error(), errUnknownClient.Error()+": ")+")")
 		return
 	}
@@ -115,7 +122,7 @@ func (s *Server) showForm(w http.ResponseWriter, r *http.Request, c *client, p p
 	u, _ := url.Parse(p.Redirect)
 	renderPage(w, status, pageData{
 		Title: "Connect " + name + " to Skimmer", Form: true, Client: name, Host: c.redirectHost(p.Redirect),
-		Loopback: u != nil && u.Scheme == "http" && isLoopback(u.Hostname()), Problem: problem,
+		Loopback: u != nil && u.Scheme == "http" && loopback.Host(u.Hostname()), Problem: problem,
 		Pending: sealed, CSRF: s.seal.derive("csrf", cookie+"|"+sealed),
 		WriteAllowed: p.Write, WriteChecked: p.Write && r.PostForm.Get("access") != "read", Confirmed: s.cfg.WritesConfirmed,
 	}, p.Redirect)
@@ -199,7 +206,7 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	g := grant{ID: randomID(12), Client: clientTag(c.ID), Key: key, Write: write, Resource: s.resource, Ends: now.Add(grantTTL).Unix()}
 	code := codePrefix + randomID(32)
 	pc, _ := json.Marshal(pendingCode{grant: g, Redirect: p.Redirect, Challenge: p.Challenge, Expires: now.Add(codeTTL).Unix()})
-	if err := s.store.Put(r.Context(), hashKey("code:", code), []byte(s.seal.seal("code", pc)), codeTTL); err != nil {
+	if err := s.store.Put(r.Context(), codeName(code), []byte(s.seal.seal("code", pc)), codeTTL); err != nil {
 		s.log.ErrorContext(r.Context(), "oauth store unavailable", "err", err)
 		s.showForm(w, r, c, p, sealed, "The server could not finish connecting. Try again in a minute.", http.StatusServiceUnavailable)
 		return

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 )
 
 // A client is an app that asks for access: Claude, ChatGPT, an IDE. It
@@ -74,7 +75,7 @@ func (c *client) checkRedirect(redirect string) error {
 	}
 	for _, r := range c.Redirects {
 		if ru, err := url.Parse(r); err == nil && ru.Scheme == u.Scheme && ru.Hostname() == u.Hostname() &&
-			ru.Path == u.Path && ru.RawQuery == u.RawQuery && isLoopback(ru.Hostname()) {
+			ru.Path == u.Path && ru.RawQuery == u.RawQuery && loopback.Host(ru.Hostname()) {
 			return nil
 		}
 	}
@@ -88,7 +89,7 @@ func (c *client) RedirectURIs() []string           { return c.Redirects }
 func (c *client) PostLogoutRedirectURIs() []string { return nil }
 func (c *client) ApplicationType() op.ApplicationType {
 	for _, r := range c.Redirects {
-		if u, err := url.Parse(r); err == nil && (u.Scheme != "https" || isLoopback(u.Hostname())) {
+		if u, err := url.Parse(r); err == nil && (u.Scheme != "https" || loopback.Host(u.Hostname())) {
 			return op.ApplicationTypeNative
 		}
 	}
@@ -118,14 +119,6 @@ func (c *client) IsScopeAllowed(scope string) bool     { return slices.Contains(
 func (c *client) IDTokenUserinfoClaimsAssertion() bool { return false }
 func (c *client) ClockSkew() time.Duration             { return 0 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // validRedirect says what is wrong with a redirect URI a client asks to
 // register, or "". Redirects go to https, to this machine over http (a
 // native app listening on loopback), or to an app's own URI scheme.
@@ -141,7 +134,7 @@ func validRedirect(raw string) string {
 			return fmt.Sprintf("%q has no host", raw)
 		}
 	case u.Scheme == "http":
-		if !isLoopback(u.Hostname()) {
+		if !loopback.Host(u.Hostname()) {
 			return fmt.Sprintf("%q uses http on a host other than this machine; use https, or http on 127.0.0.1, [::1] or localhost", raw)
 		}
 	case slices.Contains([]string{"javascript", "data", "file", "vbscript", "about", "blob", "filesystem", "ws", "wss", "ftp"}, strings.ToLower(u.Scheme)):

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -25,22 +26,61 @@ import (
 // redirects, a size and a time limit, no proxy, and no connection to a
 // private, loopback, link-local or otherwise internal address, checked on
 // the address actually dialled, after DNS resolution (so a name that
-// resolves differently the second time gains nothing). Results, good and
-// bad, are cached, so a client id cannot be used to make this server
-// fetch a URL over and over.
+// resolves differently the second time gains nothing).
+//
+// A client id cannot be used to make this server fetch over and over, nor
+// to learn about its network: a good document is cached by its URL; a
+// failure is cached by host, whatever the path; one host is fetched from
+// once at a time, and whoever asks meanwhile waits for that fetch; and
+// what the page shows of a failure names the host and a reason class
+// ("it could not be fetched"), never a DNS answer, an address or a dial
+// error, which go to the debug log.
 type documents struct {
 	http      *http.Client
 	maxBytes  int64
 	now       func() time.Time
+	log       *slog.Logger
 	mu        sync.Mutex
-	cache     map[string]documentEntry
+	cache     map[string]documentEntry // by client id: documents that were used
+	failed    map[string]documentEntry // by host: the last failure there
+	fetching  map[string]chan struct{} // by host: closed when its fetch ends
 	maxCached int
 }
 
 type documentEntry struct {
 	client  *client
-	err     error
+	err     *documentError
 	expires time.Time
+}
+
+// documentError is why a metadata document could not be used: what the
+// sign-in page says (its host, and a reason that tells nothing of this
+// server's network) and, for the debug log only, the detail.
+type documentError struct {
+	host   string
+	reason string
+	detail error
+}
+
+func (e *documentError) Error() string {
+	return "this app's metadata document at " + e.host + " could not be used: " + e.reason
+}
+
+func (e *documentError) Unwrap() error { return errUnknownClient }
+
+// couldNotFetch is every failure to get an answer: the name did not
+// resolve, resolved to an internal address, refused, timed out, broke
+// off, failed TLS. Which one it was would tell a stranger what this
+// server's network holds.
+func couldNotFetch(detail error) *documentError {
+	return &documentError{reason: "it could not be fetched", detail: detail}
+}
+
+// badDocument is a document that arrived and is wrong: its own content, or
+// its server's answer, which its publisher may be told about.
+func badDocument(format string, args ...any) *documentError {
+	err := fmt.Errorf(format, args...)
+	return &documentError{reason: err.Error(), detail: err}
 }
 
 // DocumentOptions tune metadata-document fetching; the zero value is the
@@ -64,7 +104,7 @@ const (
 	documentErrorTTL   = 30 * time.Second
 )
 
-func newDocuments(o DocumentOptions, now func() time.Time) *documents {
+func newDocuments(o DocumentOptions, now func() time.Time, log *slog.Logger) *documents {
 	if o.Timeout == 0 {
 		o.Timeout = 5 * time.Second
 	}
@@ -88,7 +128,8 @@ func newDocuments(o DocumentOptions, now func() time.Time) *documents {
 		http: &http.Client{Transport: tr, Timeout: o.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}},
-		maxBytes: o.MaxBytes, now: now, cache: map[string]documentEntry{}, maxCached: 1024,
+		maxBytes: o.MaxBytes, now: now, log: log, maxCached: 1024,
+		cache: map[string]documentEntry{}, failed: map[string]documentEntry{}, fetching: map[string]chan struct{}{},
 	}
 }
 
@@ -145,81 +186,119 @@ func checkDocumentURL(id string) error {
 	return nil
 }
 
-// client returns the client a metadata document describes, from the cache
-// or fetched now.
+// client returns the client a metadata document describes: from the
+// cache, or from a fetch, its own or one in flight for its host.
 func (d *documents) client(ctx context.Context, id string) (*client, error) {
 	if err := checkDocumentURL(id); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnknownClient, err)
 	}
-	now := d.now()
-	d.mu.Lock()
-	e, ok := d.cache[id]
-	d.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.client, e.err
-	}
-	c, ttl, err := d.fetch(ctx, id)
-	if err != nil {
-		err, ttl = fmt.Errorf("%w: %v", errUnknownClient, err), documentErrorTTL
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.cache) >= d.maxCached {
-		for k, e := range d.cache {
-			if !now.Before(e.expires) || len(d.cache) >= d.maxCached {
-				delete(d.cache, k)
-			}
+	u, _ := url.Parse(id)
+	host := strings.ToLower(u.Host)
+	for {
+		d.mu.Lock()
+		now := d.now()
+		if e, ok := d.cache[id]; ok && now.Before(e.expires) {
+			d.mu.Unlock()
+			return e.client, nil
+		}
+		if e, ok := d.failed[host]; ok && now.Before(e.expires) {
+			d.mu.Unlock()
+			return nil, e.err
+		}
+		done, busy := d.fetching[host]
+		if !busy {
+			done = make(chan struct{})
+			d.fetching[host] = done
+			go d.fetchInto(id, host, done)
+		}
+		d.mu.Unlock()
+		select {
+		case <-done: // the answer is in the cache now, or the host failed
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %v", errUnknownClient, ctx.Err())
 		}
 	}
-	d.cache[id] = documentEntry{client: c, err: err, expires: now.Add(ttl)}
-	return c, err
 }
 
-func (d *documents) fetch(ctx context.Context, id string) (*client, time.Duration, error) {
+// fetchInto fetches id and caches what came of it, then closes done. It
+// does not depend on the request that started it: one who gives up does
+// not fail the others waiting, nor leave a failure in the cache.
+func (d *documents) fetchInto(id, host string, done chan struct{}) {
+	defer close(done)
+	c, ttl, err := d.fetch(context.Background(), id)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.fetching, host)
+	now := d.now()
+	if err != nil {
+		err.host = host
+		d.log.Debug("oauth: a client metadata document could not be used", "client_id", id, "err", err.detail)
+		bound(d.failed, d.maxCached, now)
+		d.failed[host] = documentEntry{err: err, expires: now.Add(documentErrorTTL)}
+		return
+	}
+	bound(d.cache, d.maxCached, now)
+	d.cache[id] = documentEntry{client: c, expires: now.Add(ttl)}
+}
+
+// bound makes room for one more entry in m: the expired go, and while it
+// is full, any.
+func bound(m map[string]documentEntry, most int, now time.Time) {
+	if len(m) < most {
+		return
+	}
+	for k, e := range m {
+		if !now.Before(e.expires) || len(m) >= most {
+			delete(m, k)
+		}
+	}
+}
+
+func (d *documents) fetch(ctx context.Context, id string) (*client, time.Duration, *documentError) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, id, nil)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, couldNotFetch(err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := d.http.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) && ue.Timeout() {
-			return nil, 0, errors.New("the client's metadata document did not arrive in time")
+			return nil, 0, couldNotFetch(fmt.Errorf("no answer within the time limit: %w", err))
 		}
-		return nil, 0, fmt.Errorf("the client's metadata document could not be fetched: %v", errors.Unwrap(err))
+		return nil, 0, couldNotFetch(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-			return nil, 0, fmt.Errorf("the client's metadata document answered with a redirect (HTTP %d), which is not followed", resp.StatusCode)
+			return nil, 0, badDocument("it answered with a redirect (HTTP %d), which is not followed", resp.StatusCode)
 		}
-		return nil, 0, fmt.Errorf("the client's metadata document answered HTTP %d", resp.StatusCode)
+		return nil, 0, badDocument("it answered HTTP %d", resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, d.maxBytes+1))
 	if err != nil {
-		return nil, 0, fmt.Errorf("the client's metadata document could not be read: %v", err)
+		return nil, 0, couldNotFetch(err)
 	}
 	if int64(len(body)) > d.maxBytes {
-		return nil, 0, fmt.Errorf("the client's metadata document is larger than %d bytes", d.maxBytes)
+		return nil, 0, badDocument("it is larger than %d bytes", d.maxBytes)
 	}
 	var doc struct {
 		registration
 		ClientID string `json:"client_id"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, 0, fmt.Errorf("the client's metadata document is not JSON: %v", err)
+		return nil, 0, &documentError{reason: "it is not JSON", detail: err}
 	}
 	if doc.ClientID != id {
-		return nil, 0, fmt.Errorf("the client's metadata document names client_id %q, not its own URL", doc.ClientID)
+		return nil, 0, badDocument("it names client_id %q, not its own URL", doc.ClientID)
 	}
 	switch doc.TokenEndpointAuthMethod {
 	case "", "none":
 	default:
-		return nil, 0, fmt.Errorf("the client's metadata document asks for token_endpoint_auth_method %q; this server accepts documents of public clients (none)", doc.TokenEndpointAuthMethod)
+		return nil, 0, badDocument("it asks for token_endpoint_auth_method %q; this server accepts documents of public clients (none)", doc.TokenEndpointAuthMethod)
 	}
 	if err := doc.check(); err != nil {
-		return nil, 0, err
+		return nil, 0, badDocument("%v", err)
 	}
 	name := strings.TrimSpace(doc.ClientName)
 	if name == "" {

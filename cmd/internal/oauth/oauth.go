@@ -33,6 +33,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/schema"
+
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 )
 
 // The scopes a grant carries. A read-and-change grant carries both.
@@ -65,6 +67,18 @@ const (
 // ErrKeyRejected is what Config.CheckKey returns, wrapped, when Skimmer
 // refuses the key: the page then asks for the key again.
 var ErrKeyRejected = errors.New("skimmer rejected the key")
+
+// ErrStateUnavailable is returned, wrapped, when the store could not be
+// read or written (a shared store that is down or slow). It is no verdict
+// on a token: the request is refused for now (fail closed) and answered
+// 503 with RetryAfter, never "revoked" or "invalid", which would make the
+// client throw its tokens away and sign its person out.
+var ErrStateUnavailable = errors.New("the server cannot check sign-ins right now")
+
+// RetryAfter is what a request refused with ErrStateUnavailable is told to
+// wait: a shared store's outage is noticed at once and probed every half
+// second, so a few seconds is usually enough.
+const RetryAfter = 5 * time.Second
 
 // Config is what the server needs from the command.
 type Config struct {
@@ -130,7 +144,7 @@ func New(cfg Config) (*Server, error) {
 	dec.IgnoreUnknownKeys(true)
 	return &Server{
 		cfg: cfg, issuer: issuer, resource: issuer + "/mcp", seal: seal, store: cfg.Store,
-		documents: newDocuments(cfg.Documents, cfg.Now), decoder: dec, encoder: oidc.NewEncoder(),
+		documents: newDocuments(cfg.Documents, cfg.Now, cfg.Logger), decoder: dec, encoder: oidc.NewEncoder(),
 		log: cfg.Logger, now: cfg.Now,
 	}, nil
 }
@@ -144,7 +158,7 @@ func CheckIssuer(raw string) (string, error) {
 		return "", fmt.Errorf("--public-url %q: give the URL clients reach, e.g. https://mcp.example.com", raw)
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return "", fmt.Errorf("--public-url %q: give an origin only (scheme, host and port), e.g. https://mcp.example.com; the server answers at its root", raw)
-	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+	case u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname())):
 		return "", fmt.Errorf("--public-url %q: use https (terminate TLS in front of the server); plain http is only for this machine", raw)
 	}
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host), nil
@@ -230,9 +244,11 @@ func randomID(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func hashKey(prefix, secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return prefix + hex.EncodeToString(sum[:])
+// codeName is the store entry of a waiting authorization code: a hash,
+// since the store must not hold the code itself.
+func codeName(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return "code:" + hex.EncodeToString(sum[:])
 }
 
 func (s *Server) mint(purpose, prefix string, t token) string {
@@ -255,23 +271,31 @@ func (s *Server) openToken(purpose, prefix, value string) (token, error) {
 	return t, nil
 }
 
-// revoked reports whether grant id was revoked. A store that cannot answer
-// counts as revoked: a token is refused rather than served unchecked.
-func (s *Server) revoked(ctx context.Context, id string) bool {
+// revoked reports whether grant id was revoked. A store that cannot
+// answer is not a revocation, nor a clean bill: ErrStateUnavailable, and
+// the caller refuses the request for now.
+func (s *Server) revoked(ctx context.Context, id string) (bool, error) {
 	_, err := s.store.Get(ctx, "revoked:"+id)
-	if errors.Is(err, ErrNotFound) {
-		return false
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
 	}
-	if err != nil {
-		s.log.ErrorContext(ctx, "oauth store unavailable: refusing tokens", "err", err)
-	}
-	return true
+	return false, s.unavailable(ctx, err)
+}
+
+// unavailable is the error for a store that did not answer. The store
+// logs its outage once; each request refused by it is logged at debug.
+func (s *Server) unavailable(ctx context.Context, err error) error {
+	s.log.DebugContext(ctx, "oauth state unavailable: request refused for now", "err", err)
+	return fmt.Errorf("%w: %w", ErrStateUnavailable, err)
 }
 
 func (s *Server) revoke(ctx context.Context, g grant) error {
 	ttl := time.Until(time.Unix(g.Ends, 0)) + time.Minute
 	if err := s.store.Put(ctx, "revoked:"+g.ID, []byte{1}, max(ttl, time.Minute)); err != nil {
-		return fmt.Errorf("recording the revocation: %w", err)
+		return s.unavailable(ctx, fmt.Errorf("recording the revocation: %w", err))
 	}
 	s.log.InfoContext(ctx, "oauth grant revoked", "grant", g.ID)
 	return nil
@@ -281,7 +305,6 @@ func (s *Server) revoke(ctx context.Context, g grant) error {
 type Caller struct {
 	Key      string // the Skimmer key
 	ReadOnly bool
-	Grant    string // the grant's id, for logs
 }
 
 // IsAccessToken tells an access token of this server from anything else a
@@ -290,7 +313,9 @@ func IsAccessToken(bearer string) bool { return strings.HasPrefix(bearer, "smcp_
 
 // Verify checks an access token presented at the MCP endpoint: sealed by
 // this server's key, for this server, not expired, its grant not revoked.
-// The error's text says which, for the WWW-Authenticate answer.
+// The error's text says which, for the WWW-Authenticate answer; an error
+// wrapping ErrStateUnavailable says only that revocations could not be
+// checked now: the request is refused, the token is not.
 func (s *Server) Verify(ctx context.Context, bearer string) (Caller, error) {
 	t, err := s.openToken("access", accessPrefix, bearer)
 	switch {
@@ -300,10 +325,14 @@ func (s *Server) Verify(ctx context.Context, bearer string) (Caller, error) {
 		return Caller{}, errors.New("the access token was issued for another server")
 	case s.now().Unix() >= t.Expires:
 		return Caller{}, errors.New("the access token has expired")
-	case s.revoked(ctx, t.ID):
+	}
+	switch revoked, err := s.revoked(ctx, t.ID); {
+	case err != nil:
+		return Caller{}, err
+	case revoked:
 		return Caller{}, errors.New("the access token has been revoked")
 	}
-	return Caller{Key: t.Key, ReadOnly: !t.Write, Grant: t.ID}, nil
+	return Caller{Key: t.Key, ReadOnly: !t.Write}, nil
 }
 
 // Challenge is the WWW-Authenticate value for a request to the MCP

@@ -1,10 +1,12 @@
 package oauth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,25 +14,28 @@ import (
 )
 
 // Store keeps the little state that cannot travel inside a token: the
-// authorization codes waiting to be exchanged, which codes and refresh
-// tokens were spent, and which grants were revoked. Clients and grants
-// themselves are sealed into their ids and tokens, so the store never
-// holds a Skimmer key in clear (a waiting code holds it sealed).
+// authorization codes waiting to be exchanged, which codes were spent,
+// each grant's one live refresh token (by its serial), and which grants
+// were revoked: a few entries per grant, never one per use. Clients and
+// grants themselves are sealed into their ids and tokens, so the store
+// never holds a Skimmer key in clear (a waiting code holds it sealed).
 //
 // It is shaped for a shared store such as Redis, so that replicas can
-// share it: every entry expires, single use is an atomic set-if-absent or
-// get-and-delete, and nothing is ever listed or scanned.
+// share it: every entry expires, single use is an atomic get-and-delete or
+// compare-and-set, and nothing is ever listed or scanned.
 //
-//	Put     SET key value PX ttl
-//	PutNew  SET key value PX ttl NX
-//	Get     GET key
-//	Take    GETDEL key
+//	Put   SET key value PX ttl
+//	Swap  a script: GET key; if nil or old, SET key value PX ttl
+//	Get   GET key
+//	Take  GETDEL key
 type Store interface {
 	// Put stores value under key for ttl, replacing what was there.
 	Put(ctx context.Context, key string, value []byte, ttl time.Duration) error
-	// PutNew stores value under key for ttl only if nothing is there, and
-	// reports whether it did.
-	PutNew(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
+	// Swap stores value under key for ttl if key holds old, or holds
+	// nothing, and reports whether it did, in one step: of two swaps from
+	// one old value, one succeeds. A swap that fails with an error did not
+	// happen (a shared store whose command may still run late undoes it).
+	Swap(ctx context.Context, key string, old, value []byte, ttl time.Duration) (bool, error)
 	// Get returns the value under key, or ErrNotFound.
 	Get(ctx context.Context, key string) ([]byte, error)
 	// Take returns the value under key and removes it in one step, so that
@@ -44,14 +49,20 @@ var ErrNotFound = errors.New("not found")
 
 // MemoryStore is the in-process Store. With a file it writes every change
 // there (to a temporary file, then a rename), and reads it back at start,
-// so that revocations and spent tokens survive a restart; expired entries
-// are dropped on the way.
+// so that revocations and refresh tokens' rotation survive a restart;
+// expired entries are dropped on the way. The file is written from a copy
+// taken under the lock, outside it, so token checks (Get) never wait for
+// the disk; concurrent changes share one write.
 type MemoryStore struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	entries map[string]memoryEntry
+	version uint64 // changes made
+	writes  int
 	file    string
 	now     func() time.Time
-	writes  int
+
+	saveMu sync.Mutex // one writer of the file at a time
+	saved  uint64     // the version the file holds
 }
 
 type memoryEntry struct {
@@ -72,7 +83,7 @@ func NewMemoryStore(file string, now func() time.Time) (*MemoryStore, error) {
 	raw, err := os.ReadFile(file)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return m, m.save()
+		return m, m.write(m.entries) // fails now if the file cannot be written
 	case err != nil:
 		return nil, fmt.Errorf("reading the OAuth state file: %w", err)
 	}
@@ -85,24 +96,42 @@ func NewMemoryStore(file string, now func() time.Time) (*MemoryStore, error) {
 
 func (m *MemoryStore) Put(_ context.Context, key string, value []byte, ttl time.Duration) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.entries[key] = memoryEntry{Value: value, Expires: m.now().Add(ttl)}
-	return m.changed()
+	v := m.changed()
+	m.mu.Unlock()
+	return m.persist(v)
 }
 
-func (m *MemoryStore) PutNew(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+func (m *MemoryStore) Swap(_ context.Context, key string, old, value []byte, ttl time.Duration) (bool, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if e, ok := m.entries[key]; ok && m.now().Before(e.Expires) {
+	was, held := m.entries[key]
+	if held && m.now().Before(was.Expires) && !bytes.Equal(was.Value, old) {
+		m.mu.Unlock()
 		return false, nil
 	}
 	m.entries[key] = memoryEntry{Value: value, Expires: m.now().Add(ttl)}
-	return true, m.changed()
+	v := m.changed()
+	m.mu.Unlock()
+	if err := m.persist(v); err != nil {
+		// It did not happen: the client is told to try again with the
+		// same old value, which must still match.
+		m.mu.Lock()
+		if e, ok := m.entries[key]; ok && bytes.Equal(e.Value, value) {
+			if held {
+				m.entries[key] = was
+			} else {
+				delete(m.entries, key)
+			}
+		}
+		m.mu.Unlock()
+		return false, err
+	}
+	return true, nil
 }
 
 func (m *MemoryStore) Get(_ context.Context, key string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	e, ok := m.entries[key]
 	if !ok || !m.now().Before(e.Expires) {
 		return nil, ErrNotFound
@@ -112,30 +141,34 @@ func (m *MemoryStore) Get(_ context.Context, key string) ([]byte, error) {
 
 func (m *MemoryStore) Take(_ context.Context, key string) ([]byte, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	e, ok := m.entries[key]
 	if !ok || !m.now().Before(e.Expires) {
+		m.mu.Unlock()
 		return nil, ErrNotFound
 	}
 	delete(m.entries, key)
-	return e.Value, m.changed()
+	v := m.changed()
+	m.mu.Unlock()
+	return e.Value, m.persist(v)
 }
 
 // Len is how many entries are held, expired ones included until the next
 // prune.
 func (m *MemoryStore) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	return len(m.entries)
 }
 
-// changed prunes now and then, and saves the file. Called with mu held.
-func (m *MemoryStore) changed() error {
+// changed counts a change, prunes now and then, and returns the version
+// the file must reach. Called with mu held.
+func (m *MemoryStore) changed() uint64 {
+	m.version++
 	m.writes++
-	if m.writes%256 == 0 || m.file != "" {
+	if m.writes%256 == 0 {
 		m.prune()
 	}
-	return m.save()
+	return m.version
 }
 
 func (m *MemoryStore) prune() {
@@ -147,15 +180,38 @@ func (m *MemoryStore) prune() {
 	}
 }
 
-func (m *MemoryStore) save() error {
+// persist returns once the file holds version v or a later one: if no
+// write since v has finished, it writes the state as it is now, which
+// includes v, and with it every change made while it waited.
+func (m *MemoryStore) persist(v uint64) error {
 	if m.file == "" {
 		return nil
 	}
-	raw, err := json.Marshal(m.entries)
+	m.saveMu.Lock()
+	defer m.saveMu.Unlock()
+	if m.saved >= v {
+		return nil
+	}
+	m.mu.RLock()
+	snapshot, version := maps.Clone(m.entries), m.version
+	m.mu.RUnlock()
+	now := m.now()
+	maps.DeleteFunc(snapshot, func(_ string, e memoryEntry) bool { return !now.Before(e.Expires) })
+	if err := m.write(snapshot); err != nil {
+		return err
+	}
+	m.saved = version
+	return nil
+}
+
+// write replaces the file with entries, atomically: a temporary file,
+// readable by this user only, renamed over it.
+func (m *MemoryStore) write(entries map[string]memoryEntry) error {
+	raw, err := json.Marshal(entries)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(m.file), ".oauth-state-*")
+	tmp, err := os.CreateTemp(filepath.Dir(m.file), ".oauth-state-*") // mode 0600
 	if err != nil {
 		return fmt.Errorf("saving the OAuth state: %w", err)
 	}

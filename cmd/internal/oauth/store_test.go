@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,18 +19,24 @@ func TestMemoryStore(t *testing.T) {
 	m, err := NewMemoryStore("", c.now)
 	require.NoError(t, err)
 
-	ok, err := m.PutNew(ctx, "a", []byte("1"), time.Minute)
+	ok, err := m.Swap(ctx, "a", []byte("0"), []byte("1"), time.Minute)
 	require.NoError(t, err)
-	assert.True(t, ok)
-	ok, _ = m.PutNew(ctx, "a", []byte("2"), time.Minute)
-	assert.False(t, ok, "set-if-absent")
+	assert.True(t, ok, "nothing there: swapped")
+	ok, _ = m.Swap(ctx, "a", []byte("0"), []byte("2"), time.Minute)
+	assert.False(t, ok, "compare-and-set: it holds 1, not 0")
 	v, err := m.Get(ctx, "a")
 	require.NoError(t, err)
 	assert.Equal(t, "1", string(v))
+	ok, _ = m.Swap(ctx, "a", []byte("1"), []byte("2"), time.Minute)
+	assert.True(t, ok)
+	ok, _ = m.Swap(ctx, "a", []byte("1"), []byte("3"), time.Minute)
+	assert.False(t, ok, "1 was swapped once")
+	v, _ = m.Get(ctx, "a")
+	assert.Equal(t, "2", string(v))
 
 	v, err = m.Take(ctx, "a")
 	require.NoError(t, err)
-	assert.Equal(t, "1", string(v))
+	assert.Equal(t, "2", string(v))
 	_, err = m.Take(ctx, "a")
 	assert.ErrorIs(t, err, ErrNotFound, "taken once")
 
@@ -37,7 +44,7 @@ func TestMemoryStore(t *testing.T) {
 	c.add(time.Second)
 	_, err = m.Get(ctx, "b")
 	assert.ErrorIs(t, err, ErrNotFound, "expired")
-	ok, _ = m.PutNew(ctx, "b", []byte("y"), time.Second)
+	ok, _ = m.Swap(ctx, "b", []byte("not x"), []byte("y"), time.Second)
 	assert.True(t, ok, "an expired entry is absent")
 
 	// Of many concurrent takers, exactly one gets the value.
@@ -123,4 +130,82 @@ func TestGrantsSurviveARestart(t *testing.T) {
 	assert.Equal(t, 200, status, out)
 	_, err = b.verify(revoked["access_token"].(string))
 	assert.EqualError(t, err, "the access token has been revoked")
+}
+
+// TestRefreshStateIsBoundedByLiveGrants: a grant refreshed 5,000 times
+// leaves the state, in memory and in the file, as one refresh left it; and
+// rotation still catches a reused token.
+func TestRefreshStateIsBoundedByLiveGrants(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "oauth-state.json")
+	var store *MemoryStore
+	a := newAS(t, func(c *Config) {
+		var err error
+		store, err = NewMemoryStore(file, c.Now)
+		require.NoError(t, err)
+		c.Store = store
+	})
+	id := a.client()
+	out := a.tokens(id, nil)
+	status, out := a.refresh(id, out["refresh_token"].(string))
+	require.Equal(t, http.StatusOK, status, out)
+	entries := store.Len()
+	info, err := os.Stat(file)
+	require.NoError(t, err)
+	size := info.Size()
+
+	var spent string
+	for range 5000 {
+		spent = out["refresh_token"].(string)
+		status, out = a.refresh(id, spent)
+		require.Equal(t, http.StatusOK, status, out)
+	}
+	assert.Equal(t, entries, store.Len(), "5,000 more refreshes add no entry")
+	info, err = os.Stat(file)
+	require.NoError(t, err)
+	assert.InDelta(t, size, info.Size(), 16, "nor bytes to the file")
+
+	status, _ = a.refresh(id, spent)
+	assert.Equal(t, http.StatusBadRequest, status, "a spent token is refused")
+	_, err = a.verify(out["access_token"].(string))
+	assert.EqualError(t, err, "the access token has been revoked", "and its reuse revoked the grant")
+}
+
+// TestRefreshOnceUnderConcurrency: one refresh token sent twenty times at
+// once is honoured once; the other nineteen are reuse, and revoke.
+func TestRefreshOnceUnderConcurrency(t *testing.T) {
+	a := newAS(t)
+	id := a.client()
+	rt := a.tokens(id, nil)["refresh_token"].(string)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, _ := a.refresh(id, rt)
+			mu.Lock()
+			statuses[status]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, map[int]int{http.StatusOK: 1, http.StatusBadRequest: 19}, statuses)
+}
+
+// TestASwapThatCannotBeSavedDidNotHappen: when the file cannot be written
+// the refresh is refused, and must work when tried again with the same
+// token, not be taken for a reuse.
+func TestASwapThatCannotBeSavedDidNotHappen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m, err := NewMemoryStore(filepath.Join(dir, "state.json"), nil)
+	require.NoError(t, err)
+	require.NoError(t, m.Put(ctx, "grant:g", []byte("s1"), time.Hour))
+	m.file = filepath.Join(dir, "gone", "state.json") // as a disk that refuses writes
+	_, err = m.Swap(ctx, "grant:g", []byte("s1"), []byte("s2"), time.Hour)
+	require.Error(t, err)
+	v, err := m.Get(ctx, "grant:g")
+	require.NoError(t, err)
+	assert.Equal(t, "s1", string(v), "the swap that was not saved is undone")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -43,6 +44,12 @@ func invalidClient(description string) *tokenError {
 	return &tokenError{http.StatusUnauthorized, "invalid_client", description}
 }
 
+// temporarilyUnavailable is the answer while the store cannot be reached:
+// the client keeps its code or refresh token and tries again, rather than
+// taking the refusal for a verdict and signing its person out.
+var temporarilyUnavailable = &tokenError{http.StatusServiceUnavailable, "temporarily_unavailable",
+	"the server cannot check sign-ins right now; try again in a moment"}
+
 // tokenResponse is the RFC 6749 section 5.1 answer.
 type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
@@ -78,6 +85,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		var te *tokenError
 		var oe *oidc.Error
 		switch {
+		case errors.Is(err, ErrStateUnavailable):
+			te = temporarilyUnavailable
+			w.Header().Set("Retry-After", fmt.Sprint(int(RetryAfter.Seconds())))
 		case errors.As(err, &te):
 		case errors.As(err, &oe):
 			te = &tokenError{http.StatusBadRequest, string(oe.ErrorType), oe.Description}
@@ -138,13 +148,15 @@ func (s *Server) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	if req.Code == "" {
 		return nil, invalidRequest("code is missing")
 	}
-	key := hashKey("code:", req.Code)
+	key := codeName(req.Code)
 	raw, err := s.store.Take(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		// Spent, or never issued. A code presented twice was seen by
 		// someone else: revoke what the first exchange granted
 		// (OAuth 2.1 section 4.1.3).
-		if g, serr := s.store.Get(ctx, "code-spent:"+key); serr == nil {
+		g, serr := s.store.Get(ctx, "code-spent:"+key)
+		switch {
+		case serr == nil:
 			var spent grant
 			if json.Unmarshal(g, &spent) == nil {
 				if err := s.revoke(ctx, spent); err != nil {
@@ -152,11 +164,13 @@ func (s *Server) exchangeCode(r *http.Request) (*tokenResponse, error) {
 				}
 			}
 			return nil, invalidGrant("this authorization code was already used; the access it gave has been revoked")
+		case !errors.Is(serr, ErrNotFound):
+			return nil, s.unavailable(ctx, serr)
 		}
 		return nil, invalidGrant("this authorization code is not valid, or has expired; sign in again")
 	}
 	if err != nil {
-		return nil, err
+		return nil, s.unavailable(ctx, err)
 	}
 	var pc pendingCode
 	plain, err := s.seal.open("code", string(raw))
@@ -165,7 +179,7 @@ func (s *Server) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	}
 	spent, _ := json.Marshal(grant{ID: pc.ID, Ends: pc.Ends})
 	if err := s.store.Put(ctx, "code-spent:"+key, spent, codeSpentTTL); err != nil {
-		return nil, err
+		return nil, s.unavailable(ctx, err)
 	}
 	switch {
 	case s.now().Unix() >= pc.Expires:
@@ -181,8 +195,12 @@ func (s *Server) exchangeCode(r *http.Request) (*tokenResponse, error) {
 	if err := s.checkResource(r, pc.grant); err != nil {
 		return nil, err
 	}
+	serial := randomID(16)
+	if err := s.store.Put(ctx, grantName(pc.ID), []byte(serial), s.rotationTTL(pc.grant)); err != nil {
+		return nil, s.unavailable(ctx, err)
+	}
 	s.log.InfoContext(ctx, "oauth grant issued", "grant", pc.ID, "read_only", !pc.Write)
-	return s.issue(pc.grant), nil
+	return s.issue(pc.grant, serial), nil
 }
 
 func (s *Server) refresh(r *http.Request) (*tokenResponse, error) {
@@ -204,7 +222,11 @@ func (s *Server) refresh(r *http.Request) (*tokenResponse, error) {
 		return nil, invalidGrant("the refresh token was issued to another client")
 	case now >= t.Expires || now >= t.Ends:
 		return nil, invalidGrant("the refresh token has expired; sign in again")
-	case s.revoked(ctx, t.ID):
+	}
+	switch revoked, err := s.revoked(ctx, t.ID); {
+	case err != nil:
+		return nil, err
+	case revoked:
 		return nil, invalidGrant("this access has been revoked; sign in again")
 	}
 	if err := s.checkResource(r, t.grant); err != nil {
@@ -215,13 +237,20 @@ func (s *Server) refresh(r *http.Request) (*tokenResponse, error) {
 			return nil, &tokenError{http.StatusBadRequest, "invalid_scope", "a refresh cannot add scope " + sc + " to what was granted"}
 		}
 	}
-	// Rotation: each refresh token is spent once. Presented again, it was
-	// copied: whoever holds it, the grant is revoked.
-	first, err := s.store.PutNew(ctx, "refresh-spent:"+t.Serial, []byte(t.ID), time.Until(time.Unix(t.Expires, 0))+time.Minute)
+	// Rotation: a grant's entry holds the serial of its one live refresh
+	// token, swapped for the next one's in one step, so of two uses of one
+	// token one succeeds. A token whose serial is not the grant's any more
+	// was used before: it was copied, and whoever holds it, the grant is
+	// revoked. The state is one entry per grant however often it is
+	// refreshed. (An entry lost with the state, as after a restart without
+	// --oauth-state, is taken by whichever of the grant's tokens comes
+	// first, and rotation goes on from there.)
+	next := randomID(16)
+	rotated, err := s.store.Swap(ctx, grantName(t.ID), []byte(t.Serial), []byte(next), s.rotationTTL(t.grant))
 	if err != nil {
-		return nil, err
+		return nil, s.unavailable(ctx, err)
 	}
-	if !first {
+	if !rotated {
 		if err := s.revoke(ctx, t.grant); err != nil {
 			return nil, err
 		}
@@ -232,7 +261,28 @@ func (s *Server) refresh(r *http.Request) (*tokenResponse, error) {
 	if len(req.Scopes) > 0 && !hasScopes(req.Scopes, ScopeWrite) {
 		g.Write = false // narrowed to reading
 	}
-	return s.issue(g), nil
+	return s.issue(g, next), nil
+}
+
+// grantName is the store entry that holds a grant's live refresh serial.
+func grantName(id string) string { return "grant:" + id }
+
+// refreshExpiry is when a refresh token minted now for g expires.
+func (s *Server) refreshExpiry(g grant) time.Time {
+	return earlier(s.now().Add(refreshTTL), time.Unix(g.Ends, 0))
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// rotationTTL is how long a grant's entry must last: as long as the
+// refresh token minted with it.
+func (s *Server) rotationTTL(g grant) time.Duration {
+	return max(s.refreshExpiry(g).Sub(s.now()), 0) + time.Minute
 }
 
 func hasScopes(list []string, scope string) bool {
@@ -244,23 +294,16 @@ func hasScopes(list []string, scope string) bool {
 	return false
 }
 
-// issue mints an access token and a new refresh token for g.
-func (s *Server) issue(g grant) *tokenResponse {
+// issue mints an access token for g, and a refresh token with serial, the
+// one the grant's entry now holds.
+func (s *Server) issue(g grant, serial string) *tokenResponse {
 	now := s.now()
-	ends := time.Unix(g.Ends, 0)
-	access := now.Add(s.cfg.AccessTTL)
-	if access.After(ends) {
-		access = ends
-	}
-	refresh := now.Add(refreshTTL)
-	if refresh.After(ends) {
-		refresh = ends
-	}
+	access := earlier(now.Add(s.cfg.AccessTTL), time.Unix(g.Ends, 0))
 	return &tokenResponse{
 		AccessToken:  s.mint("access", accessPrefix, token{grant: g, Expires: access.Unix()}),
 		TokenType:    "Bearer",
 		ExpiresIn:    int64(access.Sub(now).Seconds()),
-		RefreshToken: s.mint("refresh", refreshPrefix, token{grant: g, Serial: randomID(16), Expires: refresh.Unix()}),
+		RefreshToken: s.mint("refresh", refreshPrefix, token{grant: g, Serial: serial, Expires: s.refreshExpiry(g).Unix()}),
 		Scope:        g.scope(),
 	}
 }
@@ -294,8 +337,8 @@ func (s *Server) revocation(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil && t.Client == clientTag(c.ID) {
 		if err := s.revoke(r.Context(), t.grant); err != nil {
-			s.log.ErrorContext(r.Context(), "oauth revocation failed", "err", err)
-			writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation could not be recorded; try again")
+			w.Header().Set("Retry-After", fmt.Sprint(int(RetryAfter.Seconds())))
+			writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation could not be recorded just now; try again in a moment")
 			return
 		}
 	}

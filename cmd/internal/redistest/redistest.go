@@ -5,13 +5,19 @@ package redistest
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Server is one redis-server process, which a test may stop and start
@@ -21,7 +27,13 @@ type Server struct {
 	Port int
 	dir  string
 	mu   sync.Mutex
-	cmd  *exec.Cmd
+	proc *process
+}
+
+// process is one run of redis-server; exited is closed when it has ended.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
 }
 
 // Start runs redis-server and stops it when the test ends.
@@ -52,6 +64,8 @@ func (s *Server) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d", s.Por
 // Addr is host:port.
 func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
 
+// start runs redis-server on s.Port and returns once it answers, and is
+// the process this call started: another process may hold the port.
 func (s *Server) start() error {
 	cmd := exec.Command("redis-server", "--port", fmt.Sprint(s.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no", "--loglevel", "warning")
@@ -63,9 +77,12 @@ func (s *Server) start() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	p := &process{cmd: cmd, exited: make(chan struct{})}
 	var linesMu sync.Mutex
 	var lines []string
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			linesMu.Lock()
@@ -73,36 +90,72 @@ func (s *Server) start() error {
 			linesMu.Unlock()
 		}
 	}()
+	go func() {
+		<-read // Wait closes the pipe: read it to its end first
+		_ = cmd.Wait()
+		close(p.exited)
+	}()
+	said := func() string {
+		linesMu.Lock()
+		defer linesMu.Unlock()
+		return strings.Join(lines, "; ")
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond); err == nil {
-			c.Close()
+		select {
+		case <-p.exited:
+			return fmt.Errorf("redis-server on %s exited: %s", s.Addr(), said())
+		default:
+		}
+		if err := answers(s.Addr(), cmd.Process.Pid); err == nil {
 			s.mu.Lock()
-			s.cmd = cmd
+			s.proc = p
 			s.mu.Unlock()
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	linesMu.Lock()
-	defer linesMu.Unlock()
-	return fmt.Errorf("redis-server did not listen on %s: %s", s.Addr(), strings.Join(lines, "; "))
+	<-p.exited
+	return fmt.Errorf("redis-server did not answer on %s: %s", s.Addr(), said())
+}
+
+var processID = regexp.MustCompile(`(?m)^process_id:(\d+)\r?$`)
+
+// answers checks that the Redis at addr answers PING and is process pid,
+// not another one that held the port first.
+func answers(addr string, pid int) error {
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DisableIdentity: true, DialTimeout: 200 * time.Millisecond,
+		ReadTimeout: 500 * time.Millisecond, ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return err
+	}
+	info, err := rdb.Info(ctx, "server").Result()
+	if err != nil {
+		return err
+	}
+	m := processID.FindStringSubmatch(info)
+	if m == nil || m[1] != strconv.Itoa(pid) {
+		return errors.New("another redis-server answers on " + addr)
+	}
+	return nil
 }
 
 // Stop kills the server (an outage: nothing is saved). Stopping a stopped
 // server does nothing.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	cmd := s.cmd
-	s.cmd = nil
+	p := s.proc
+	s.proc = nil
 	s.mu.Unlock()
-	if cmd == nil {
+	if p == nil {
 		return
 	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
+	_ = p.cmd.Process.Kill()
+	<-p.exited
 }
 
 // Restart starts the server again on the same port, empty.

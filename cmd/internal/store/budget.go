@@ -40,11 +40,8 @@ type budget struct {
 // request leaving the span. Requests are logged before a limit is known
 // too (up to ARGV[4]), so that the first ones count once it is. KEYS: the
 // log (a sorted set of send times, in ms), the meta (limit, blocked).
-// ARGV: span ms, a unique member, the default limit, the cap without one.
-// unknownLimitLog bounds a key's log while no limit is known: twice
-// Skimmer's 500, as in skimmer's own budget.
-const unknownLimitLog = 1000
-
+// ARGV: span ms, a unique member, the default limit, the cap without one
+// (skimmer.UnknownLimitLog).
 var reserveScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -102,12 +99,12 @@ func (b *budget) Reserve(ctx context.Context, key skimmer.KeyHash) (time.Duratio
 	var ms int64
 	err := b.s.do(ctx, "reserve", func(ctx context.Context) error {
 		var err error
-		ms, err = reserveScript.Run(ctx, b.s.rdb, b.keys(key), skimmer.BudgetSpan.Milliseconds(), nonce(), b.limit.Load(), unknownLimitLog).Int64()
+		ms, err = reserveScript.Run(ctx, b.s.rdb, b.keys(key), skimmer.BudgetSpan.Milliseconds(), nonce(), b.limit.Load(), skimmer.UnknownLimitLog).Int64()
 		return err
 	})
 	switch {
-	case ctx.Err() != nil:
-		return 0, ctx.Err()
+	case callerErr(ctx) != nil:
+		return 0, callerErr(ctx)
 	case err != nil:
 		b.s.fellBack(ctx, "reserve")
 		return b.local.Reserve(ctx, key)

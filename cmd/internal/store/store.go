@@ -32,9 +32,10 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
 
-// ErrUnavailable is returned, wrapped, by the operations that guard a write
-// while the store cannot be reached: the write must not go ahead.
-var ErrUnavailable = errors.New("the shared store is unreachable")
+// ErrStoreDown is returned, wrapped, by the operations that guard a write
+// while the store cannot be reached: the write must not go ahead. (Not
+// skimmer.ErrUnavailable, which is Skimmer itself failing to answer.)
+var ErrStoreDown = errors.New("the shared store is unreachable")
 
 // ErrBusy is returned, wrapped, by Lock when another holder kept the lock
 // for longer than the wait allowed: the tools' own, which they put in
@@ -48,8 +49,8 @@ type Options struct {
 	Timeout time.Duration
 	// Probe is how often an unreachable store is tried again; 500ms when 0.
 	Probe time.Duration
-	// LockWait is how long Lock waits for a lock another holder has; 20s
-	// when 0, as the tools' own store waits.
+	// LockWait is how long Lock waits for a lock another holder has;
+	// tools.DefaultLockWait when 0, as the tools' own store waits.
 	LockWait time.Duration
 	// Prefix starts every key this store writes; "skimmer-mcp" when empty.
 	// Deployments sharing one Redis keep apart by it.
@@ -78,6 +79,7 @@ type Redis struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 	probing   sync.WaitGroup
+	releasing sync.WaitGroup // entries removed in the background (undo)
 }
 
 // Open connects to the Redis the URL names (redis:// or rediss:// for
@@ -102,7 +104,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Redis, error) {
 		opts.Probe = 500 * time.Millisecond
 	}
 	if opts.LockWait <= 0 {
-		opts.LockWait = 20 * time.Second
+		opts.LockWait = tools.DefaultLockWait
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = "skimmer-mcp"
@@ -171,10 +173,12 @@ func redactURLError(err error, rawURL string) string {
 	return msg
 }
 
-// Close stops the probe and closes the connections.
+// Close stops the probe and the background releases, and closes the
+// connections.
 func (s *Redis) Close() error {
 	s.closeOnce.Do(func() { close(s.closed) })
 	s.probing.Wait()
+	s.releasing.Wait()
 	return s.rdb.Close()
 }
 
@@ -200,7 +204,7 @@ func (s *Redis) do(ctx context.Context, op string, f func(ctx context.Context) e
 	err := f(octx)
 	// An empty answer (redis.Nil) is an answer; a caller that gave up is
 	// not the store's failure.
-	failed := err != nil && ctx.Err() == nil && !errors.Is(err, redis.Nil)
+	failed := err != nil && callerErr(ctx) == nil && !errors.Is(err, redis.Nil)
 	s.m.observe(ctx, op, time.Since(start), failed)
 	switch {
 	case !failed:
@@ -209,6 +213,20 @@ func (s *Redis) do(ctx context.Context, op string, f func(ctx context.Context) e
 		s.failed(op, err)
 	}
 	return err
+}
+
+// callerErr is why the caller gave up, or nil: its context ended, or its
+// deadline passed. The client takes a socket deadline from the context, so
+// an operation can fail with an i/o timeout a moment before the context
+// itself says it is done; that is the caller's deadline, not a slow store.
+func callerErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // slowTrips is how many operations in a row must time out before the
@@ -289,9 +307,9 @@ func (s *Redis) fellBack(ctx context.Context, op string) {
 func (s *Redis) unavailable(ctx context.Context, op string, cause error) error {
 	s.m.refuse(ctx, op)
 	if cause == nil {
-		return fmt.Errorf("%s: %w", op, ErrUnavailable)
+		return fmt.Errorf("%s: %w", op, ErrStoreDown)
 	}
-	return fmt.Errorf("%s: %w (%v)", op, ErrUnavailable, cause)
+	return fmt.Errorf("%s: %w (%v)", op, ErrStoreDown, cause)
 }
 
 // redisLogger sends go-redis's own messages (reconnects, pool errors) to

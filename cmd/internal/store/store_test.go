@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,8 +40,9 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-// open is one replica's connection to the server.
-func open(t *testing.T, srv *redistest.Server, opts store.Options) (*store.Redis, *logBuffer) {
+// open is one replica's connection to a Redis (a redistest Server, or a
+// Proxy in front of one).
+func open(t *testing.T, srv interface{ URL() string }, opts store.Options) (*store.Redis, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	if opts.Logger == nil {
@@ -58,9 +61,10 @@ func TestLocksExcludeAcrossReplicas(t *testing.T) {
 	srv := redistest.Start(t)
 	a, _ := open(t, srv, store.Options{})
 	b, _ := open(t, srv, store.Options{LockWait: 300 * time.Millisecond})
+	c, _ := open(t, srv, store.Options{LockWait: time.Minute})
 	ctx := context.Background()
 
-	release, err := a.Lock(ctx, "customer:c1", time.Second)
+	release, err := a.Lock(ctx, "customer:c1", time.Minute)
 	require.NoError(t, err)
 	_, err = b.Lock(ctx, "customer:c1", time.Second)
 	require.ErrorIs(t, err, store.ErrBusy, "held by the other replica")
@@ -72,13 +76,17 @@ func TestLocksExcludeAcrossReplicas(t *testing.T) {
 	// waiter has it.
 	got := make(chan error, 1)
 	go func() {
-		r, err := b.Lock(ctx, "customer:c1", time.Second)
+		r, err := c.Lock(ctx, "customer:c1", time.Second)
 		if err == nil {
 			r()
 		}
 		got <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	select {
+	case err := <-got:
+		t.Fatalf("the waiter returned while the lock was held: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
 	release()
 	require.NoError(t, <-got)
 	release() // twice is harmless
@@ -252,9 +260,9 @@ func TestOutageReadsGoOnWritesRefuseThenRecover(t *testing.T) {
 
 	start := time.Now()
 	_, err = s.Lock(ctx, "customer:c1", time.Second)
-	require.ErrorIs(t, err, store.ErrUnavailable)
+	require.ErrorIs(t, err, store.ErrStoreDown)
 	_, err = s.Spend(ctx, "nonce", time.Minute)
-	require.ErrorIs(t, err, store.ErrUnavailable)
+	require.ErrorIs(t, err, store.ErrStoreDown)
 	assert.Less(t, time.Since(start), 100*time.Millisecond, "refused at once while down, not after a timeout each")
 	assert.Equal(t, 1, strings.Count(logs.String(), "shared store unreachable"), "logged once per outage: %s", logs)
 
@@ -271,7 +279,7 @@ func TestOutageReadsGoOnWritesRefuseThenRecover(t *testing.T) {
 	// A second outage is logged again, once.
 	srv.Stop()
 	_, err = s.Spend(ctx, "other", time.Minute)
-	require.True(t, errors.Is(err, store.ErrUnavailable))
+	require.True(t, errors.Is(err, store.ErrStoreDown))
 	_, _ = s.Spend(ctx, "other", time.Minute)
 	assert.Equal(t, 2, strings.Count(logs.String(), "shared store unreachable"))
 }
@@ -325,12 +333,32 @@ func TestOAuthStateIsShared(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int32(1), wins.Load())
 
-	first, err := oa.PutNew(ctx, "refresh-spent:1", []byte("g"), time.Minute)
+	// A grant's refresh serial: swapped from one value once, across
+	// replicas, twenty at once.
+	swapped, err := oa.Swap(ctx, "grant:g", []byte("s0"), []byte("s1"), time.Minute)
 	require.NoError(t, err)
-	assert.True(t, first)
-	first, err = ob.PutNew(ctx, "refresh-spent:1", []byte("g"), time.Minute)
+	assert.True(t, swapped, "nothing there: swapped")
+	wins.Store(0)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := oa
+			if i%2 == 1 {
+				o = ob
+			}
+			ok, err := o.Swap(ctx, "grant:g", []byte("s1"), []byte(fmt.Sprint("s2-", i)), time.Minute)
+			assert.NoError(t, err)
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), wins.Load(), "one swap from s1")
+	got, err = ob.Get(ctx, "grant:g")
 	require.NoError(t, err)
-	assert.False(t, first, "spent on the other replica")
+	assert.True(t, strings.HasPrefix(string(got), "s2-"), string(got))
 	_, err = ob.Get(ctx, "revoked:nothing")
 	assert.ErrorIs(t, err, oauth.ErrNotFound)
 
@@ -338,18 +366,16 @@ func TestOAuthStateIsShared(t *testing.T) {
 	_, err = oa.Get(ctx, "revoked:g")
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, oauth.ErrNotFound, "an unreachable store is not an empty one: the token is refused, not served unchecked")
-	_, err = oa.PutNew(ctx, "refresh-spent:2", []byte("g"), time.Minute)
-	assert.ErrorIs(t, err, store.ErrUnavailable)
+	_, err = oa.Swap(ctx, "grant:g", got, []byte("s3"), time.Minute)
+	assert.ErrorIs(t, err, store.ErrStoreDown)
 }
 
 func TestASlowStoreIsDownOnlyAfterThreeTimeoutsInARow(t *testing.T) {
 	srv := redistest.Start(t)
-	s, logs := open(t, srv, store.Options{Timeout: 100 * time.Millisecond})
+	proxy := srv.Proxy(t)
+	s, logs := open(t, proxy, store.Options{Timeout: 300 * time.Millisecond})
 	ctx := context.Background()
-	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	defer raw.Close()
-	require.NoError(t, raw.Do(ctx, "CLIENT", "PAUSE", "1500", "ALL").Err()) // Redis answers no one else for 1.5 s
-	time.Sleep(50 * time.Millisecond)
+	proxy.Stall() // Redis answers nobody until Resume
 
 	b := s.Budget()
 	id := skimmer.HashKey("slow-key")
@@ -359,8 +385,130 @@ func TestASlowStoreIsDownOnlyAfterThreeTimeoutsInARow(t *testing.T) {
 		assert.True(t, s.Up(), "after %d timeout(s) the store is not yet down", i+1)
 	}
 	_, err := s.Spend(ctx, "n", time.Minute)
-	require.ErrorIs(t, err, store.ErrUnavailable, "a write that timed out is refused")
+	require.ErrorIs(t, err, store.ErrStoreDown, "a write that timed out is refused")
 	assert.False(t, s.Up(), "three in a row: down")
 	assert.Equal(t, 1, strings.Count(logs.String(), "shared store unreachable"))
+	proxy.Resume()
 	require.Eventually(t, s.Up, 5*time.Second, 20*time.Millisecond, "back once Redis answers")
+}
+
+// setsRun is how many SET commands Redis has run.
+func setsRun(t *testing.T, raw *redis.Client) int {
+	t.Helper()
+	info, err := raw.Info(context.Background(), "commandstats").Result()
+	require.NoError(t, err)
+	for _, line := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_set:calls="); ok {
+			n, err := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+			require.NoError(t, err)
+			return n
+		}
+	}
+	return 0
+}
+
+// TestALockWithoutAnAnswerIsFreed: a SET NX that Redis runs after its
+// caller gave up (the store's timeout, or the caller's own context ended)
+// takes the lock under a token nobody kept. The replica frees it as soon
+// as Redis answers again, rather than holding every writer of the record
+// out for the whole lease.
+func TestALockWithoutAnAnswerIsFreed(t *testing.T) {
+	srv := redistest.Start(t)
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	for _, tt := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		{"the store's timeout", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, store.ErrStoreDown},
+		{"the caller's deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, context.DeadlineExceeded},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			proxy := srv.Proxy(t)
+			a, _ := open(t, proxy, store.Options{Timeout: 300 * time.Millisecond})
+			b, _ := open(t, srv, store.Options{LockWait: 5 * time.Second})
+			name := "customer:" + tt.name
+			sets := setsRun(t, raw)
+
+			proxy.Stall()
+			ctx, cancel := tt.ctx()
+			_, err := a.Lock(ctx, name, time.Minute)
+			cancel()
+			require.ErrorIs(t, err, tt.want)
+			proxy.Resume()
+			require.Eventually(t, func() bool { return setsRun(t, raw) > sets }, 5*time.Second, 5*time.Millisecond,
+				"the SET NX without an answer has run now")
+
+			start := time.Now()
+			release, err := b.Lock(context.Background(), name, time.Second)
+			require.NoError(t, err, "the lock is free long before its minute's lease")
+			release()
+			t.Logf("the other replica had the lock %s after Redis answered again", time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
+// TestASpendWithoutAnAnswerIsUndone: a confirmation whose spend got no
+// answer was not applied (the write was refused, "try again in a
+// moment"), so the mark its SET NX leaves when Redis runs it late is
+// removed: trying again is a first use, not "already used".
+func TestASpendWithoutAnAnswerIsUndone(t *testing.T) {
+	srv := redistest.Start(t)
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	proxy := srv.Proxy(t)
+	a, _ := open(t, proxy, store.Options{Timeout: 300 * time.Millisecond})
+	b, _ := open(t, srv, store.Options{})
+	ctx := context.Background()
+	sets := setsRun(t, raw)
+
+	proxy.Stall()
+	_, err := a.Spend(ctx, "nonce-without-answer", 10*time.Minute)
+	require.ErrorIs(t, err, store.ErrStoreDown)
+	proxy.Resume()
+	require.Eventually(t, func() bool { return setsRun(t, raw) > sets }, 5*time.Second, 5*time.Millisecond,
+		"the SET NX without an answer has run now")
+	require.Eventually(t, func() bool {
+		keys, err := raw.Keys(ctx, "skimmer-mcp:spent:*").Result()
+		return err == nil && len(keys) == 0
+	}, 5*time.Second, 10*time.Millisecond, "its mark is removed")
+	first, err := b.Spend(ctx, "nonce-without-answer", 10*time.Minute)
+	require.NoError(t, err)
+	assert.True(t, first, "trying again is the confirmation's first use")
+	first, err = b.Spend(ctx, "nonce-without-answer", 10*time.Minute)
+	require.NoError(t, err)
+	assert.False(t, first, "and the second is refused as ever")
+}
+
+// TestASwapWithoutAnAnswerIsUndone: a refresh whose rotation got no answer
+// was refused ("try again in a moment"), and the client presents the same
+// refresh token again; the rotation Redis ran late is undone, so that
+// second try is not taken for a reuse (which would revoke the grant).
+func TestASwapWithoutAnAnswerIsUndone(t *testing.T) {
+	srv := redistest.Start(t)
+	proxy := srv.Proxy(t)
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	a, _ := open(t, proxy, store.Options{Timeout: 300 * time.Millisecond})
+	b, _ := open(t, srv, store.Options{})
+	ctx := context.Background()
+	require.NoError(t, b.OAuth().Put(ctx, "grant:g", []byte("s1"), time.Hour))
+	_, err := a.OAuth().Swap(ctx, "grant:other", nil, []byte("x"), time.Hour) // Redis has the script now, as in use
+	require.NoError(t, err)
+
+	proxy.Stall()
+	_, err = a.OAuth().Swap(ctx, "grant:g", []byte("s1"), []byte("s2"), time.Hour)
+	require.ErrorIs(t, err, store.ErrStoreDown)
+	proxy.Resume()
+	require.NoError(t, raw.Ping(ctx).Err()) // answered after the late swap ran
+	require.Eventually(t, func() bool {
+		v, err := b.OAuth().Get(ctx, "grant:g")
+		return err == nil && string(v) == "s1"
+	}, 5*time.Second, 10*time.Millisecond, "the swap Redis ran late is undone")
+	ok, err := b.OAuth().Swap(ctx, "grant:g", []byte("s1"), []byte("s2"), time.Hour)
+	require.NoError(t, err)
+	assert.True(t, ok, "the same refresh, tried again, rotates")
 }
