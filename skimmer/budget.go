@@ -2,8 +2,6 @@ package skimmer
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"slices"
 	"sync"
 	"time"
@@ -24,16 +22,6 @@ type Budget interface {
 	// window: its limit, and whether it is used up until it resets.
 	Observe(ctx context.Context, key KeyHash, rl RateLimit)
 }
-
-// KeyHash names an API key without holding it: the SHA-256 of the key. A
-// budget, in memory or in a shared store, never sees the key itself.
-type KeyHash [32]byte
-
-// HashKey returns the KeyHash of key.
-func HashKey(key string) KeyHash { return sha256.Sum256([]byte(key)) }
-
-// String is the id in hex.
-func (k KeyHash) String() string { return hex.EncodeToString(k[:]) }
 
 // RateWindow is Skimmer's rate-limit window: a fixed minute per key,
 // opened by the key's first request.

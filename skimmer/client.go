@@ -10,8 +10,6 @@ package skimmer
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,7 +111,11 @@ type Client struct {
 	log       *slog.Logger
 	userAgent string
 	budget    Budget  // shared by the copies WithAPIKey makes
-	keyHash   KeyHash // the key's name in the budget
+	keyHash   KeyHash // the key's name, made once with the key
+	// scrubber removes the key from what Skimmer says. It is built the
+	// first time a failure needs one, once per key (WithAPIKey gives a copy
+	// its own): most clients never fail.
+	scrubber func() *scrubber
 }
 
 // New returns a client. It fails on a base URL that is not an absolute
@@ -157,6 +159,7 @@ func New(opts Options) (*Client, error) {
 		userAgent: "skimmer-mcp/" + Version,
 		budget:    budget,
 		keyHash:   HashKey(opts.APIKey),
+		scrubber:  lazyScrubber(APIKey(opts.APIKey)),
 	}, nil
 }
 
@@ -164,21 +167,22 @@ func New(opts Options) (*Client, error) {
 // else, connections included. A hosted server makes one per caller.
 func (c *Client) WithAPIKey(key string) *Client {
 	cp := *c
-	cp.key, cp.keyHash = APIKey(key), HashKey(key)
+	cp.key, cp.keyHash, cp.scrubber = APIKey(key), HashKey(key), lazyScrubber(APIKey(key))
 	return &cp
+}
+
+// lazyScrubber builds key's scrubber when it is first asked for.
+func lazyScrubber(key APIKey) func() *scrubber {
+	return sync.OnceValue(func() *scrubber { return newScrubber(key) })
 }
 
 // BaseURL is where the client sends requests.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// KeyID identifies the key this client calls with, for binding state to a
-// caller and scoping it (a confirmation, a lock, a double-submit guard)
-// without holding the key: 32 hex characters of a SHA-256 digest, the same
-// in every process, from which the key cannot be read back.
-func (c *Client) KeyID() string {
-	sum := sha256.Sum256([]byte("skimmer-mcp key id\x00" + string(c.key)))
-	return hex.EncodeToString(sum[:16])
-}
+// KeyHash names the key this client calls with, for binding state to a
+// caller and scoping it (a confirmation, a double-submit guard, a rate
+// budget) without holding the key. See KeyHash.
+func (c *Client) KeyHash() KeyHash { return c.keyHash }
 
 // request is one API call.
 type request struct {
@@ -244,7 +248,9 @@ func (c *Client) do(ctx context.Context, r request) error {
 		if wait == 0 {
 			wait = c.retry.backoff(attempt)
 		}
-		c.log.DebugContext(ctx, "retrying skimmer request", "op", r.op, "attempt", attempt, "wait", wait, "reason", c.scrub(err).Error())
+		if c.log.Enabled(ctx, slog.LevelDebug) { // scrubbing costs: only for a line that is written
+			c.log.DebugContext(ctx, "retrying skimmer request", "op", r.op, "attempt", attempt, "wait", wait, "reason", c.scrub(err).Error())
+		}
 		if err := c.retry.Sleep(ctx, wait); err != nil {
 			return err
 		}
@@ -295,7 +301,7 @@ func (c *Client) once(ctx context.Context, route Route, target string, body []by
 
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	apiErr := &APIError{Op: r.op, Method: route.Method, Status: resp.StatusCode, RateLimit: rl, Attempts: attempt}
-	apiErr.describeBody(resp.Header.Get("Content-Type"), raw, newScrubber(c.key))
+	apiErr.describeBody(resp.Header.Get("Content-Type"), raw, c.scrubber())
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if apiErr.RetryAfter == 0 && resp.StatusCode == http.StatusTooManyRequests {
@@ -418,7 +424,7 @@ func (c *Client) scrub(err error) error {
 		return nil
 	}
 	msg := err.Error()
-	clean := newScrubber(c.key).clean(msg)
+	clean := c.scrubber().clean(msg)
 	if clean == msg {
 		return err
 	}

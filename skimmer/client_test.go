@@ -3,6 +3,7 @@ package skimmer_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -711,19 +712,50 @@ func TestSearchCheckToleratesTheDatabase(t *testing.T) {
 	assert.ErrorIs(t, err, skimmer.ErrSearchIgnored, "Jones is certainly not Smith")
 }
 
-// TestKeyID: the caller's identity for binding state is stable, differs per
-// key, and never holds the key.
-func TestKeyID(t *testing.T) {
-	a, err := skimmer.New(skimmer.Options{APIKey: "sk-live-0123456789abcdef"})
+// TestKeyHash: a key has one name, the same in every client and process,
+// in the budget and wherever state is bound to a caller; it is made once
+// per client, differs per key, is not the key's plain SHA-256 (which other
+// systems may keep too), and never holds the key.
+func TestKeyHash(t *testing.T) {
+	const key = "sk-live-0123456789abcdef"
+	var heard []skimmer.KeyHash
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"items":[],"totalCount":0}`))
+	}))
+	defer srv.Close()
+	a, err := skimmer.New(skimmer.Options{APIKey: key, BaseURL: srv.URL, Budget: budgetFunc(func(k skimmer.KeyHash) { heard = append(heard, k) })})
 	require.NoError(t, err)
 	b := a.WithAPIKey("sk-live-fedcba9876543210")
-	again, err := skimmer.New(skimmer.Options{APIKey: "sk-live-0123456789abcdef", BaseURL: "http://127.0.0.1:1"})
+	again, err := skimmer.New(skimmer.Options{APIKey: key, BaseURL: "http://127.0.0.1:1"})
 	require.NoError(t, err)
-	assert.Regexp(t, `^[0-9a-f]{32}$`, a.KeyID())
-	assert.Equal(t, a.KeyID(), again.KeyID(), "the same key gives the same id in every client and process")
-	assert.NotEqual(t, a.KeyID(), b.KeyID())
-	assert.NotContains(t, a.KeyID(), "0123456789abcdef")
+
+	assert.Equal(t, skimmer.HashKey(key), a.KeyHash())
+	assert.Equal(t, a.KeyHash(), again.KeyHash(), "the same key gives the same name in every client and process")
+	assert.Equal(t, skimmer.HashKey("sk-live-fedcba9876543210"), b.KeyHash(), "a copy with another key has that key's name")
+	assert.NotEqual(t, a.KeyHash(), b.KeyHash())
+	assert.NotEqual(t, skimmer.KeyHash(sha256.Sum256([]byte(key))), a.KeyHash(), "domain-separated")
+	assert.Regexp(t, `^[0-9a-f]{64}$`, a.KeyHash().String())
+	assert.NotContains(t, a.KeyHash().String(), "0123456789abcdef")
+
+	_, err = a.SearchCustomers(context.Background(), sieve.Query{Page: 1, PageSize: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, heard)
+	for _, k := range heard {
+		assert.Equal(t, a.KeyHash(), k, "the budget knows the key by the same name")
+	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = a.KeyHash() }), "made once, not per use")
 }
+
+// budgetFunc is a Budget that never holds, and tells which key it heard.
+type budgetFunc func(skimmer.KeyHash)
+
+func (f budgetFunc) Reserve(_ context.Context, k skimmer.KeyHash) (time.Duration, error) {
+	f(k)
+	return 0, nil
+}
+
+func (f budgetFunc) Observe(_ context.Context, k skimmer.KeyHash, _ skimmer.RateLimit) { f(k) }
 
 // TestIncompleteRecord: a record without the fields Skimmer always sends
 // is refused, not decoded into a record with those fields empty, which an

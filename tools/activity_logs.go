@@ -287,7 +287,7 @@ func manualEntry(ctx context.Context, c *skimmer.Client, customerID, id, verb st
 		return nil, err
 	}
 	if l.IsSystemGenerated {
-		return nil, refuse("system_entry", "Entry %s (%s %q) was written by Skimmer itself, and Skimmer does not let system entries be %s. Nothing was changed.", l.ID, l.Type, l.Title, verb)
+		return nil, refuse(failSystemEntry, "Entry %s (%s %q) was written by Skimmer itself, and Skimmer does not let system entries be %s. Nothing was changed.", l.ID, l.Type, l.Title, verb)
 	}
 	return l, nil
 }
@@ -394,6 +394,15 @@ func activityLog() Resource {
 		map[string]completer{"customer": completeCustomer})
 }
 
+// logStep is log_contact's last step: the write, approved as the server's
+// confirm policy has it.
+func logStep(confirm ConfirmPolicy) string {
+	if confirm == ConfirmNone {
+		return "3. Show me the entry, and call create_customer_activity only after I approve it: this server changes Skimmer at once, with no preview."
+	}
+	return "3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."
+}
+
 func logContact() Prompt {
 	return prompt("log_contact", "Log a call or visit",
 		"Log a call, text, email or visit on a customer's activity log, after you approve the entry.",
@@ -404,21 +413,29 @@ func logContact() Prompt {
 			{name: "type", title: "Type", description: "Call, Text, Email or Other (a visit); Call when empty.", complete: oneOf(skimmer.ActivityTypes...)},
 			{name: "by", title: "Logged by", description: "Your name, as the entry's author."},
 		},
-		func(args map[string]string) string {
-			kind := "Call"
+		func(args map[string]string, confirm ConfirmPolicy) string {
+			kind, typed := "Call", "type Call;"
+			if args["type"] != "" {
+				typed = fmt.Sprintf("type: Skimmer has %s and %s, not %q: ask me which;", strings.Join(skimmer.ActivityTypes[:len(skimmer.ActivityTypes)-1], ", "),
+					skimmer.ActivityTypes[len(skimmer.ActivityTypes)-1], args["type"])
+			}
 			for _, t := range skimmer.ActivityTypes {
 				if strings.EqualFold(t, args["type"]) {
-					kind = t
+					kind, typed = t, "type "+t+";"
 				}
 			}
 			name, find := who(args["customer"])
+			what := ": " + args["what"]
+			if args["what"] == "" {
+				what = ". Ask me what happened, in a sentence or two."
+			}
 			author := ""
 			if args["by"] != "" {
 				author = fmt.Sprintf(" authorName %q;", args["by"])
 			}
-			return fmt.Sprintf("Log a %s with %s in Skimmer: %s\n", strings.ToLower(kind), name, args["what"]) +
+			return fmt.Sprintf("Log a %s with %s in Skimmer%s\n", strings.ToLower(kind), name, what) +
 				"1. " + find + "\n" +
-				"2. Draft the entry: type " + kind + ";" + author + " a title of at most 60 characters (letters, digits, dashes and spaces only) that says what it was about; a description of at most 300 characters with the details I gave, nothing invented.\n" +
-				"3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."
+				"2. Draft the entry: " + typed + author + " a title of at most 60 characters (letters, digits, dashes and spaces only) that says what it was about; a description of at most 300 characters with the details I gave, nothing invented.\n" +
+				logStep(confirm)
 		})
 }

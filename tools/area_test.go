@@ -141,7 +141,7 @@ func gateCodes() Prompt {
 	return prompt("gate_codes", "Gate codes for a visit", "Every gate code and dog at a customer's locations, for the technician.",
 		[]string{"search_customers", "list_service_locations"},
 		[]promptArg{{name: "customer", title: "Customer", description: "Name or id.", required: true, complete: completeCustomer}},
-		func(args map[string]string) string {
+		func(args map[string]string, _ ConfirmPolicy) string {
 			name, find := who(args["customer"])
 			return "List the gate codes and dogs at every location of " + name + ".\n1. " + find + "\n2. Read list_service_locations."
 		})
@@ -235,7 +235,7 @@ func TestAThirdAreaShowsEverywhere(t *testing.T) {
 		assert.NotContains(t, fmt.Sprint(res.Tools), "note_equipment")
 		text, isErr := ro.call("note_equipment", map[string]any{"customerId": c.ID, "title": "Pump", "confirm": true})
 		assert.True(t, isErr)
-		assert.Contains(t, text, "note_equipment changes Skimmer, and this server is read-only")
+		assert.Contains(t, text, "this server only reads from Skimmer (it runs with --read-only), so note_equipment is not available")
 		prompts, err := ro.client.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 		require.NoError(t, err)
 		assert.Contains(t, fmt.Sprint(prompts.Prompts), "gate_codes", "a prompt that only reads stays")

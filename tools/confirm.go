@@ -115,8 +115,8 @@ func (s *Server) write(ctx context.Context, c *call, w pending) (reply, error) {
 		// The same write from the same caller, in flight twice at once, is
 		// a double submit: it is made once, and both calls get its answer.
 		// A later, separate call is a new write.
-		key := "write/" + c.client.KeyID() + "/" + w.tool + "/" + hex.EncodeToString(w.digest)
-		return s.flights.do(ctx, key, func() (reply, error) { return s.apply(ctx, w, nil) })
+		key := "write/" + c.client.KeyHash().String() + "/" + w.tool + "/" + hex.EncodeToString(w.digest)
+		return s.flights.do(ctx, key, func(ctx context.Context) (reply, error) { return s.apply(ctx, w, nil) })
 	}
 	p, err := w.plan(ctx, false)
 	defer p.free()
@@ -207,7 +207,7 @@ type approval struct {
 // expires. Every answer spends it, whatever it says: a question is
 // answered once, so a declined one cannot be sent again as accepted.
 func (s *Server) elicit(ctx context.Context, c *call, w pending) (reply, error) {
-	caller := c.client.KeyID()
+	caller := c.client.KeyHash().String()
 	answer := server.ElicitationResponse(c.req.Params.InputResponses, elicitKey)
 	if answer == nil {
 		p, err := w.plan(ctx, false)
@@ -222,11 +222,11 @@ func (s *Server) elicit(ctx context.Context, c *call, w pending) (reply, error) 
 	}
 	st, err := s.seal.open(c.req.Params.RequestState, w.tool, w.digest, caller)
 	if err != nil {
-		return reply{outcome: refused, text: fmt.Sprintf("The confirmation could not be used (%s); nothing was changed. Call %s again to get a fresh one.", err, w.tool)}, nil
+		return reply{}, refuse(failRefused, "The confirmation could not be used (%s); nothing was changed. Call %s again to get a fresh one.", err, w.tool)
 	}
 	// The same answer, in flight twice at once (a client retrying), is
 	// carried out once, and both calls get its answer.
-	return s.flights.do(ctx, "answer/"+st.Nonce, func() (reply, error) {
+	return s.flights.do(ctx, "answer/"+st.Nonce, func(ctx context.Context) (reply, error) {
 		// Remembered a minute past its expiry, for replicas' clocks.
 		ttl := time.Unix(st.Expires, 0).Sub(s.seal.now()) + time.Minute
 		first, err := s.cfg.Store.Spend(ctx, "confirmation/"+st.Nonce, ttl)
@@ -234,7 +234,9 @@ func (s *Server) elicit(ctx context.Context, c *call, w pending) (reply, error) 
 			return reply{}, storeFailure(err)
 		}
 		if !first {
-			return reply{outcome: refused, text: "That confirmation was already used; nothing more was changed."}, nil
+			// Its first answer may have been lost on the way: say neither
+			// that something was done now nor that nothing ever was.
+			return reply{}, refuse(failRefused, "This confirmation was already answered, so it did nothing this time. Check with a read whether the change was made; if it was not and is still wanted, call %s again for a fresh confirmation.", w.tool)
 		}
 		if answer.Action != mcp.ElicitationResponseActionAccept {
 			return reply{outcome: declined, text: "The user declined; nothing was changed. Do not retry unless they ask."}, nil
@@ -284,7 +286,7 @@ func storeFailure(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return refuse("store_unreachable", "Could not reach the shared store that keeps writes exact across this server's replicas, so nothing was changed. Try again in a moment; if it keeps failing, the server's operator should check the store.")
+	return refuse(failStoreUnreachable, "Nothing was changed: this server could not reach its shared database, which it needs to make a change safely. Try again in a moment; if it keeps failing, tell whoever runs this server.")
 }
 
 // sealer signs confirmation states.
@@ -298,7 +300,7 @@ type sealer struct {
 type sealedState struct {
 	Tool    string `json:"t"`
 	Args    []byte `json:"a"` // digest of the arguments
-	Caller  string `json:"c"` // skimmer.Client.KeyID of the key that was asked
+	Caller  string `json:"c"` // skimmer.KeyHash of the key that was asked, in hex
 	Preview []byte `json:"p"` // digest of the preview the person saw
 	Expires int64  `json:"e"`
 	Nonce   string `json:"n"`

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -128,7 +129,7 @@ func TestEveryAnswerSpendsTheQuestion(t *testing.T) {
 			}
 			text, isErr = answerWith(t, h.server, tt.tool, tt.args, state, later)
 			assert.True(t, isErr, "the same question, answered again: %s", text)
-			assert.Equal(t, "That confirmation was already used; nothing more was changed.", text)
+			assert.Equal(t, "This confirmation was already answered, so it did nothing this time. Check with a read whether the change was made; if it was not and is still wanted, call "+tt.tool+" again for a fresh confirmation.", text)
 			assert.Zero(t, h.writes())
 		})
 	}
@@ -189,8 +190,13 @@ func TestConcurrentApprovalsApplyOnce(t *testing.T) {
 	assert.Contains(t, texts[0], `Logged Call "Approved ten times"`)
 	assert.Equal(t, 9, strings.Count(h.logs.String(), "outcome=coalesced"))
 
+	// The answer, sent again (its first answer lost on the way): the text
+	// must not read as if this call changed something, nor as if nothing
+	// was ever done.
 	text, isErr := answerWith(t, h.server, "create_customer_activity", args, state, accepted)
 	assert.True(t, isErr, "once it is done, the approval is spent: %s", text)
+	assert.Contains(t, text, "already answered, so it did nothing this time. Check with a read whether the change was made")
+	assert.NotContains(t, text, "used")
 	assert.Equal(t, 1, h.sb.Count(skimmer.OpCreateActivityLog))
 }
 
@@ -249,7 +255,7 @@ func TestTwoReplicasShareAStore(t *testing.T) {
 		}
 		// One replica spends the confirmation and reaches Skimmer, where
 		// the gate holds it; the other finds it spent and answers at once.
-		assert.Equal(t, "That confirmation was already used; nothing more was changed.", <-answers, "try %d", i)
+		assert.Equal(t, "This confirmation was already answered, so it did nothing this time. Check with a read whether the change was made; if it was not and is still wanted, call create_customer again for a fresh confirmation.", <-answers, "try %d", i)
 		require.Eventually(t, func() bool { return g.arrived.Load() == int32(i+1) }, 10*time.Second, time.Millisecond)
 		g.open <- struct{}{}
 		assert.Contains(t, <-answers, "Created customer Replica Race")
@@ -313,13 +319,13 @@ func TestStoreFailuresFailClosed(t *testing.T) {
 	c := h.customer(func(c *skimmer.Customer) bool { return c.Notes != nil })
 	text, isErr := h.call("update_customer", map[string]any{"id": c.ID, "notes": "changed", "confirm": true})
 	assert.True(t, isErr)
-	assert.Equal(t, "Could not reach the shared store that keeps writes exact across this server's replicas, so nothing was changed. Try again in a moment; if it keeps failing, the server's operator should check the store.", text)
+	assert.Equal(t, "Nothing was changed: this server could not reach its shared database, which it needs to make a change safely. Try again in a moment; if it keeps failing, tell whoever runs this server.", text)
 
 	args := `{"customerId":"` + c.ID + `","type":"Call","title":"Store down"}`
 	state := question(t, h.server, "create_customer_activity", args)
 	text, isErr = answerWith(t, h.server, "create_customer_activity", args, state, accepted)
 	assert.True(t, isErr)
-	assert.Contains(t, text, "Could not reach the shared store")
+	assert.Contains(t, text, "could not reach its shared database")
 	assert.Zero(t, h.writes())
 	assert.NotContains(t, h.logs.String(), "10.0.0.7", "the store's address stays out of the log line too")
 }
@@ -373,4 +379,54 @@ func TestDoubleSubmitIsPerCaller(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]bool{"tenant-a-key-0001": true, "tenant-b-key-0002": true}, keys)
+}
+
+// TestCoalescedWriteOutlivesTheFirstCaller: the first of two identical
+// confirmed writes has reached Skimmer when its caller goes away (a client
+// timing out, a closed tab). The write is Skimmer's now: the second caller,
+// who joined it, gets what Skimmer answered, not the first caller's
+// cancellation.
+func TestCoalescedWriteOutlivesTheFirstCaller(t *testing.T) {
+	g := newGate(skimmer.OpCreateCustomer)
+	h := newHarness(t, func(s *setup) { s.upstream = g.wrap })
+	args := map[string]any{"firstName": "Gone", "lastName": "Early", "primaryEmail": "gone.early@example.com", "confirm": true}
+	call := func(ctx context.Context) (string, bool, error) {
+		var req mcp.CallToolRequest
+		req.Params.Name, req.Params.Arguments = "create_customer", args
+		res, err := h.client.CallTool(ctx, req)
+		if err != nil {
+			return "", false, err
+		}
+		return resultText(t, res), res.IsError, nil
+	}
+	leaderCtx, cancel := context.WithCancel(context.Background())
+	leaderDone := make(chan struct{})
+	go func() {
+		defer close(leaderDone)
+		_, _, _ = call(leaderCtx)
+	}()
+	require.Eventually(t, func() bool { return g.arrived.Load() == 1 }, 10*time.Second, time.Millisecond, "the first call's POST reached Skimmer")
+	type answer struct {
+		text  string
+		isErr bool
+	}
+	joined := make(chan answer, 1)
+	go func() {
+		text, isErr, err := call(context.Background())
+		assert.NoError(t, err)
+		joined <- answer{text, isErr}
+	}()
+	require.Eventually(t, func() bool { return h.server.flights.waiters() == 1 }, 10*time.Second, time.Millisecond, "the second call joined the first")
+	cancel()
+	// Give a cancellation that would reach the write the time to do so.
+	select {
+	case <-leaderDone:
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(g.open)
+	got := <-joined
+	<-leaderDone
+	assert.False(t, got.isErr, got.text)
+	assert.Contains(t, got.text, "Created customer Gone Early, id ")
+	assert.Equal(t, 1, h.sb.Count(skimmer.OpCreateCustomer))
 }

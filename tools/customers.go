@@ -792,7 +792,7 @@ func deactivateCustomers() Tool {
 				if cust == nil { // not in the search's answer: ask for it alone
 					cust, err = w.client.GetCustomer(ctx, id, false)
 					if errors.Is(err, skimmer.ErrNotFound) {
-						return nil, refuse("not_found", "No customer has the id %s (or it is deleted); nothing was changed. Check the ids with search_customers.", id)
+						return nil, refuse(failNotFound, "No customer has the id %s (or it is deleted); nothing was changed. Check the ids with search_customers.", id)
 					}
 					if err != nil {
 						return nil, err
@@ -926,7 +926,7 @@ func whichCustomer(ctx context.Context, c *skimmer.Client, value string) (*skimm
 		return cust, "", err
 	}
 	if len(searchWords(labelName(value))) == 0 {
-		return nil, "", refuse("invalid_arguments", "Name a customer: type part of a name and pick one of the suggestions, or give an id from search_customers.")
+		return nil, "", refuse(failInvalidArguments, "Name a customer: type part of a name and pick one of the suggestions, or give an id from search_customers.")
 	}
 	res, err := searchByName(ctx, c, labelName(value), 50)
 	if err != nil {
@@ -946,7 +946,7 @@ func whichCustomer(ctx context.Context, c *skimmer.Client, value string) (*skimm
 		cust, err := c.GetCustomer(ctx, res.Items[picked[0]].ID, false)
 		return cust, "", err
 	case len(res.Items) == 0:
-		return nil, "", refuse("not_found", "No customer matches %q. Type part of a name and pick one of the suggestions, or give an id from search_customers.", short(value))
+		return nil, "", refuse(failNotFound, "No customer matches %q. Type part of a name and pick one of the suggestions, or give an id from search_customers.", short(value))
 	}
 	var out answer
 	shown := out.rows(len(res.Items), func(i int) string { return customerLine(&res.Items[i], false) })
@@ -957,12 +957,17 @@ func whichCustomer(ctx context.Context, c *skimmer.Client, value string) (*skimm
 	return nil, out.String(), nil
 }
 
-// who names a customer in a prompt's message, and says how to find them.
+// who names a customer in a prompt's message, and says how to find them:
+// by asking the person first when they named none.
 func who(value string) (name, find string) {
+	const pick = "If several match, show me the candidates and ask which one; do not guess."
+	if value == "" {
+		return "a customer", "Ask me which customer I mean (a name or an id), then find them with search_customers. " + pick
+	}
 	if idFormat.MatchString(value) {
 		return "the customer with id " + value, "No search needed: their id is " + value + "."
 	}
-	return fmt.Sprintf("the customer %q", value), fmt.Sprintf("Find them with search_customers (text: %q). If several match, show me the candidates and ask which one; do not guess.", labelName(value))
+	return fmt.Sprintf("the customer %q", value), fmt.Sprintf("Find them with search_customers (text: %q). ", labelName(value)) + pick
 }
 
 // ---- the office's customer workflows
@@ -972,7 +977,7 @@ func customerBrief() Prompt {
 		"A one-page brief on a customer: contact, locations, recent activity, anything open.",
 		[]string{"search_customers", "get_customer", "list_customer_activities"},
 		[]promptArg{{name: "customer", title: "Customer", description: "Name or id; type part of a name.", required: true, complete: completeCustomer}},
-		func(args map[string]string) string {
+		func(args map[string]string, confirm ConfirmPolicy) string {
 			name, find := who(args["customer"])
 			return "Give me a one-page brief on " + name + ".\n" +
 				"1. " + find + "\n" +
@@ -990,16 +995,25 @@ func winBack() Prompt {
 			{name: "area", title: "City or state", description: "A city (Austin TX) or a state code (TX).", required: true, complete: completePlace},
 			{name: "offer", title: "Offer", description: "What to offer them, if anything."},
 		},
-		func(args map[string]string) string {
+		func(args map[string]string, confirm ConfirmPolicy) string {
 			offer := ""
 			if args["offer"] != "" {
 				offer = ", offering " + args["offer"]
 			}
-			return "Help me win back inactive customers in " + args["area"] + ".\n" +
-				"1. Find them: search_customers with filters " + placeFilters(args["area"]) + " and sorts [\"-UpdatedAt\"]. If there is more than one page, tell me how many and work through the first.\n" +
+			approve := "show me the preview, and confirm only after I approve it"
+			if confirm == ConfirmNone {
+				approve = "show me the entry first, and log it only after I approve it, since this server changes Skimmer at once"
+			}
+			where, filters := "in "+args["area"]+".", placeFilters(args["area"])
+			if args["area"] == "" {
+				where = "in a city or state: ask me which first."
+				filters += ` and, for the place I name, {"field":"BillingState","op":"==","value":"<state code>"}, with {"field":"BillingCity","op":"==*","value":"<city>"} for a city,`
+			}
+			return "Help me win back inactive customers " + where + "\n" +
+				"1. Find them: search_customers with filters " + filters + " and sorts [\"-UpdatedAt\"]. If there is more than one page, tell me how many and work through the first.\n" +
 				"2. For each, read list_customer_activities with limit 5: when we last spoke, and why they may have left.\n" +
 				"3. Draft a short, friendly message for each (two or three sentences" + offer + "), personal to what their log shows. Skimmer cannot send messages: show me the drafts, and I will send them.\n" +
-				"4. For each one I say I sent, log it with create_customer_activity (type Email or Text, title \"Win-back offer\"): show me the preview, and confirm only after I approve it."
+				"4. For each one I say I sent, log it with create_customer_activity (type Email or Text, title \"Win-back offer\"): " + approve + "."
 		})
 }
 
@@ -1008,7 +1022,11 @@ func findDuplicates() Prompt {
 		"Find customers likely entered twice, with the evidence; changes nothing.",
 		[]string{"search_customers", "get_customer"},
 		[]promptArg{{name: "among", title: "Where to look", description: "A last name, company, email domain or phone; empty for the whole account.", complete: completeCustomer}},
-		func(args map[string]string) string {
+		func(args map[string]string, confirm ConfirmPolicy) string {
+			retire := "and show me its preview first"
+			if confirm == ConfirmNone {
+				retire = "only after I approve the ids, since this server changes Skimmer at once"
+			}
 			look := "1. Page through search_customers with detail: true and pageSize 100, sorts LastName, FirstName."
 			if among := args["among"]; among != "" {
 				look = fmt.Sprintf("1. Search with search_customers (text: %q, detail: true, pageSize 100), and again with its parts if that finds few.", labelName(among))
@@ -1016,7 +1034,7 @@ func findDuplicates() Prompt {
 			return "Find customers in Skimmer that are likely the same person or company entered twice.\n" + look + "\n" +
 				"2. Compare names (nicknames, typos, a company under a person's name), emails, phones and addresses; the same phone or email on two records is strong evidence.\n" +
 				"3. List each likely pair or group: ids and names, the evidence, and which record looks current (get_customer shows when each was updated).\n" +
-				"Change nothing. If I decide to retire a duplicate, use deactivate_customers and show me its preview first."
+				"Change nothing. If I decide to retire a duplicate, use deactivate_customers " + retire + "."
 		})
 }
 
@@ -1052,11 +1070,13 @@ func completePlace(ctx context.Context, c *skimmer.Client, typed string, _ map[s
 }
 
 // placeFilters turns a place ("TX", "Austin TX", "Austin") into the
-// search_customers filters that find the inactive customers there.
+// search_customers filters that find the inactive customers there; no
+// place, to the filter for inactive customers alone.
 func placeFilters(place string) string {
 	filters := []map[string]string{{"field": "IsInactive", "op": "==", "value": "true"}}
 	f := strings.Fields(place)
 	switch n := len(f); {
+	case n == 0:
 	case n == 1 && slices.Contains(usStates, strings.ToUpper(f[0])):
 		filters = append(filters, map[string]string{"field": "BillingState", "op": "==", "value": strings.ToUpper(f[0])})
 	case n > 1 && slices.Contains(usStates, strings.ToUpper(f[n-1])):

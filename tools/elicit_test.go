@@ -164,6 +164,75 @@ func TestConfirmPolicies(t *testing.T) {
 	assert.ErrorContains(t, err, "use elicit, flag or none")
 }
 
+// TestWhatWritesSayFitsThePolicy: the instructions, the confirm argument
+// and the prompts tell the model how writes go under this server's policy,
+// and nothing that is false under it: no preview, and no confirm argument,
+// where writes apply at once; no dialog where nobody is asked.
+func TestWhatWritesSayFitsThePolicy(t *testing.T) {
+	writeSchemas := func(h *harness) map[string]string {
+		res, err := h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
+		require.NoError(t, err)
+		out := map[string]string{}
+		for _, tl := range res.Tools {
+			if !*tl.Annotations.ReadOnlyHint {
+				raw, err := json.Marshal(tl)
+				require.NoError(t, err)
+				out[tl.Name] = string(raw)
+			}
+		}
+		require.NotEmpty(t, out)
+		return out
+	}
+	prompt := func(h *harness) string {
+		r, err := h.client.GetPrompt(context.Background(), mcp.GetPromptRequest{Params: mcp.GetPromptParams{Name: "log_contact",
+			Arguments: map[string]string{"customer": strings.Repeat("a", 32), "what": "Checked the heater"}}})
+		require.NoError(t, err)
+		return r.Messages[0].Content.(mcp.TextContent).Text
+	}
+	for _, tt := range []struct {
+		policy        ConfirmPolicy
+		says, notSays []string
+		confirmArg    bool
+		step          string
+	}{
+		{ConfirmElicit, []string{"Writes change nothing at first", "confirm: true", "Some clients ask the user"}, nil, true,
+			"3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."},
+		{ConfirmFlag, []string{"Writes change nothing at first", "confirm: true"}, []string{"Some clients ask the user"}, true,
+			"3. Call create_customer_activity without confirm, show me the preview, and confirm only after I approve it."},
+		{ConfirmNone, []string{"Writes apply at once, with no preview and no confirmation"}, []string{"change nothing at first", "answer with a preview", "confirm: true"}, false,
+			"3. Show me the entry, and call create_customer_activity only after I approve it: this server changes Skimmer at once, with no preview."},
+	} {
+		h := newHarness(t, func(s *setup) { s.cfg.Confirm = tt.policy })
+		for _, w := range tt.says {
+			assert.Contains(t, h.server.instructions(), w, tt.policy)
+		}
+		for _, w := range tt.notSays {
+			assert.NotContains(t, h.server.instructions(), w, tt.policy)
+		}
+		for name, schema := range writeSchemas(h) {
+			assert.Equal(t, tt.confirmArg, strings.Contains(schema, `"confirm":{`), "%s: %s", tt.policy, name)
+		}
+		assert.Contains(t, prompt(h), tt.step, tt.policy)
+		if tt.policy == ConfirmNone {
+			for name := range h.server.prompts {
+				r, err := h.client.GetPrompt(context.Background(), mcp.GetPromptRequest{Params: mcp.GetPromptParams{Name: name,
+					Arguments: map[string]string{"customer": strings.Repeat("a", 32), "what": "Checked the heater", "area": "TX", "among": "Baker"}}})
+				require.NoError(t, err)
+				text := r.Messages[0].Content.(mcp.TextContent).Text
+				for _, never := range []string{"without confirm", "the preview", "its preview"} {
+					assert.NotContains(t, text, never, "%s under none", name)
+				}
+			}
+		}
+	}
+	// The snapshots in schemas/ are the default policy's, confirm and all.
+	h := newHarness(t, func(s *setup) { s.cfg.Confirm = ConfirmNone })
+	text, isErr := h.call("create_customer_activity", map[string]any{"customerId": h.customer(func(*skimmer.Customer) bool { return true }).ID,
+		"type": "Call", "title": "Sent anyway", "confirm": true})
+	assert.False(t, isErr, "a confirm sent anyway is not an error: %s", text)
+	assert.Contains(t, text, "Logged")
+}
+
 // TestElicitationReasksWhenTheRecordChanged: the person approved one
 // change; if the record moved while they decided, they are asked about
 // what would now happen, never handed a write they did not see.
@@ -237,7 +306,7 @@ func TestReplayedConfirmationCreatesOnce(t *testing.T) {
 				texts = append(texts, res.Result.Content[0].Text)
 			}
 			assert.NotContains(t, texts[0], "Already")
-			assert.Contains(t, texts[1], "already used", "the same replica remembers")
+			assert.Contains(t, texts[1], "already answered", "the same replica remembers")
 			assert.Contains(t, texts[2], tt.replayed, "the other replica finds the record upstream")
 			assert.Equal(t, 1, h.sb.Count(tt.op), "created once")
 		})

@@ -11,24 +11,26 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sieve"
 )
 
-// failure is an error a model can act on: the text it reads, and a short
-// class for the log line.
+// failure is an error a person or a model can act on: the text they
+// read, and its class, the outcome of the request's log line.
 type failure struct {
-	class string
+	class Outcome
 	text  string
 }
 
 func (f *failure) Error() string { return f.text }
 
 // refuse is a failure the tool itself decides on, before any request.
-func refuse(class, format string, args ...any) error {
+func refuse(class Outcome, format string, args ...any) error {
 	return &failure{class: class, text: fmt.Sprintf(format, args...)}
 }
 
 // explain turns an error into one actionable sentence, in the words of
-// the area of the tool that failed (nil when none did). It returns nil for
-// errors it does not recognise: those are bugs, and go back as Go errors.
-func explain(err error, t *Tool) *failure {
+// the area whose tool, resource or prompt failed (nil when none did); write
+// is whether a write failed, and ctx says where the caller's key came
+// from. It returns nil for errors it does not recognise: those are bugs,
+// and go back as Go errors.
+func explain(ctx context.Context, err error, a *Area, write bool) *failure {
 	var f *failure
 	var args *argError
 	var apiErr *skimmer.APIError
@@ -37,30 +39,32 @@ func explain(err error, t *Tool) *failure {
 	case errors.As(err, &f):
 		return f
 	case errors.As(err, &args):
-		return &failure{"invalid_arguments", args.Error()}
+		return &failure{failInvalidArguments, args.Error()}
 	case errors.Is(err, sieve.ErrInvalid):
-		return &failure{"invalid_search", "Invalid search: " + sentence(strings.TrimPrefix(err.Error(), sieve.ErrInvalid.Error()+": ")) + " Nothing was sent."}
+		return &failure{failInvalidSearch, "Invalid search: " + sentence(strings.TrimPrefix(err.Error(), sieve.ErrInvalid.Error()+": ")) + " Nothing was sent."}
 	case errors.Is(err, skimmer.ErrSearchIgnored):
-		return &failure{"search_ignored", "Skimmer ignored this search: it returned customers that are not matches (" +
-			strings.TrimPrefix(err.Error(), skimmer.ErrSearchIgnored.Error()+": ") + "), so none are listed. Its search drops a query it cannot apply; try the words and filters one at a time to find the one it does not take."}
-	case errors.Is(err, context.Canceled):
-		return &failure{"cancelled", "The call was cancelled before Skimmer answered."}
+		return &failure{failSearchIgnored, "Skimmer did not apply this search, so no customers are listed: " +
+			sentence(strings.TrimPrefix(err.Error(), skimmer.ErrSearchIgnored.Error()+": ")) + " Try the words and filters one at a time to find the one it does not take."}
 	case errors.Is(err, skimmer.ErrOutcomeUnknown):
-		return &failure{"outcome_unknown", "The change was sent to Skimmer but no answer came back, so it may or may not have been applied. Check with a read (get_customer, list_customer_activities) before trying again; do not simply repeat it."}
+		// Before cancellation: a write that left and was then cancelled
+		// may have been applied all the same.
+		return &failure{failOutcomeUnknown, "The change was sent to Skimmer but no answer came back, so it may or may not have been applied. Check with a read (get_customer, list_customer_activities) before trying again; do not simply repeat it."}
+	case errors.Is(err, context.Canceled):
+		return &failure{failCancelled, "The call was cancelled before Skimmer answered."}
 	case errors.As(err, &terr):
 		if !terr.Sent {
-			return &failure{"unreachable", "Could not reach Skimmer, so nothing was sent. Try again shortly; if it persists, check the network and SKIMMER_BASE_URL."}
+			return &failure{failUnreachable, "Could not reach Skimmer, so nothing was sent. Try again shortly; if it keeps failing, check the internet connection, and SKIMMER_BASE_URL if it is set."}
 		}
-		return &failure{"unavailable", fmt.Sprintf("Skimmer did not answer after %d attempt(s). Try again in a minute.", terr.Attempts)}
+		return &failure{failUnavailable, "Skimmer did not answer" + afterTries(terr.Attempts) + nothingChanged(terr.Method, write) + ". Try again in a minute."}
 	case errors.As(err, &apiErr):
-		return explainAPI(apiErr, t)
+		return explainAPI(ctx, apiErr, a, write)
 	case errors.Is(err, context.DeadlineExceeded):
-		return &failure{"timeout", "Skimmer did not answer in time. Try again shortly."}
+		return &failure{failTimeout, "Skimmer did not answer in time. Try again shortly."}
 	}
 	return nil
 }
 
-func explainAPI(e *skimmer.APIError, t *Tool) *failure {
+func explainAPI(ctx context.Context, e *skimmer.APIError, a *Area, write bool) *failure {
 	said := ""
 	if e.Detail != "" {
 		said = " Skimmer said: " + sentence(e.Detail)
@@ -73,49 +77,61 @@ func explainAPI(e *skimmer.APIError, t *Tool) *failure {
 			lacked = fmt.Sprintf("%s and %d more", strings.Join(e.Missing[:3], ", "), len(e.Missing)-3)
 		}
 		text := fmt.Sprintf("Skimmer sent the record without fields it always sends (%s), so it was not used.", lacked)
-		if t != nil && t.Write {
+		if write {
 			text += " Nothing was changed: an update built from it would have wiped those fields."
 		}
-		return &failure{"incomplete_record", text + " Try again in a minute; if it keeps happening, Skimmer is failing."}
+		return &failure{failIncompleteRecord, text + " Try again in a minute; if it keeps happening, Skimmer is failing."}
 	case errors.Is(e, skimmer.ErrBadResponse):
 		if e.Method != "GET" && e.Status >= 200 && e.Status < 300 {
-			return &failure{"answer_unreadable", fmt.Sprintf("Skimmer accepted the change (HTTP %d) but its answer could not be read. Check the result with a read before doing anything else; do not repeat the change.", e.Status)}
+			return &failure{failAnswerUnreadable, fmt.Sprintf("Skimmer accepted the change (HTTP %d) but its answer could not be read. Check the result with a read before doing anything else; do not repeat the change.", e.Status)}
 		}
-		return &failure{"answer_unreadable", fmt.Sprintf("Skimmer's answer could not be read (%d attempt(s)). Try again in a minute.", e.Attempts)}
+		return &failure{failAnswerUnreadable, "Skimmer's answer could not be read" + afterTries(e.Attempts) + nothingChanged(e.Method, write) + ". Try again in a minute."}
 	case errors.Is(e, skimmer.ErrRateLimited):
 		wait := "a minute"
 		if e.RetryAfter > 0 {
 			wait = e.RetryAfter.Round(time.Second).String()
 		}
-		return &failure{"rate_limited", fmt.Sprintf("Skimmer's rate limit for this API key is used up%s. Wait %s, then call again.", nothingChanged(e), wait)}
+		return &failure{failRateLimited, fmt.Sprintf("Skimmer's rate limit for this API key is used up%s. Wait %s, then call again.", nothingChanged(e.Method, write), wait)}
 	case errors.Is(e, skimmer.ErrUnauthorized):
-		return &failure{"unauthorized", "Skimmer refused the API key (401). Tell the user to check SKIMMER_API_KEY (or, on a hosted server, the skimmer-api-key header they send)."}
+		return &failure{failUnauthorized, refusedKey[keySource(ctx)]}
 	case errors.Is(e, skimmer.ErrForbidden):
-		return &failure{"forbidden", "Skimmer's API key is not allowed to do this (403)" + nothingChanged(e) + ". The account owner can issue a key with access." + said}
+		return &failure{failForbidden, "Skimmer does not allow this API key to do this (403)" + nothingChanged(e.Method, write) + ". The account owner can issue a key with access." + said}
 	case errors.Is(e, skimmer.ErrNotFound):
-		var from *Area
-		if t != nil {
-			from = t.area
-		}
-		return &failure{"not_found", notFoundText(e.Op, from)}
+		return &failure{failNotFound, notFoundText(e.Op, a)}
 	case errors.Is(e, skimmer.ErrValidation):
 		detail := e.FieldSummary()
 		if detail == "" {
 			detail = told
 		}
-		return &failure{"rejected", fmt.Sprintf("Skimmer rejected the request; nothing was changed. %s Fix that and call again.", sentence(detail))}
+		return &failure{failRejected, fmt.Sprintf("Skimmer rejected the request; nothing was changed. %s Fix that and call again.", sentence(detail))}
 	case errors.Is(e, skimmer.ErrUnavailable):
 		if e.Method != "GET" {
-			return &failure{"upstream_error", fmt.Sprintf("Skimmer failed with HTTP %d; the change was most likely not made. Check with a read before trying again.", e.Status)}
+			return &failure{failUpstreamError, fmt.Sprintf("Skimmer failed with HTTP %d; the change was most likely not made. Check with a read before trying again.", e.Status)}
 		}
-		return &failure{"unavailable", fmt.Sprintf("Skimmer is failing (HTTP %d, %d attempt(s)). Try again in a minute.", e.Status, e.Attempts)}
+		return &failure{failUnavailable, fmt.Sprintf("Skimmer is failing (HTTP %d)%s%s. Try again in a minute.", e.Status, afterTries(e.Attempts), nothingChanged(e.Method, write))}
 	}
-	return &failure{"upstream_error", fmt.Sprintf("Skimmer answered HTTP %d: %s", e.Status, sentence(told))}
+	return &failure{failUpstreamError, fmt.Sprintf("Skimmer answered HTTP %d: %s", e.Status, sentence(told))}
 }
 
-// nothingChanged says, for a write, that it was not applied.
-func nothingChanged(e *skimmer.APIError) string {
-	if e.Method != "GET" {
+// refusedKey is what a 401 asks of the user, by where the key came from.
+var refusedKey = map[KeySource]string{
+	KeyFromServer: "Skimmer refused the API key (401): it is wrong or was revoked. Tell the user to check SKIMMER_API_KEY in this server's settings.",
+	KeyFromHeader: "Skimmer refused the API key (401): it is wrong or was revoked. Tell the user to check the key their app sends to this server (in its skimmer-api-key, x-api-key or Authorization header).",
+	KeyFromSignIn: "Skimmer refused the API key (401): it was revoked or replaced since the user signed in. Tell the user to sign in again: remove this connector and add it again, with their current Skimmer API key.",
+}
+
+// afterTries says how many times a read was tried, when more than once.
+func afterTries(n int) string {
+	if n <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" after %d tries", n)
+}
+
+// nothingChanged says, for a write, that it was not applied: a request
+// that failed was the write itself, or a read the write needed first.
+func nothingChanged(method string, write bool) string {
+	if method != "GET" || write {
 		return "; nothing was changed"
 	}
 	return ""

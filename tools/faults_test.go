@@ -35,38 +35,38 @@ func TestUpstreamFaults(t *testing.T) {
 		applied   bool // whether the write really took effect upstream
 	}{
 		{name: "500", fault: sandbox.Fault{Status: 500},
-			readAttempts: 1, readText: "Skimmer is failing (HTTP 500, 1 attempt(s)). Try again in a minute.",
+			readAttempts: 1, readText: "Skimmer is failing (HTTP 500). Try again in a minute.",
 			writeText: "Skimmer failed with HTTP 500; the change was most likely not made. Check with a read before trying again."},
 		{name: "502", fault: sandbox.Fault{Status: 502, Apply: true},
-			readAttempts: 5, readText: "Skimmer is failing (HTTP 502, 5 attempt(s)). Try again in a minute.",
+			readAttempts: 5, readText: "Skimmer is failing (HTTP 502) after 5 tries. Try again in a minute.",
 			writeText: "sent to Skimmer but no answer came back, so it may or may not have been applied. Check with a read", applied: true},
 		{name: "503 with Retry-After", fault: sandbox.Fault{Status: 503, RetryAfter: 2},
-			readAttempts: 5, readWaits: []time.Duration{retryAfter, retryAfter, retryAfter, retryAfter}, readText: "Skimmer is failing (HTTP 503, 5 attempt(s)).",
+			readAttempts: 5, readWaits: []time.Duration{retryAfter, retryAfter, retryAfter, retryAfter}, readText: "Skimmer is failing (HTTP 503) after 5 tries.",
 			writeText: "Skimmer failed with HTTP 503; the change was most likely not made."},
 		{name: "504", fault: sandbox.Fault{Status: 504, Apply: true},
-			readAttempts: 5, readText: "Skimmer is failing (HTTP 504, 5 attempt(s)).",
+			readAttempts: 5, readText: "Skimmer is failing (HTTP 504) after 5 tries.",
 			writeText: "may or may not have been applied", applied: true},
 		{name: "429 with Retry-After", fault: sandbox.Fault{Status: 429, RetryAfter: 2},
 			readAttempts: 5, readWaits: []time.Duration{retryAfter, retryAfter, retryAfter, retryAfter}, readText: "Skimmer's rate limit for this API key is used up. Wait 2s, then call again.",
 			writeText: "Skimmer's rate limit for this API key is used up; nothing was changed. Wait 2s, then call again."},
 		{name: "slow past the timeout", fault: sandbox.Fault{Latency: 500 * time.Millisecond},
-			readAttempts: 5, readText: "Skimmer did not answer after 5 attempt(s). Try again in a minute.",
+			readAttempts: 5, readText: "Skimmer did not answer after 5 tries. Try again in a minute.",
 			writeText: "may or may not have been applied"},
 		{name: "reset mid-body", fault: sandbox.Fault{ResetMidBody: true},
-			readAttempts: 5, readText: "Skimmer's answer could not be read (5 attempt(s)). Try again in a minute.",
+			readAttempts: 5, readText: "Skimmer's answer could not be read after 5 tries. Try again in a minute.",
 			writeText: "Skimmer accepted the change (HTTP 201) but its answer could not be read. Check the result with a read before doing anything else; do not repeat the change.", applied: true},
 		{name: "malformed JSON", fault: sandbox.Fault{Malformed: true, Apply: true},
-			readAttempts: 1, readText: "Skimmer's answer could not be read (1 attempt(s)).",
+			readAttempts: 1, readText: "Skimmer's answer could not be read. Try again in a minute.",
 			writeText: "Skimmer accepted the change (HTTP 200) but its answer could not be read.", applied: true},
 		{name: "HTML error page", fault: sandbox.Fault{Status: 502, Body: htmlPage},
-			readAttempts: 5, readText: "Skimmer is failing (HTTP 502, 5 attempt(s)).",
+			readAttempts: 5, readText: "Skimmer is failing (HTTP 502) after 5 tries.",
 			writeText: "may or may not have been applied"},
 		{name: "401", fault: sandbox.Fault{Status: 401},
-			readAttempts: 1, readText: "Skimmer refused the API key (401). Tell the user to check SKIMMER_API_KEY",
-			writeText: "Skimmer refused the API key (401)."},
+			readAttempts: 1, readText: "Skimmer refused the API key (401): it is wrong or was revoked. Tell the user to check SKIMMER_API_KEY",
+			writeText: "Skimmer refused the API key (401):"},
 		{name: "403", fault: sandbox.Fault{Status: 403},
-			readAttempts: 1, readText: "Skimmer's API key is not allowed to do this (403). The account owner can issue a key with access.",
-			writeText: "Skimmer's API key is not allowed to do this (403); nothing was changed."},
+			readAttempts: 1, readText: "Skimmer does not allow this API key to do this (403). The account owner can issue a key with access.",
+			writeText: "Skimmer does not allow this API key to do this (403); nothing was changed."},
 		{name: "404", fault: sandbox.Fault{Status: 404},
 			readAttempts: 1, readText: "Skimmer has no customer with that id, or it is deleted.",
 			writeText: "Skimmer has no customer with that id, or it is deleted."},
@@ -150,7 +150,7 @@ func TestConnectionRefused(t *testing.T) {
 	h.waits()
 	text, isErr := h.call("get_customer", map[string]any{"id": c.ID})
 	assert.True(t, isErr)
-	assert.Equal(t, "Could not reach Skimmer, so nothing was sent. Try again shortly; if it persists, check the network and SKIMMER_BASE_URL.", text)
+	assert.Equal(t, "Could not reach Skimmer, so nothing was sent. Try again shortly; if it keeps failing, check the internet connection, and SKIMMER_BASE_URL if it is set.", text)
 	assert.Len(t, h.waits(), 4, "a read tries five times")
 	text, isErr = h.call("create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "Refused", "confirm": true})
 	assert.True(t, isErr)

@@ -21,10 +21,18 @@ type flight struct {
 }
 
 // errLeaderFailed is what the joiners of a call that panicked get.
-var errLeaderFailed = &failure{class: "joined_failed", text: "An identical call in flight at the same time failed with an internal error, and nothing more is known about whether it acted. Check with a read before trying again."}
+var errLeaderFailed = &failure{class: failJoinedFailed, text: "An identical call in flight at the same time failed with an internal error, and nothing more is known about whether it acted. Check with a read before trying again."}
 
 // do runs fn under key, or waits for the run already under way.
-func (f *flights) do(ctx context.Context, key string, fn func() (reply, error)) (reply, error) {
+//
+// fn runs detached from the cancellation of the call that started it: it
+// is everyone's run, and a write that has left for Skimmer is Skimmer's,
+// whoever stops waiting for it. What bounds it is the client's own limits
+// (a timeout per attempt, a bounded wait for a lock or the rate budget).
+// The first caller still waits for it to end, so that a shutdown that
+// drains the calls in flight drains it too; a joiner whose own context
+// ends stops waiting.
+func (f *flights) do(ctx context.Context, key string, fn func(ctx context.Context) (reply, error)) (reply, error) {
 	f.mu.Lock()
 	if f.running == nil {
 		f.running = map[string]*flight{}
@@ -55,7 +63,7 @@ func (f *flights) do(ctx context.Context, key string, fn func() (reply, error)) 
 		f.mu.Unlock()
 		close(fl.done)
 	}()
-	fl.r, fl.err = fn()
+	fl.r, fl.err = fn(context.WithoutCancel(ctx))
 	return fl.r, fl.err
 }
 

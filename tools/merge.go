@@ -73,7 +73,7 @@ func (w *writeCall) lock(ctx context.Context, kind, id string) (func(), error) {
 	release, err := w.store.Lock(ctx, "record/"+kind+"/"+id, lockLease)
 	switch {
 	case errors.Is(err, ErrBusy):
-		return nil, refuse("busy", "Another change to this %s is in progress; try again in a moment. Nothing was changed.", kind)
+		return nil, refuse(failBusy, "Another change to this %s is in progress; try again in a moment. Nothing was changed.", kind)
 	case err != nil:
 		return nil, storeFailure(err)
 	}

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -125,13 +126,15 @@ func TestResourceNamesAPerson(t *testing.T) {
 		assert.Contains(t, text, c.ID)
 	}
 
-	_, err = h.read(cardURI("Zzyzx Quux"))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `No customer matches "Zzyzx Quux". Type part of a name and pick one of the suggestions, or give an id from search_customers.`)
+	// What a person can act on is the resource's text, as a tool's
+	// isError is: an error answer (-32603) is what a bug gets.
+	text, err = h.read(cardURI("Zzyzx Quux"))
+	require.NoError(t, err)
+	assert.Equal(t, `No customer matches "Zzyzx Quux". Type part of a name and pick one of the suggestions, or give an id from search_customers.`, text)
 
-	_, err = h.read(cardURI(strings.Repeat("f", 32)))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), customerNotFound)
+	text, err = h.read(cardURI(strings.Repeat("f", 32)))
+	require.NoError(t, err)
+	assert.Equal(t, customerNotFound, text)
 	assert.Contains(t, h.logs.String(), `msg="resource read" resource=customer outcome=not_found`)
 
 	// Two customers who share a name and a city are told apart by their
@@ -219,8 +222,35 @@ func TestPrompts(t *testing.T) {
 	assert.Contains(t, get("win_back", map[string]string{"area": "fl"}), `{"field":"BillingState","op":"==","value":"FL"}`)
 	assert.Contains(t, get("find_duplicates", nil), "Change nothing.")
 
-	_, err = h.client.GetPrompt(context.Background(), mcp.GetPromptRequest{Params: mcp.GetPromptParams{Name: "log_contact", Arguments: map[string]string{"customer": " "}}})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "log_contact needs customer (name or id; type part of a name) and what (what happened, in a sentence or two)")
+	// Started without what it needs (hosts ask for required arguments,
+	// but not every client does), a workflow asks the person for it in the
+	// conversation, rather than failing.
+	text = get("log_contact", map[string]string{"customer": " "})
+	assert.True(t, strings.HasPrefix(text, "Log a call with a customer in Skimmer. Ask me what happened, in a sentence or two.\n1. Ask me which customer I mean (a name or an id), then find them with search_customers."), text)
+	text = get("customer_brief", nil)
+	assert.True(t, strings.HasPrefix(text, "Give me a one-page brief on a customer.\n1. Ask me which customer I mean (a name or an id), then find them with search_customers. If several match,"), text)
+	text = get("win_back", nil)
+	assert.True(t, strings.HasPrefix(text, "Help me win back inactive customers in a city or state: ask me which first.\n1. Find them: search_customers with filters [{\"field\":\"IsInactive\",\"op\":\"==\",\"value\":\"true\"}] and, for the place I name, "), text)
+	text = get("log_contact", map[string]string{"customer": id, "what": "Dropped off a test kit", "type": "Fax"})
+	assert.Contains(t, text, `type: Skimmer has Call, Text, Email and Other, not "Fax": ask me which;`)
 	assert.Zero(t, len(h.sb.Requests()), "prompts ask Skimmer nothing")
+}
+
+// TestFailuresAreNotInternalErrors: JSON-RPC's internal error (-32603) is
+// what a bug gets. A resource a person picked that cannot be read says why
+// in its text; a prompt started without its arguments still starts.
+func TestFailuresAreNotInternalErrors(t *testing.T) {
+	h := newHarness(t)
+	for _, msg := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"skimmer://customers/` + strings.Repeat("f", 32) + `"}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"skimmer://customers/Zzyzx%20Quux"}}`,
+		`{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"skimmer://activity/` + strings.Repeat("f", 32) + `"}}`,
+		`{"jsonrpc":"2.0","id":4,"method":"prompts/get","params":{"name":"customer_brief"}}`,
+		`{"jsonrpc":"2.0","id":5,"method":"prompts/get","params":{"name":"log_contact","arguments":{"customer":"Smith"}}}`,
+	} {
+		raw, err := json.Marshal(h.server.MCP().HandleMessage(context.Background(), json.RawMessage(msg)))
+		require.NoError(t, err)
+		assert.NotContains(t, string(raw), `"error"`, "%s\n→ %s", msg, raw)
+		assert.Contains(t, string(raw), `"result"`, msg)
+	}
 }

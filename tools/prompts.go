@@ -2,9 +2,9 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -21,7 +21,10 @@ type Prompt struct {
 	// Uses are the tools it steers through: it is offered only where they
 	// all are.
 	Uses []string
-	text func(args map[string]string) string
+	// text is the message, from the arguments given ("" for one left
+	// out: a required one left out is asked for) and the server's confirm
+	// policy, which says how a write the workflow makes is approved.
+	text func(args map[string]string, confirm ConfirmPolicy) string
 	// complete suggests values for its arguments, by name.
 	complete map[string]completer
 }
@@ -34,7 +37,7 @@ type promptArg struct {
 }
 
 // prompt declares a prompt.
-func prompt(name, title, description string, uses []string, args []promptArg, text func(args map[string]string) string) Prompt {
+func prompt(name, title, description string, uses []string, args []promptArg, text func(args map[string]string, confirm ConfirmPolicy) string) Prompt {
 	p := Prompt{Prompt: mcp.Prompt{Name: name, Title: title, Description: description}, Uses: uses, text: text, complete: map[string]completer{}}
 	for _, a := range args {
 		p.Arguments = append(p.Arguments, mcp.PromptArgument{Name: a.name, Title: a.title, Description: a.description, Required: a.required})
@@ -45,33 +48,30 @@ func prompt(name, title, description string, uses []string, args []promptArg, te
 	return p
 }
 
-// getPrompt serves one prompt: its arguments checked, its message, and a
-// log line.
+// getPrompt serves one prompt, through serve: its message, from the
+// arguments given. A required argument left out (hosts ask for them, but
+// not every client does) is asked for in the conversation: each prompt's
+// text says so, rather than the prompt failing.
 func (s *Server) getPrompt(p Prompt) server.PromptHandlerFunc {
-	return func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-		start := time.Now()
-		args := map[string]string{}
-		var missing []string
-		for _, a := range p.Arguments {
-			v := strings.TrimSpace(req.Params.Arguments[a.Name])
-			if v == "" && a.Required {
-				missing = append(missing, fmt.Sprintf("%s (%s)", a.Name, strings.ToLower(a.Description[:1])+strings.TrimSuffix(a.Description[1:], ".")))
+	answer := respond[*mcp.GetPromptResult]{
+		failed: func(text string) (*mcp.GetPromptResult, error) { return nil, errors.New(text) },
+		broken: func(err error) (*mcp.GetPromptResult, error) {
+			if errors.Is(err, errInternal) {
+				return nil, fmt.Errorf("%s failed with an internal error; the server logged it", p.Name)
 			}
-			args[a.Name] = v
-		}
-		outcome := "ok"
-		defer func() { s.logCall(ctx, "prompt get", "prompt", p.Name, outcome, time.Since(start), &skimmer.Trace{}) }()
-		if !s.promptOffered(ctx, p) {
-			outcome = "not_offered"
-			return nil, fmt.Errorf("%s changes Skimmer, but this connection may only read", p.Name)
-		}
-		if len(missing) > 0 {
-			outcome = "invalid_arguments"
-			return nil, fmt.Errorf("%s needs %s", p.Name, strings.Join(missing, " and "))
-		}
-		return mcp.NewGetPromptResult(p.Description, []mcp.PromptMessage{
-			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(p.text(args))),
-		}), nil
+			return nil, err
+		},
+	}
+	return func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+		return serve(s, ctx, Call{Kind: KindPrompt, Name: p.Name}, nil, false, answer, func(ctx context.Context) (*mcp.GetPromptResult, Outcome, error) {
+			args := map[string]string{}
+			for _, a := range p.Arguments {
+				args[a.Name] = strings.TrimSpace(req.Params.Arguments[a.Name])
+			}
+			return mcp.NewGetPromptResult(p.Description, []mcp.PromptMessage{
+				mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(p.text(args, s.cfg.Confirm))),
+			}), answered, nil
+		})
 	}
 }
 
@@ -88,7 +88,7 @@ func (c completions) CompletePromptArgument(ctx context.Context, name string, ar
 	if !ok {
 		return &mcp.Completion{}, nil
 	}
-	return c.s.complete(ctx, "prompt", name, p.complete[arg.Name], arg.Value, cc.Arguments), nil
+	return c.s.complete(ctx, KindPrompt, name, p.complete[arg.Name], arg.Value, cc.Arguments), nil
 }
 
 func (c completions) CompleteResourceArgument(ctx context.Context, uri string, arg mcp.CompleteArgument, cc mcp.CompleteContext) (*mcp.Completion, error) {
@@ -96,43 +96,34 @@ func (c completions) CompleteResourceArgument(ctx context.Context, uri string, a
 	if !ok {
 		return &mcp.Completion{}, nil
 	}
-	return c.s.complete(ctx, "resource", r.Name, r.complete[arg.Name], arg.Value, cc.Arguments), nil
+	return c.s.complete(ctx, KindResource, r.Name, r.complete[arg.Name], arg.Value, cc.Arguments), nil
 }
 
-// complete runs a completer. Suggestions are a convenience: an argument
-// without one, or a lookup that fails, suggests nothing rather than
-// failing the person's typing; the failure is logged.
-func (s *Server) complete(ctx context.Context, key, name string, fn completer, typed string, chosen map[string]string) *mcp.Completion {
+// complete runs a completer, through serve. Suggestions are a
+// convenience: an argument without one, or a lookup that fails, suggests
+// nothing rather than failing the person's typing; the failure is logged
+// (a bug or a panic at error level, with what went wrong).
+func (s *Server) complete(ctx context.Context, of Kind, name string, fn completer, typed string, chosen map[string]string) *mcp.Completion {
 	if fn == nil {
 		return &mcp.Completion{}
 	}
-	trace := &skimmer.Trace{}
-	ctx = skimmer.WithTrace(ctx, trace)
-	start := time.Now()
-	outcome := "ok"
-	defer func() {
-		if p := recover(); p != nil {
-			outcome = "panic"
+	nothing := func(string) (*mcp.Completion, error) { return &mcp.Completion{}, nil }
+	answer := respond[*mcp.Completion]{failed: nothing, broken: func(error) (*mcp.Completion, error) { return nothing("") }}
+	out, _ := serve(s, ctx, Call{Kind: KindCompletion, Name: name, Of: of}, nil, false, answer, func(ctx context.Context) (*mcp.Completion, Outcome, error) {
+		client, err := s.client(ctx)
+		if err != nil {
+			return nil, 0, err
 		}
-		s.logCall(ctx, "completion", key, name, outcome, time.Since(start), trace)
-	}()
-	client, err := s.cfg.Client(ctx)
-	if err != nil {
-		outcome = "no_client"
-		return &mcp.Completion{}
-	}
-	values, err := fn(ctx, client, strings.TrimSpace(typed), chosen)
-	if err != nil {
-		outcome = "failed"
-		if f := explain(err, nil); f != nil {
-			outcome = f.class
+		values, err := fn(ctx, client, strings.TrimSpace(typed), chosen)
+		if err != nil {
+			return nil, 0, err
 		}
-		return &mcp.Completion{}
-	}
-	out := &mcp.Completion{Values: values, Total: len(values)}
-	if len(values) > maxCompletions {
-		out.Values, out.HasMore = values[:maxCompletions], true
-	}
+		out := &mcp.Completion{Values: values, Total: len(values)}
+		if len(values) > maxCompletions {
+			out.Values, out.HasMore = values[:maxCompletions], true
+		}
+		return out, answered, nil
+	})
 	return out
 }
 

@@ -2,10 +2,9 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -48,12 +47,27 @@ func (r Resource) titled(title string) Resource {
 	return r
 }
 
-// readResource serves one template: the caller's client, the read, and a
-// log line, as for a tool call. Failures are JSON-RPC errors whose message
-// is the same sentence a tool would give.
+// readResource serves one template: the caller's client and the read,
+// through serve, as a tool call is. A failure a person can act on (no such
+// customer, Skimmer busy) is the resource's text, the sentence a tool would
+// give, as a tool's is an isError result: a JSON-RPC error is for bugs.
 func (s *Server) readResource(r Resource, a *Area) server.ResourceTemplateHandlerFunc {
-	return func(ctx context.Context, req mcp.ReadResourceRequest) (contents []mcp.ResourceContents, err error) {
-		text, err := s.run(ctx, "resource read", "resource", r.Name, a, func(ctx context.Context, c *skimmer.Client) (string, error) {
+	broken := func(err error) ([]mcp.ResourceContents, error) {
+		if errors.Is(err, errInternal) {
+			return nil, fmt.Errorf("reading %s failed with an internal error; the server logged it", r.Name)
+		}
+		return nil, err
+	}
+	return func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+		text := func(text string) ([]mcp.ResourceContents, error) {
+			return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/plain", Text: text}}, nil
+		}
+		answer := respond[[]mcp.ResourceContents]{failed: text, broken: broken}
+		return serve(s, ctx, Call{Kind: KindResource, Name: r.Name}, a, false, answer, func(ctx context.Context) ([]mcp.ResourceContents, Outcome, error) {
+			client, err := s.client(ctx)
+			if err != nil {
+				return nil, 0, err
+			}
 			vars := map[string]string{}
 			for k, v := range req.Params.Arguments {
 				switch x := v.(type) {
@@ -63,47 +77,12 @@ func (s *Server) readResource(r Resource, a *Area) server.ResourceTemplateHandle
 					vars[k] = strings.Join(x, ",")
 				}
 			}
-			return r.read(ctx, c, vars)
+			read, err := r.read(ctx, client, vars)
+			if err != nil {
+				return nil, 0, err
+			}
+			contents, _ := text(read)
+			return contents, answered, nil
 		})
-		if err != nil {
-			return nil, err
-		}
-		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/plain", Text: text}}, nil
 	}
-}
-
-// run carries out a read for a resource or a prompt the way handler does
-// for a tool: the caller's client, panics recovered, one log line, and an
-// error whose text is one sentence a person can act on.
-func (s *Server) run(ctx context.Context, what, key, name string, a *Area, fn func(ctx context.Context, c *skimmer.Client) (string, error)) (text string, err error) {
-	s.inflight.Add(1)
-	defer s.inflight.Done()
-	trace := &skimmer.Trace{}
-	ctx = skimmer.WithTrace(ctx, trace)
-	start := time.Now()
-	logged := "panic"
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.ErrorContext(ctx, what+" panicked", key, name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			err = fmt.Errorf("%s %s failed with an internal error; the server logged it", key, name)
-		}
-		s.logCall(ctx, what, key, name, logged, time.Since(start), trace)
-	}()
-	client, err := s.cfg.Client(ctx)
-	if err != nil {
-		logged = "no_client"
-		return "", fmt.Errorf("%s", sentence(err.Error()))
-	}
-	text, err = fn(ctx, client)
-	if err != nil {
-		f := explain(err, &Tool{area: a})
-		if f == nil {
-			logged = "bug"
-			return "", fmt.Errorf("%s %s: %w", key, name, err)
-		}
-		logged = f.class
-		return "", fmt.Errorf("%s", f.text)
-	}
-	logged = "ok"
-	return text, nil
 }

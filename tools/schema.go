@@ -69,6 +69,7 @@ const plainMark = "(plain)"
 type argSchema struct {
 	root     *jsonschema.Schema
 	raw      json.RawMessage
+	bare     json.RawMessage // raw without the confirm argument, for a server that applies writes at once
 	patterns map[*jsonschema.Schema]*regexp.Regexp
 	rules    map[*jsonschema.Schema]string
 	ids      map[*jsonschema.Schema]string // id properties, by kind
@@ -84,7 +85,20 @@ func reflectArgs[A any]() *argSchema {
 	if err != nil {
 		panic(fmt.Sprintf("tools: schema of %T: %v", *new(A), err))
 	}
-	s.raw = raw
+	s.raw, s.bare = raw, raw
+	if _, ok := root.Properties.Get("confirm"); ok {
+		props := root.Properties
+		root.Properties = jsonschema.NewProperties()
+		for p := props.Oldest(); p != nil; p = p.Next() {
+			if p.Key != "confirm" {
+				root.Properties.Set(p.Key, p.Value)
+			}
+		}
+		if s.bare, err = json.Marshal(root); err != nil {
+			panic(fmt.Sprintf("tools: schema of %T: %v", *new(A), err))
+		}
+		root.Properties = props
+	}
 	return s
 }
 

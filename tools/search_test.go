@@ -63,7 +63,7 @@ func TestNoSearchTheToolSendsIsIgnored(t *testing.T) {
 		for _, r := range reqs {
 			require.Empty(t, r.SieveError, "%v was sent as %s, on which Sieve fails", args, r.Query)
 		}
-		assert.NotContains(t, text, "ignored this search", "%v", args)
+		assert.NotContains(t, text, "did not apply this search", "%v", args)
 	}
 	for _, field := range skimmer.CustomerSearch.Filterable() {
 		for _, op := range sieve.Ops() {
@@ -101,8 +101,8 @@ func TestIgnoredSearchIsNotShownAsMatches(t *testing.T) {
 		h.sb.ResetRequests()
 		text, isErr := h.call("search_customers", args)
 		assert.True(t, isErr, "%v: %s", args, text)
-		assert.True(t, strings.HasPrefix(text, "Skimmer ignored this search: it returned customers that are not matches ("), text)
-		assert.Contains(t, text, "so none are listed. Its search drops a query it cannot apply; try the words and filters one at a time")
+		assert.True(t, strings.HasPrefix(text, "Skimmer did not apply this search, so no customers are listed: "), text)
+		assert.Contains(t, text, ". Try the words and filters one at a time to find the one it does not take.")
 		for _, c := range h.sb.Requests() {
 			assert.NotEmpty(t, c.SieveError, "the sandbox did ignore it")
 		}

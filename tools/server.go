@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,26 +41,9 @@ type Config struct {
 	Logger  *slog.Logger
 	Version string
 	Now     func() time.Time
-	// Observer, when set, hears of every call as it starts and ends: the
-	// facts of its log line, for metrics.
+	// Observer, when set, hears of every request as it starts and ends:
+	// the facts of its log line, for metrics.
 	Observer Observer
-}
-
-// Observer hears of tool calls, for metrics. It must be quick and safe for
-// concurrent use; it sees no arguments and no results.
-type Observer interface {
-	CallStarted(ctx context.Context, tool string)
-	CallEnded(ctx context.Context, c CallRecord)
-}
-
-// CallRecord is what one tool call did: what its log line says.
-type CallRecord struct {
-	Tool     string
-	Outcome  string // "ok", "preview", "asked", "declined", "unchanged", or a failure's class ("rate_limited", "not_found", "bug"…)
-	Failed   bool   // the answer was an error
-	Duration time.Duration
-	Upstream []skimmer.Exchange // every attempt at Skimmer, in order
-	Holds    []skimmer.Hold     // waits for the key's rate budget
 }
 
 // Server is the MCP server with the tools the config allows.
@@ -120,6 +101,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, a := range areas() {
 		for _, t := range a.Tools {
+			if t.Write && cfg.Confirm == ConfirmNone {
+				// Writes apply at once: an argument that says "omit to
+				// preview" would be false, so it is not offered (a confirm
+				// sent anyway is accepted, and changes nothing).
+				t.RawInputSchema = t.args.bare
+			}
 			if !s.allows(t) {
 				s.hidden = append(s.hidden, t)
 				continue
@@ -151,9 +138,6 @@ func New(cfg Config) (*Server, error) {
 	hooks.AddAfterListTools(func(ctx context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
 		res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return !s.offered(ctx, t.Name) })
 	})
-	hooks.AddAfterListPrompts(func(ctx context.Context, _ any, _ *mcp.ListPromptsRequest, res *mcp.ListPromptsResult) {
-		res.Prompts = slices.DeleteFunc(res.Prompts, func(p mcp.Prompt) bool { return !s.promptOffered(ctx, s.prompts[p.Name]) })
-	})
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithInstructions(s.instructions()),
@@ -167,7 +151,13 @@ func New(cfg Config) (*Server, error) {
 		opts = append(opts, server.WithResourceCapabilities(false, false))
 	}
 	if len(s.prompts) > 0 {
-		opts = append(opts, server.WithPromptCapabilities(false))
+		// A prompt a caller is not offered (one that writes, for a caller
+		// who may only read) is not there for them: left out of the list,
+		// and a get of it is invalid params, as for a prompt that does not
+		// exist.
+		opts = append(opts, server.WithPromptCapabilities(false), server.WithPromptFilter(func(ctx context.Context, ps []mcp.Prompt) []mcp.Prompt {
+			return slices.DeleteFunc(ps, func(p mcp.Prompt) bool { return !s.promptOffered(ctx, s.prompts[p.Name]) })
+		}))
 	}
 	if len(s.resources)+len(s.prompts) > 0 {
 		opts = append(opts, server.WithCompletions(),
@@ -214,6 +204,35 @@ func readOnlyCaller(ctx context.Context) bool {
 	return ro
 }
 
+// KeySource is how a caller's Skimmer key reached the server: what a
+// person must check when Skimmer refuses it. The transport that took the
+// key marks it (WithKeySource); tools knows nothing of how.
+type KeySource uint8
+
+// Where a key comes from.
+const (
+	// KeyFromServer: the server's own key, SKIMMER_API_KEY; a call whose
+	// context is not marked is taken to use it.
+	KeyFromServer KeySource = iota
+	// KeyFromHeader: the caller's app sends it with each request.
+	KeyFromHeader
+	// KeyFromSignIn: the person pasted it into the connector's sign-in
+	// page, and it travels inside their grant.
+	KeyFromSignIn
+)
+
+type keySourceKey struct{}
+
+// WithKeySource marks ctx with where the caller's key came from.
+func WithKeySource(ctx context.Context, src KeySource) context.Context {
+	return context.WithValue(ctx, keySourceKey{}, src)
+}
+
+func keySource(ctx context.Context) KeySource {
+	src, _ := ctx.Value(keySourceKey{}).(KeySource)
+	return src
+}
+
 // offered reports whether this call's caller may use a tool: the config
 // offers it and, for a write, the caller is not read-only.
 func (s *Server) offered(ctx context.Context, name string) bool {
@@ -231,11 +250,11 @@ func (s *Server) promptOffered(ctx context.Context, p Prompt) bool {
 func (s *Server) refusal(ctx context.Context, t Tool) string {
 	switch {
 	case s.cfg.ReadOnly && t.Write:
-		return t.Name + " changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed."
+		return "Nothing was changed: this server only reads from Skimmer (it runs with --read-only), so " + t.Name + " is not available."
 	case !s.allows(t):
 		return fmt.Sprintf("%s is not among the tools this server offers (--tools): %s.", t.Name, names(s.tools))
 	case t.Write && readOnlyCaller(ctx):
-		return t.Name + " changes Skimmer, but this connection may only read, so nothing was changed. If the user wants the change made, they can reconnect with access to read and change."
+		return "Nothing was changed: this connection may only read from Skimmer, so " + t.Name + " is not available. To make changes, the user can remove this connector, add it again and choose read and change."
 	}
 	return ""
 }
@@ -256,7 +275,14 @@ func (s *Server) instructions() string {
 		}
 	}
 	if slices.ContainsFunc(s.tools, func(t Tool) bool { return t.Write }) {
-		lines = append(lines, "- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true. Some clients ask the user directly instead.")
+		switch s.cfg.Confirm {
+		case ConfirmNone:
+			lines = append(lines, "- Writes apply at once, with no preview and no confirmation: make a change only when the user has asked for exactly that change.")
+		case ConfirmFlag:
+			lines = append(lines, "- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true.")
+		default:
+			lines = append(lines, "- Writes change nothing at first: they answer with a preview. Show it to the user, and apply it only after they approve, by calling again with the same arguments and confirm: true. Some clients ask the user directly instead.")
+		}
 	}
 	return strings.Join(lines, "\n")
 }
@@ -293,56 +319,36 @@ func names(ts []Tool) string {
 	return strings.Join(n, ", ")
 }
 
-// handler runs one call: the caller's client, the tool, and what goes back.
-// Failures a model can act on come back as isError results; a panic is
-// recovered into one, and the server keeps serving. Exactly one log line is
-// written per call, with no arguments or results in it: they hold customers'
-// contact details.
+// handler runs one tool call: the caller's client, the tool, and what goes
+// back (serve). Failures a model can act on come back as isError results;
+// so does a panic, since a model must know that nothing more is known about
+// whether the tool acted. An error nobody explains is a bug, and goes back
+// as a JSON-RPC error.
 func (s *Server) handler(t Tool) server.ToolHandlerFunc {
-	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
-		s.inflight.Add(1)
-		defer s.inflight.Done()
-		start := time.Now()
-		trace := &skimmer.Trace{}
-		ctx = skimmer.WithTrace(ctx, trace)
-		logged := "panic" // until the call returns
-		if s.cfg.Observer != nil {
-			s.cfg.Observer.CallStarted(ctx, t.Name)
-		}
-		defer func() {
-			if p := recover(); p != nil {
-				s.log.ErrorContext(ctx, "tool panicked", "tool", t.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				res, err = mcp.NewToolResultError(fmt.Sprintf("%s failed with an internal error, and nothing more is known about whether it acted. The server logged it; check with a read before trying again.", t.Name)), nil
+	answer := respond[*mcp.CallToolResult]{
+		failed: func(text string) (*mcp.CallToolResult, error) { return mcp.NewToolResultError(text), nil },
+		broken: func(err error) (*mcp.CallToolResult, error) {
+			if errors.Is(err, errInternal) {
+				return mcp.NewToolResultError(fmt.Sprintf("%s failed with an internal error, and nothing more is known about whether it acted. The server logged it; check with a read before trying again.", t.Name)), nil
 			}
-			d := time.Since(start)
-			s.logCall(ctx, "tool call", "tool", t.Name, logged, d, trace)
-			if s.cfg.Observer != nil {
-				s.cfg.Observer.CallEnded(ctx, CallRecord{Tool: t.Name, Outcome: logged, Failed: err != nil || res == nil || res.IsError,
-					Duration: d, Upstream: trace.Exchanges(), Holds: trace.Holds()})
+			return nil, err
+		},
+	}
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return serve(s, ctx, Call{Kind: KindTool, Name: t.Name}, t.area, t.Write, answer, func(ctx context.Context) (*mcp.CallToolResult, Outcome, error) {
+			if why := s.refusal(ctx, t); why != "" {
+				return nil, 0, &failure{failNotOffered, why}
 			}
-		}()
-
-		if why := s.refusal(ctx, t); why != "" {
-			logged = "not_offered"
-			return mcp.NewToolResultError(why), nil
-		}
-		client, cerr := s.cfg.Client(ctx)
-		if cerr != nil {
-			logged = "no_client"
-			return mcp.NewToolResultError(sentence(cerr.Error())), nil
-		}
-		r, rerr := t.run(ctx, &call{req: req, raw: rawArguments(req), client: client, server: s})
-		if rerr != nil {
-			f := explain(rerr, &t)
-			if f == nil {
-				logged = "bug"
-				return nil, fmt.Errorf("%s: %w", t.Name, rerr)
+			client, err := s.client(ctx)
+			if err != nil {
+				return nil, 0, err
 			}
-			logged = f.class
-			return mcp.NewToolResultError(f.text), nil
-		}
-		logged = r.logged()
-		return r.result(), nil
+			r, err := t.run(ctx, &call{req: req, raw: rawArguments(req), client: client, server: s})
+			if err != nil {
+				return nil, 0, err
+			}
+			return r.result(), r.logged(), nil
+		})
 	}
 }
 
@@ -360,26 +366,4 @@ func rawArguments(req mcp.CallToolRequest) []byte {
 		return []byte("!") // reported as invalid JSON by the decoder
 	}
 	return raw
-}
-
-// logCall writes a call's one log line: what ("tool call", "resource
-// read", "prompt get", "completion"), of which, what came of it, how long
-// it took and what Skimmer answered each attempt.
-func (s *Server) logCall(ctx context.Context, what, key, name, outcome string, d time.Duration, trace *skimmer.Trace) {
-	var upstream []string
-	for _, x := range trace.Exchanges() {
-		if x.Status == 0 {
-			upstream = append(upstream, "none")
-		} else {
-			upstream = append(upstream, strconv.Itoa(x.Status))
-		}
-	}
-	level := slog.LevelInfo
-	switch {
-	case outcome == "bug" || outcome == "panic":
-		level = slog.LevelError
-	case what == "completion":
-		level = slog.LevelDebug // one a keystroke
-	}
-	s.log.Log(ctx, level, what, key, name, "outcome", outcome, "duration", d.Round(time.Microsecond), "upstream", strings.Join(upstream, ","))
 }

@@ -13,8 +13,8 @@ import (
 // within one process only; a store reachable from every replica (Redis)
 // makes them hold across replicas.
 //
-// Names and ids are opaque to the store. They never hold a Skimmer key in
-// clear: the server scopes them with skimmer.Client.KeyID, a digest.
+// Names and ids are opaque to the store, and never hold a Skimmer key: a
+// lock is named by the record's kind and id, a confirmation by its nonce.
 //
 // An implementation on Redis:
 //   - Lock: SET name token NX PX lease, token random per call; while another

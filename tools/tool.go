@@ -53,28 +53,12 @@ type call struct {
 	server *Server
 }
 
-// outcome is what a call came to, for the log line and the result.
-type outcome uint8
-
-const (
-	answered       outcome = iota // a read answered
-	previewed                     // a write showed what it would do
-	asked                         // a write put its preview to the person
-	declined                      // the person said no (or typed the wrong answer)
-	applied                       // a write was sent and Skimmer took it
-	alreadyApplied                // a replayed create found its record already made
-	unchanged                     // a write had nothing to change; nothing was sent
-	refused                       // a confirmation that could not be used
-)
-
-var outcomeNames = [...]string{"ok", "preview", "asked", "declined", "applied", "already_applied", "unchanged", "refused"}
-
-func (o outcome) String() string { return outcomeNames[o] }
-
 // reply is what a call answers: its text, or the input request that asks
-// the person, and what happened.
+// the person, and what happened. What cannot be done is an error
+// (refuse), not a reply: the model must not take it for the write having
+// happened.
 type reply struct {
-	outcome outcome
+	outcome Outcome
 	text    string
 	input   *mcp.CallToolResult // set for asked
 	// joined: a double submit, which joined an identical call in flight
@@ -83,21 +67,17 @@ type reply struct {
 }
 
 // logged is the reply's outcome as the log line names it.
-func (r reply) logged() string {
+func (r reply) logged() Outcome {
 	if r.joined {
-		return "coalesced"
+		return coalesced
 	}
-	return r.outcome.String()
+	return r.outcome
 }
 
-// result is the reply as MCP sends it. A refusal is an error result: the
-// model must not take it for the write having happened.
+// result is the reply as MCP sends it.
 func (r reply) result() *mcp.CallToolResult {
-	switch {
-	case r.input != nil:
+	if r.input != nil {
 		return r.input
-	case r.outcome == refused:
-		return mcp.NewToolResultError(r.text)
 	}
 	return mcp.NewToolResultText(r.text)
 }

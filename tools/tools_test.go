@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -374,10 +375,10 @@ func TestErrorsReachTheModel(t *testing.T) {
 		{"rejected by Skimmer", "create_customer", map[string]any{"notes": "no name", "confirm": true}, nil, "Skimmer rejected the request; nothing was changed. FirstName: A customer needs a first name", 1},
 		{"system entry", "delete_customer_activity", map[string]any{"customerId": system.CustomerID, "id": system.ID}, nil, "was written by Skimmer itself", 0},
 		{"rate limited", "get_customer", map[string]any{"id": c.ID}, &sandbox.Fault{Status: 429, RetryAfter: 42}, "rate limit for this API key is used up. Wait 42s, then call again.", 0},
-		{"unauthorized", "get_customer", map[string]any{"id": c.ID}, &sandbox.Fault{Status: 401}, "check SKIMMER_API_KEY", 0},
-		{"forbidden", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "confirm": true}, &sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 403}, "not allowed to do this (403)", 1},
+		{"unauthorized", "get_customer", map[string]any{"id": c.ID}, &sandbox.Fault{Status: 401}, "Tell the user to check SKIMMER_API_KEY", 0},
+		{"forbidden", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "confirm": true}, &sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 403}, "does not allow this API key to do this (403)", 1},
 		{"outcome unknown", "create_customer_activity", map[string]any{"customerId": c.ID, "type": "Call", "title": "x", "confirm": true}, &sandbox.Fault{Ops: []skimmer.Operation{skimmer.OpCreateActivityLog}, Status: 504, Apply: true}, "may or may not have been applied", 1},
-		{"upstream down", "list_customers", map[string]any{}, &sandbox.Fault{Status: 503}, "Skimmer is failing (HTTP 503, 5 attempt(s))", 0},
+		{"upstream down", "list_customers", map[string]any{}, &sandbox.Fault{Status: 503}, "Skimmer is failing (HTTP 503) after 5 tries", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -422,7 +423,7 @@ func TestPanicIsRecovered(t *testing.T) {
 	text, isErr := h.call("list_customers", map[string]any{})
 	assert.True(t, isErr)
 	assert.Contains(t, text, "list_customers failed with an internal error")
-	assert.Contains(t, h.logs.String(), "tool panicked")
+	assert.Contains(t, h.logs.String(), `msg="tool call panicked" tool=list_customers panic=boom stack=`)
 	_, isErr = h.call("list_customers", map[string]any{})
 	assert.False(t, isErr, "the next call is served")
 }
@@ -445,7 +446,7 @@ func TestReadOnlyAndAllowList(t *testing.T) {
 	// A hidden write tool is refused with the reason, not as unknown.
 	text, isErr := h.call("update_customer", map[string]any{"id": strings.Repeat("a", 32), "notes": "x", "confirm": true})
 	assert.True(t, isErr, "a write tool cannot be called in read-only mode")
-	assert.Equal(t, "update_customer changes Skimmer, and this server is read-only (--read-only): it offers only the tools that read. Nothing was changed.", text)
+	assert.Equal(t, "Nothing was changed: this server only reads from Skimmer (it runs with --read-only), so update_customer is not available.", text)
 	assert.Zero(t, h.writes())
 	prompts, err := h.client.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 	require.NoError(t, err)
@@ -535,8 +536,47 @@ func TestSealedConfirmationState(t *testing.T) {
 }
 
 func TestExplainLeavesBugsAlone(t *testing.T) {
-	assert.Nil(t, explain(errors.New("a nil map somewhere"), nil))
-	assert.NotNil(t, explain(context.Canceled, nil))
+	assert.Nil(t, explain(context.Background(), errors.New("a nil map somewhere"), nil, false))
+	assert.NotNil(t, explain(context.Background(), context.Canceled, nil, false))
+}
+
+// TestUnauthorizedSaysWhereTheKeyCameFrom: a key Skimmer refuses is fixed
+// where it came from: the server's setting, the caller's client, or the
+// connector's sign-in, which a person redoes by adding it again.
+func TestUnauthorizedSaysWhereTheKeyCameFrom(t *testing.T) {
+	h := newHarness(t)
+	c := h.customer(func(*skimmer.Customer) bool { return true })
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		want string
+	}{
+		{"the server's key", context.Background(), "Skimmer refused the API key (401): it is wrong or was revoked. Tell the user to check SKIMMER_API_KEY in this server's settings."},
+		{"a header", WithKeySource(context.Background(), KeyFromHeader), "Skimmer refused the API key (401): it is wrong or was revoked. Tell the user to check the key their app sends to this server (in its skimmer-api-key, x-api-key or Authorization header)."},
+		{"a sign-in", WithKeySource(context.Background(), KeyFromSignIn), "Skimmer refused the API key (401): it was revoked or replaced since the user signed in. Tell the user to sign in again: remove this connector and add it again, with their current Skimmer API key."},
+	} {
+		h.sb.Inject(sandbox.Fault{Status: 401, Times: 1})
+		raw, err := json.Marshal(h.server.MCP().HandleMessage(tt.ctx, json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_customer","arguments":{"id":"`+c.ID+`"}}}`)))
+		require.NoError(t, err)
+		var resp struct{ Result mcp.CallToolResult }
+		require.NoError(t, json.Unmarshal(raw, &resp))
+		assert.True(t, resp.Result.IsError, tt.name)
+		require.Len(t, resp.Result.Content, 1)
+		assert.Equal(t, tt.want, resp.Result.Content[0].(mcp.TextContent).Text, tt.name)
+	}
+}
+
+// TestCancelledAfterSendingIsUnknown: a write that left for Skimmer and was
+// then cancelled may have been applied; saying it was cancelled "before
+// Skimmer answered" would invite a second one.
+func TestCancelledAfterSendingIsUnknown(t *testing.T) {
+	sent := &skimmer.TransportError{Op: skimmer.OpCreateCustomer, Method: "POST", Sent: true, Attempts: 1, Err: &url.Error{Op: "Post", URL: "http://skimmer", Err: context.Canceled}}
+	require.ErrorIs(t, sent, context.Canceled)
+	assert.Equal(t, "outcome_unknown", explain(context.Background(), sent, nil, false).class.String())
+	notSent := &skimmer.TransportError{Op: skimmer.OpCreateCustomer, Method: "POST", Sent: false, Attempts: 1, Err: context.Canceled}
+	assert.Equal(t, "cancelled", explain(context.Background(), notSent, nil, false).class.String())
+	read := &skimmer.TransportError{Op: skimmer.OpGetCustomer, Method: "GET", Sent: true, Attempts: 1, Err: context.Canceled}
+	assert.Equal(t, "cancelled", explain(context.Background(), read, nil, false).class.String())
 }
 
 // TestConcurrentUpdatesOfOneCustomer: a burst of confirmed updates to
@@ -661,7 +701,7 @@ func TestReadOnlyCaller(t *testing.T) {
 	var resp struct{ Result mcp.CallToolResult }
 	require.NoError(t, json.Unmarshal(raw, &resp))
 	require.True(t, resp.Result.IsError)
-	assert.Equal(t, "update_customer changes Skimmer, but this connection may only read, so nothing was changed. If the user wants the change made, they can reconnect with access to read and change.", resp.Result.Content[0].(mcp.TextContent).Text)
+	assert.Equal(t, "Nothing was changed: this connection may only read from Skimmer, so update_customer is not available. To make changes, the user can remove this connector, add it again and choose read and change.", resp.Result.Content[0].(mcp.TextContent).Text)
 	assert.Zero(t, h.writes(), "nothing reached Skimmer")
 
 	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_customer","arguments":{"id":"`+c.ID+`"}}}`)))
@@ -675,5 +715,5 @@ func TestReadOnlyCaller(t *testing.T) {
 	assert.Contains(t, string(raw), `"customer_brief"`)
 	raw, err = json.Marshal(h.server.MCP().HandleMessage(ro, json.RawMessage(`{"jsonrpc":"2.0","id":5,"method":"prompts/get","params":{"name":"log_contact","arguments":{"customer":"x","what":"y"}}}`)))
 	require.NoError(t, err)
-	assert.Contains(t, string(raw), "log_contact changes Skimmer, but this connection may only read")
+	assert.Contains(t, string(raw), `"code":-32602`, "a prompt this caller is not offered is not there for them: invalid params, not an internal error")
 }

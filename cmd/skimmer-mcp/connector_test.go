@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/redistest"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
 )
 
 const oauthKey = "test-oauth-key-for-the-binary-0123456789abcdef"
@@ -120,6 +121,17 @@ func TestConnector(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, writes)
+
+	// A key Skimmer stops taking (revoked in Skimmer after the sign-in) is
+	// fixed by signing in again; a key a header brings, in the app.
+	sb.Inject(sandbox.Fault{Status: http.StatusUnauthorized, Times: 1})
+	text, isErr = callText(t, c, "get_customer", map[string]any{"id": id})
+	assert.True(t, isErr)
+	assert.Contains(t, text, "Tell the user to sign in again: remove this connector and add it again")
+	sb.Inject(sandbox.Fault{Status: http.StatusUnauthorized, Times: 1})
+	text, isErr = callText(t, httpClient(t, endpoint, map[string]string{"x-api-key": key}), "get_customer", map[string]any{"id": id})
+	assert.True(t, isErr)
+	assert.Contains(t, text, "Tell the user to check the key their app sends to this server")
 
 	read, more := signIn(t, base, key, "read")
 	secrets = append(secrets, more...)

@@ -122,7 +122,7 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 			ref.write(w)
 			return
 		}
-		ctx := withKey(r.Context(), key)
+		ctx := tools.WithKeySource(withKey(r.Context(), key), cred.source)
 		if cred.readOnly {
 			ctx = tools.WithReadOnlyCaller(ctx)
 		}
@@ -131,12 +131,12 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 		case streamableStateless:
 			g.stateless(w, r, next)
 		case streamableStateful:
-			g.stateful(w, r, body, hashKey(key), next)
+			g.stateful(w, r, body, skimmer.HashKey(key), next)
 		case sseStream:
-			g.sse(w, r, hashKey(key), next)
+			g.sse(w, r, skimmer.HashKey(key), next)
 		case sseMessage:
 			if id := r.URL.Query().Get("sessionId"); id != "" { // exactly what mcp-go routes by
-				if ref := g.sessions.use(id, hashKey(key), pastHandshake(body)); ref != nil {
+				if ref := g.sessions.use(id, skimmer.HashKey(key), pastHandshake(body)); ref != nil {
 					ref.write(w)
 					return
 				}
@@ -220,7 +220,7 @@ func (g *gate) stateless(w http.ResponseWriter, r *http.Request, next http.Handl
 // kinds mcp-go serves without one, an initialize on the protocols before
 // 2026-07-28 (which opens a session) and anything on 2026-07-28 (which has
 // no sessions).
-func (g *gate) stateful(w http.ResponseWriter, r *http.Request, body []byte, key keyHash, next http.Handler) {
+func (g *gate) stateful(w http.ResponseWriter, r *http.Request, body []byte, key skimmer.KeyHash, next http.Handler) {
 	id := r.Header.Get("Mcp-Session-Id")
 	switch r.Method {
 	case http.MethodPost:
@@ -326,7 +326,7 @@ func pastHandshake(body []byte) bool {
 // sse: a GET on /sse opens a session whose stream is the connection. The
 // transport's id generator binds it (newSSESessionID); it ends when the
 // stream does, or when it has been idle too long.
-func (g *gate) sse(w http.ResponseWriter, r *http.Request, key keyHash, next http.Handler) {
+func (g *gate) sse(w http.ResponseWriter, r *http.Request, key skimmer.KeyHash, next http.Handler) {
 	if r.Method != http.MethodGet {
 		next.ServeHTTP(w, r) // the transport refuses it
 		return
@@ -352,6 +352,9 @@ type credential struct {
 	key      string
 	readOnly bool // an OAuth grant to read only
 	server   bool // the server-wide key, not one the caller brought
+	// source is where the key came from, for the sentence that tells a
+	// person what to fix when Skimmer refuses it.
+	source tools.KeySource
 }
 
 // credentials resolves the Skimmer key a request acts with. A key comes in
@@ -386,7 +389,7 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 		case err != nil:
 			return credential{}, &refusal{status: http.StatusUnauthorized, why: err.Error() + "; sign in again", challenge: g.oauth.Challenge(err.Error())}
 		}
-		return credential{key: caller.Key, readOnly: caller.ReadOnly}, nil
+		return credential{key: caller.Key, readOnly: caller.ReadOnly, source: tools.KeyFromSignIn}, nil
 	}
 	if g.hasToken {
 		sum := sha256.Sum256([]byte(bearer))
@@ -394,10 +397,10 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 			return credential{}, unauthorized("send the server's auth token as Authorization: Bearer <token>")
 		}
 		if own != "" {
-			return credential{key: own}, nil
+			return credential{key: own, source: tools.KeyFromHeader}, nil
 		}
 		if g.serverKey != "" {
-			return credential{key: g.serverKey, server: true}, nil
+			return credential{key: g.serverKey, server: true, source: tools.KeyFromServer}, nil
 		}
 		return credential{}, unauthorized("send your Skimmer API key in the skimmer-api-key header")
 	}
@@ -405,13 +408,13 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 	case own != "" && bearer != "" && own != bearer:
 		return credential{}, &refusal{status: http.StatusBadRequest, why: "the request carries one Skimmer key in a header and another as Authorization: Bearer: send one of them"}
 	case own != "":
-		return credential{key: own}, nil
+		return credential{key: own, source: tools.KeyFromHeader}, nil
 	case bearer != "":
-		return credential{key: bearer}, nil
+		return credential{key: bearer, source: tools.KeyFromHeader}, nil
 	case g.oauth != nil:
 		return credential{}, unauthorized("sign in: add this server as a connector by its URL, and your app will open the sign-in page (or send your Skimmer API key in the skimmer-api-key header)")
 	case g.serverKey != "":
-		return credential{key: g.serverKey, server: true}, nil // loopback only: the command checks at start
+		return credential{key: g.serverKey, server: true, source: tools.KeyFromServer}, nil // loopback only: the command checks at start
 	}
 	return credential{}, unauthorized("send your Skimmer API key in the skimmer-api-key header (or as Authorization: Bearer <key>)")
 }

@@ -259,7 +259,7 @@ func TestReplicasWrites(t *testing.T) {
 		for _, other := range rs[1:] {
 			text, isErr = r.replay(t, other)
 			assert.True(t, isErr, text)
-			assert.Contains(t, text, "already used", "replayed on another replica")
+			assert.Contains(t, text, "already answered", "replayed on another replica")
 		}
 		assert.Equal(t, 1, up.writes(key), "written once")
 		add("asked", 1)
@@ -294,7 +294,7 @@ func TestReplicasWrites(t *testing.T) {
 		writer := mcpClient(t, rs[2].url, "outage-writer-key")
 		before := customerFields(t, up, ids[5])
 		redis.Stop()
-		const storeDown = "Could not reach the shared store that keeps writes exact across this server's replicas, so nothing was changed."
+		const storeDown = "Nothing was changed: this server could not reach its shared database, which it needs to make a change safely."
 		for i := range 3 {
 			text, isErr, err := tool(context.Background(), writer, "update_customer", map[string]any{"id": ids[5], "notes": "during the outage", "confirm": true})
 			require.NoError(t, err)

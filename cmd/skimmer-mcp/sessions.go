@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
 
 // What a hosted server lets callers hold: sessions (a stateful HTTP
@@ -83,13 +84,8 @@ func (r *refusal) write(w http.ResponseWriter) {
 	refuse(w, r.status, r.why)
 }
 
-// keyHash is how sessions remember a key: never the key itself.
-type keyHash [32]byte
-
-func hashKey(key string) keyHash { return sha256.Sum256([]byte(key)) }
-
-// sessions is the one record of which sessions exist, whose they are and
-// what they hold. For stateful HTTP it is mcp-go's session id manager too
+// sessions is the one record of which sessions exist, whose they are (a
+// key's skimmer.KeyHash, never the key) and what they hold. For stateful HTTP it is mcp-go's session id manager too
 // (see sessionIDs), so a session exists for the gate exactly when it exists
 // for the transport: bound when the transport mints its id, unbound when
 // the transport ends it.
@@ -99,7 +95,7 @@ type sessions struct {
 
 	mu    sync.Mutex
 	byID  map[string]*session
-	byKey map[keyHash]*tally
+	byKey map[skimmer.KeyHash]*tally
 	all   tally
 	stop  chan struct{}
 	once  sync.Once
@@ -108,7 +104,7 @@ type sessions struct {
 type tally struct{ sessions, streams int }
 
 type session struct {
-	key     keyHash
+	key     skimmer.KeyHash
 	seen    time.Time
 	streams map[*stream]struct{}
 	used    bool // got past the handshake: it may idle for caps.idle
@@ -131,7 +127,7 @@ func (s *sessions) expired(e *session, now time.Time) bool {
 type stream struct{ cancel context.CancelFunc }
 
 func newSessions(c caps) *sessions {
-	s := &sessions{caps: c.orDefaults(), now: time.Now, byID: map[string]*session{}, byKey: map[keyHash]*tally{}, stop: make(chan struct{})}
+	s := &sessions{caps: c.orDefaults(), now: time.Now, byID: map[string]*session{}, byKey: map[skimmer.KeyHash]*tally{}, stop: make(chan struct{})}
 	go s.sweep()
 	return s
 }
@@ -169,7 +165,7 @@ func (s *sessions) expire() {
 	}
 }
 
-func (s *sessions) tallyOf(key keyHash) *tally {
+func (s *sessions) tallyOf(key skimmer.KeyHash) *tally {
 	t := s.byKey[key]
 	if t == nil {
 		t = &tally{}
@@ -180,7 +176,7 @@ func (s *sessions) tallyOf(key keyHash) *tally {
 
 // admit takes a session place, a stream place or both for key, or says
 // why not: 429 when the key holds its share, 503 when the server is full.
-func (s *sessions) admit(key keyHash, session, stream bool) *refusal {
+func (s *sessions) admit(key skimmer.KeyHash, session, stream bool) *refusal {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tallyOf(key)
@@ -200,7 +196,7 @@ func (s *sessions) admit(key keyHash, session, stream bool) *refusal {
 
 // count adds d to key's tallies and the totals; a tally back at zero is
 // forgotten, so made-up keys leave nothing behind.
-func (s *sessions) count(key keyHash, session, stream bool, d int) {
+func (s *sessions) count(key skimmer.KeyHash, session, stream bool, d int) {
 	t := s.tallyOf(key)
 	if session {
 		t.sessions += d
@@ -216,7 +212,7 @@ func (s *sessions) count(key keyHash, session, stream bool, d int) {
 }
 
 // giveBack returns places admit took.
-func (s *sessions) giveBack(key keyHash, session, stream bool) {
+func (s *sessions) giveBack(key skimmer.KeyHash, session, stream bool) {
 	s.mu.Lock()
 	s.count(key, session, stream, -1)
 	s.mu.Unlock()
@@ -224,7 +220,7 @@ func (s *sessions) giveBack(key keyHash, session, stream bool) {
 
 // bind records a session the transport has just opened, with its first
 // stream when it is one (SSE). Its place was taken by admit.
-func (s *sessions) bind(id string, key keyHash, first *stream) {
+func (s *sessions) bind(id string, key skimmer.KeyHash, first *stream) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := &session{key: key, seen: s.now(), streams: map[*stream]struct{}{}}
@@ -237,7 +233,7 @@ func (s *sessions) bind(id string, key keyHash, first *stream) {
 // use checks that key may use session id, and marks it used; past says
 // the request got past the handshake (see pastHandshake). A session that
 // is not here, or has expired, is 404: clients open a new one.
-func (s *sessions) use(id string, key keyHash, past bool) *refusal {
+func (s *sessions) use(id string, key skimmer.KeyHash, past bool) *refusal {
 	s.mu.Lock()
 	e, ok := s.byID[id]
 	var cancels []context.CancelFunc
@@ -270,7 +266,7 @@ func (s *sessions) exists(id string) bool {
 }
 
 // openStream takes a stream place on session id for key.
-func (s *sessions) openStream(id string, key keyHash, cancel context.CancelFunc) (*stream, *refusal) {
+func (s *sessions) openStream(id string, key skimmer.KeyHash, cancel context.CancelFunc) (*stream, *refusal) {
 	if r := s.admit(key, false, true); r != nil {
 		return nil, r
 	}
@@ -289,7 +285,7 @@ func (s *sessions) openStream(id string, key keyHash, cancel context.CancelFunc)
 }
 
 // closeStream gives back a stream's place once its request has returned.
-func (s *sessions) closeStream(id string, key keyHash, st *stream) {
+func (s *sessions) closeStream(id string, key skimmer.KeyHash, st *stream) {
 	s.mu.Lock()
 	if e, ok := s.byID[id]; ok {
 		delete(e.streams, st)
@@ -333,7 +329,7 @@ func (s *sessions) held() tally {
 // opening is a session the gate has admitted and the transport may open
 // while it serves the request: the transport's id generator binds it.
 type opening struct {
-	key   keyHash
+	key   skimmer.KeyHash
 	first *stream // the SSE connection, which is the session's stream
 	id    string  // set when bound
 }
@@ -353,7 +349,7 @@ func (s *sessions) take(r *http.Request) string {
 	id := newSessionID()
 	o, _ := r.Context().Value(openingKey{}).(*opening)
 	if o == nil || o.id != "" {
-		o = &opening{key: hashKey(keyFrom(r.Context()))}
+		o = &opening{key: skimmer.HashKey(keyFrom(r.Context()))}
 		s.mu.Lock()
 		s.count(o.key, true, false, 1)
 		s.mu.Unlock()

@@ -2,11 +2,13 @@
 // Prometheus text format, on a listener of its own.
 //
 // Names follow the OpenTelemetry semantic conventions where they exist:
-// mcp.server.operation.duration for tool calls (MCP), and
+// mcp.server.operation.duration for the requests a host makes (tool calls,
+// resource reads, prompts, completions: MCP), and
 // http.client.request.duration for the requests to Skimmer (HTTP); the
-// rest are under skimmer_mcp. Attributes are drawn from fixed sets (tool
-// names, outcome classes, operations, status codes): never an API key, a
-// customer, an argument or a result.
+// rest are under skimmer_mcp. Attributes are drawn from fixed sets (the
+// declared tools, resource templates and prompts, tools.Outcomes,
+// operations, status codes): never an API key, a customer, a URI, an
+// argument or a result.
 package metrics
 
 import (
@@ -17,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -115,16 +118,16 @@ func (m *Metrics) Tools(transport string) (*Observer, error) {
 	add := func(err error) { errs = append(errs, err) }
 	var err error
 	o.duration, err = m.meter.Float64Histogram("mcp.server.operation.duration", metric.WithUnit("s"),
-		metric.WithDescription("MCP request duration as observed on the server, from the request to its result: here, tools/call."),
+		metric.WithDescription("MCP request duration as observed on the server, from the request to its result: tools/call, resources/read, prompts/get and completion/complete."),
 		metric.WithExplicitBucketBoundaries(mcpBuckets...))
 	add(err)
 	o.calls, err = m.meter.Int64Counter("skimmer_mcp.tool.calls",
-		metric.WithDescription("Tool calls by tool and outcome: ok, preview, asked, declined, unchanged, or the class of failure."))
+		metric.WithDescription("Tool calls by tool and outcome: "+strings.Join(tools.Outcomes(), ", ")+"."))
 	add(err)
 	o.inFlight, err = m.meter.Int64UpDownCounter("skimmer_mcp.tool.calls.in_flight", metric.WithDescription("Tool calls running now."))
 	add(err)
 	o.upstream, err = m.meter.Float64Histogram("http.client.request.duration", metric.WithUnit("s"),
-		metric.WithDescription("Requests to Skimmer, one per attempt, by operation and status."),
+		metric.WithDescription("Requests to Skimmer, one per attempt, by operation and status, whatever asked for them: a tool call, a resource read or a completion."),
 		metric.WithExplicitBucketBoundaries(httpBuckets...))
 	add(err)
 	o.retries, err = m.meter.Int64Counter("skimmer_mcp.upstream.retries", metric.WithDescription("Read attempts after the first, by operation."))
@@ -143,25 +146,47 @@ func (m *Metrics) Tools(transport string) (*Observer, error) {
 
 var _ tools.Observer = (*Observer)(nil)
 
-// CallStarted counts the call in flight.
-func (o *Observer) CallStarted(ctx context.Context, tool string) {
-	o.inFlight.Add(ctx, 1, metric.WithAttributes(attribute.String("gen_ai.tool.name", tool)))
+// CallStarted counts a tool call in flight.
+func (o *Observer) CallStarted(ctx context.Context, c tools.Call) {
+	if c.Kind == tools.KindTool {
+		o.inFlight.Add(ctx, 1, metric.WithAttributes(attribute.String("gen_ai.tool.name", c.Name)))
+	}
 }
 
-// CallEnded records the call, its upstream attempts and its holds.
+// target names what a request was for, by the MCP conventions' attribute
+// for it: gen_ai.tool.name or gen_ai.prompt.name. A resource template has
+// none (mcp.resource.uri would hold customers' ids and names), so it is
+// named by its template's name.
+func target(c tools.Call) attribute.KeyValue {
+	kind := c.Kind
+	if kind == tools.KindCompletion {
+		kind = c.Of
+	}
+	switch kind {
+	case tools.KindPrompt:
+		return attribute.String("gen_ai.prompt.name", c.Name)
+	case tools.KindResource:
+		return attribute.String("skimmer_mcp.resource.template", c.Name)
+	}
+	return attribute.String("gen_ai.tool.name", c.Name)
+}
+
+// CallEnded records the request, its upstream attempts and its holds.
 func (o *Observer) CallEnded(ctx context.Context, c tools.CallRecord) {
-	o.inFlight.Add(ctx, -1, metric.WithAttributes(attribute.String("gen_ai.tool.name", c.Tool)))
 	attrs := []attribute.KeyValue{
-		attribute.String("mcp.method.name", "tools/call"),
-		attribute.String("gen_ai.operation.name", "execute_tool"),
-		attribute.String("gen_ai.tool.name", c.Tool),
+		attribute.String("mcp.method.name", c.Kind.Method()),
+		target(c.Call),
 		attribute.String("network.transport", o.transport),
 	}
-	if c.Failed {
-		attrs = append(attrs, attribute.String("error.type", c.Outcome))
+	if c.Kind == tools.KindTool {
+		o.inFlight.Add(ctx, -1, metric.WithAttributes(attribute.String("gen_ai.tool.name", c.Name)))
+		attrs = append(attrs, attribute.String("gen_ai.operation.name", "execute_tool"))
+		o.calls.Add(ctx, 1, metric.WithAttributes(attribute.String("gen_ai.tool.name", c.Name), attribute.String("outcome", c.Outcome.String())))
+	}
+	if c.Outcome.Failed() {
+		attrs = append(attrs, attribute.String("error.type", c.Outcome.String()))
 	}
 	o.duration.Record(ctx, c.Duration.Seconds(), metric.WithAttributes(attrs...))
-	o.calls.Add(ctx, 1, metric.WithAttributes(attribute.String("gen_ai.tool.name", c.Tool), attribute.String("outcome", c.Outcome)))
 	for _, x := range c.Upstream {
 		op := attribute.String("skimmer.operation", string(x.Op))
 		a := []attribute.KeyValue{op, attribute.String("http.request.method", o.methods[x.Op])}

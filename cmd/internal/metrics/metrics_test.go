@@ -75,20 +75,43 @@ func TestToolMetricsScrapeAsPrometheusText(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 
-	o.CallStarted(ctx, "get_customer")
-	o.CallStarted(ctx, "get_customer")
-	o.CallEnded(ctx, tools.CallRecord{Tool: "get_customer", Outcome: "ok", Duration: 3 * time.Millisecond,
+	outcome := func(name string) tools.Outcome {
+		o, ok := tools.ParseOutcome(name)
+		require.True(t, ok, name)
+		return o
+	}
+	tool := func(name string) tools.Call { return tools.Call{Kind: tools.KindTool, Name: name} }
+	o.CallStarted(ctx, tool("get_customer"))
+	o.CallStarted(ctx, tool("get_customer"))
+	o.CallEnded(ctx, tools.CallRecord{Call: tool("get_customer"), Outcome: outcome("ok"), Duration: 3 * time.Millisecond,
 		Upstream: []skimmer.Exchange{{Op: skimmer.OpGetCustomer, Attempt: 1, Status: 503}, {Op: skimmer.OpGetCustomer, Attempt: 2, Status: 200}},
 		Holds:    []skimmer.Hold{{Op: skimmer.OpGetCustomer, Duration: 2 * time.Second}}})
-	o.CallStarted(ctx, "update_customer")
-	o.CallEnded(ctx, tools.CallRecord{Tool: "update_customer", Outcome: "rate_limited", Failed: true, Duration: time.Millisecond,
+	o.CallStarted(ctx, tool("update_customer"))
+	o.CallEnded(ctx, tools.CallRecord{Call: tool("update_customer"), Outcome: outcome("rate_limited"), Duration: time.Millisecond,
 		Upstream: []skimmer.Exchange{{Op: skimmer.OpUpdateCustomer, Attempt: 1}}})
+	// A resource read and a completion reach Skimmer too.
+	card := tools.Call{Kind: tools.KindResource, Name: "customer"}
+	o.CallStarted(ctx, card)
+	o.CallEnded(ctx, tools.CallRecord{Call: card, Outcome: outcome("not_found"), Duration: time.Millisecond,
+		Upstream: []skimmer.Exchange{{Op: skimmer.OpGetCustomer, Attempt: 1, Status: 404}}})
+	typing := tools.Call{Kind: tools.KindCompletion, Name: "log_contact", Of: tools.KindPrompt}
+	o.CallStarted(ctx, typing)
+	o.CallEnded(ctx, tools.CallRecord{Call: typing, Outcome: outcome("ok"), Duration: time.Millisecond,
+		Upstream: []skimmer.Exchange{{Op: skimmer.OpSearchCustomers, Attempt: 1, Status: 200}}})
 
 	fams := scrape(t, url)
 	assert.Equal(t, 1.0, value(fams, "skimmer_mcp_tool_calls_total", map[string]string{"gen_ai_tool_name": "get_customer", "outcome": "ok"}))
 	assert.Equal(t, 1.0, value(fams, "skimmer_mcp_tool_calls_total", map[string]string{"gen_ai_tool_name": "update_customer", "outcome": "rate_limited"}))
 	assert.Equal(t, 1.0, value(fams, "skimmer_mcp_tool_calls_in_flight", map[string]string{"gen_ai_tool_name": "get_customer"}), "one still running")
 	assert.Equal(t, 2.0, value(fams, "mcp_server_operation_duration_seconds", map[string]string{"mcp_method_name": "tools/call", "network_transport": "tcp"}))
+	assert.Equal(t, 1.0, value(fams, "mcp_server_operation_duration_seconds", map[string]string{"mcp_method_name": "resources/read", "skimmer_mcp_resource_template": "customer", "error_type": "not_found"}))
+	assert.Equal(t, 1.0, value(fams, "mcp_server_operation_duration_seconds", map[string]string{"mcp_method_name": "completion/complete", "gen_ai_prompt_name": "log_contact"}))
+	assert.Equal(t, 2.0, value(fams, "skimmer_mcp_tool_calls_total", nil), "tool calls only")
+	for _, o := range tools.Outcomes() {
+		assert.Contains(t, fams["skimmer_mcp_tool_calls_total"].GetHelp(), " "+o, "the help names every outcome")
+	}
+	assert.Equal(t, 1.0, value(fams, "http_client_request_duration_seconds", map[string]string{"skimmer_operation": string(skimmer.OpSearchCustomers)}), "a completion's search")
+	assert.Equal(t, 1.0, value(fams, "http_client_request_duration_seconds", map[string]string{"skimmer_operation": string(skimmer.OpGetCustomer), "http_response_status_code": "404"}), "a resource's read")
 	assert.Equal(t, 1.0, value(fams, "mcp_server_operation_duration_seconds", map[string]string{"error_type": "rate_limited"}))
 	assert.Equal(t, 1.0, value(fams, "http_client_request_duration_seconds", map[string]string{"skimmer_operation": string(skimmer.OpGetCustomer), "http_response_status_code": "503"}))
 	assert.Equal(t, 1.0, value(fams, "http_client_request_duration_seconds", map[string]string{"http_request_method": "PUT", "error_type": "no_answer"}))
