@@ -123,7 +123,8 @@ func TestOneNameEverywhere(t *testing.T) {
 }
 
 // TestDockerfileCopiesEverySourceFolder: the image's source stage copies
-// the folders it needs by name; a package added elsewhere would break it.
+// the folders it needs by name, for the server and for the sandbox target;
+// a package added elsewhere would break it.
 func TestDockerfileCopiesEverySourceFolder(t *testing.T) {
 	docker, err := os.ReadFile(dockerfile)
 	require.NoError(t, err)
@@ -131,7 +132,7 @@ func TestDockerfileCopiesEverySourceFolder(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^COPY (\w+) \./\w+$`).FindAllSubmatch(docker, -1) {
 		copied[string(m[1])] = true
 	}
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.ImportPath}}{{end}}{{end}}", "../../cmd/skimmer-mcp").Output()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.ImportPath}}{{end}}{{end}}", "../../cmd/skimmer-mcp", "../../cmd/skimmer-sandbox").Output()
 	require.NoError(t, err)
 	const module = "github.com/skimmer-mcp/skimmer-mcp/"
 	for _, pkg := range strings.Fields(string(out)) {
