@@ -57,6 +57,22 @@ await check('bundle: a key, the default settings', async () => {
   });
 });
 
+// The manifest lists no prompts (its static text could not say what the
+// server's prompts say: see deploy/README.md) and says instead that the
+// server offers them at run time: which must be true.
+await check('bundle: prompts are the server\'s to list', async () => {
+  const t = await launch({ api_key: KEY });
+  return session(t, async (client) => {
+    const { prompts } = await client.listPrompts();
+    expect(!manifest.prompts, `the manifest lists prompts: ${JSON.stringify(manifest.prompts)}`);
+    expect(manifest.prompts_generated === (prompts.length > 0),
+      `prompts_generated is ${manifest.prompts_generated}, and the server offers ${prompts.length} prompts`);
+    const brief = await client.getPrompt({ name: prompts[0].name, arguments: Object.fromEntries((prompts[0].arguments ?? []).map((a) => [a.name, 'Smith'])) });
+    expect(brief.messages?.[0]?.content?.text, `${prompts[0].name} gave no message`);
+    return `prompts_generated: true; the server offers ${prompts.map((p) => p.name).join(', ')}`;
+  });
+});
+
 await check('bundle: Read only', async () => {
   const t = await launch({ api_key: KEY, read_only: true });
   return session(t, async (client) => {

@@ -176,6 +176,22 @@ func TestManifestTemplate(t *testing.T) {
 		// value: every optional setting needs a default.
 		assert.True(t, c.Required || c.Default != nil, "%s is optional with no default", key)
 	}
+	// Prompts: a manifest's prompt is a static text with ${arguments.x}
+	// filled in, which cannot say what the server's prompts say (their
+	// words follow which arguments are given and the confirm policy), so
+	// none is listed, and the manifest says the server offers them.
+	var flags struct {
+		Prompts          []any `json:"prompts"`
+		PromptsGenerated *bool `json:"prompts_generated"`
+		ToolsGenerated   *bool `json:"tools_generated"`
+	}
+	require.NoError(t, readJSON(manifestTemplate, &flags))
+	assert.Empty(t, flags.Prompts)
+	require.NotNil(t, flags.PromptsGenerated)
+	assert.True(t, *flags.PromptsGenerated, "the server offers prompts at run time")
+	require.NotNil(t, flags.ToolsGenerated)
+	assert.False(t, *flags.ToolsGenerated, "every tool is in the list; the settings only take some away")
+
 	assert.True(t, m.UserConfig["api_key"].Sensitive, "the key is masked and kept securely")
 	assert.True(t, m.UserConfig["api_key"].Required)
 
