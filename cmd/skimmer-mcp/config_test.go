@@ -62,7 +62,7 @@ func TestConfigRefusals(t *testing.T) {
 		{nil, map[string]string{"SKIMMER_MAX_STREAMS_PER_KEY": "-1"}, "--max-streams-per-key -1: allow at least 1"},
 		{[]string{"--session-idle", "10ms"}, nil, "--session-idle 10ms: allow at least 1s"},
 		{[]string{"--body-timeout", "0s"}, nil, "--body-timeout 0s: allow at least 1s"},
-		{nil, map[string]string{"SKIMMER_API_KEY": "short"}, "SKIMMER_API_KEY: the key is 5 characters long; keys shorter than 12 are refused"},
+		{nil, map[string]string{"SKIMMER_API_KEY": "short"}, "SKIMMER_API_KEY: the key is 5 characters long; Skimmer keys are longer: paste the whole key"},
 		{[]string{"--oauth"}, nil, "--oauth needs --transport http"},
 		{[]string{"--oauth", "--transport", "sse"}, nil, "--oauth needs --transport http"},
 		{[]string{"--oauth", "--transport", "http", "--addr", "0.0.0.0:8080"}, map[string]string{"SKIMMER_OAUTH_KEY": strings.Repeat("k", 44)}, "needs --public-url"},
@@ -260,5 +260,5 @@ func TestSandboxIgnoresTheKey(t *testing.T) {
 	assert.Contains(t, errOut.String(), "SKIMMER_API_KEY is not used")
 
 	_, err := parseConfig(nil, env(map[string]string{"SKIMMER_API_KEY": "any"}), io.Discard)
-	assert.ErrorContains(t, err, "keys shorter than 12 are refused", "outside the sandbox the key is judged")
+	assert.ErrorContains(t, err, "Skimmer keys are longer", "outside the sandbox the key is judged")
 }

@@ -33,6 +33,10 @@ func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.
 		key = base64.StdEncoding.EncodeToString(b)
 		log.Warn("SKIMMER_OAUTH_KEY is not set: connectors signed in now stop working when this server stops")
 	}
+	demoKey := ""
+	if c.sandbox {
+		demoKey = up.key // the sandbox's: it takes any key, and the page asks for none
+	}
 	var store oauth.Store
 	switch {
 	case up.store != nil:
@@ -58,6 +62,8 @@ func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.
 	as, err := oauth.New(oauth.Config{
 		Issuer: public, Key: key, PreviousKey: c.oauthKeyPrevious, Store: store,
 		CheckKey:        checkKey(up),
+		ReadOnly:        c.readOnly,
+		DemoKey:         demoKey,
 		AccessTTL:       c.oauthAccessTTL,
 		WritesConfirmed: c.policy != tools.ConfirmNone,
 		Documents:       oauth.DocumentOptions{AllowLoopback: c.oauthTestLoopback},
@@ -71,14 +77,11 @@ func newOAuth(c *config, up *upstream, log *slog.Logger, listen string) (*oauth.
 }
 
 // checkKey makes the sign-in page's one real read: the first customer, with
-// the key being signed in. A key the server could not keep out of its
-// errors and logs (skimmer.CheckAPIKey) is refused before it is sent
-// anywhere, and the page asks for the whole key again.
+// the key being signed in. The page has already refused a key that cannot
+// be a Skimmer key (skimmer.CheckAPIKey), so only a well-formed one is
+// sent.
 func checkKey(up *upstream) func(ctx context.Context, key string) error {
 	return func(ctx context.Context, key string) error {
-		if err := skimmer.CheckAPIKey(key); err != nil {
-			return fmt.Errorf("%w: %w", oauth.ErrKeyRejected, err)
-		}
 		_, err := up.client.WithAPIKey(key).SearchCustomers(ctx, sieve.Query{Page: 1, PageSize: 1})
 		if errors.Is(err, skimmer.ErrUnauthorized) || errors.Is(err, skimmer.ErrForbidden) {
 			return fmt.Errorf("%w: %w", oauth.ErrKeyRejected, err)

@@ -113,7 +113,11 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 		key := cred.key
 		if !cred.server { // the server's own key was checked at start
 			if err := skimmer.CheckAPIKey(key); err != nil {
-				g.unauthorized("your Skimmer API key is refused: " + err.Error()).write(w)
+				why := err.Error()
+				if ke := (*skimmer.KeyError)(nil); errors.As(err, &ke) {
+					why = ke.Of("the Skimmer API key you sent")
+				}
+				g.unauthorized(why).write(w)
 				return
 			}
 		}

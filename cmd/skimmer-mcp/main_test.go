@@ -912,7 +912,7 @@ func shortKeysAreRefused(t *testing.T) {
 	select {
 	case err := <-p.done:
 		assert.Error(t, err)
-		assert.Contains(t, p.stderr.String(), "SKIMMER_API_KEY: the key is 9 characters long; keys shorter than 12 are refused")
+		assert.Contains(t, p.stderr.String(), "SKIMMER_API_KEY: the key is 9 characters long; Skimmer keys are longer: paste the whole key")
 		assert.NotContains(t, p.stderr.String(), "k3y-short")
 	case <-time.After(10 * time.Second):
 		t.Fatal("started with a key too short to scrub")
@@ -926,7 +926,7 @@ func shortKeysAreRefused(t *testing.T) {
 			}
 			status, answer := send(t, method, g.url, body, h)
 			assert.Equal(t, http.StatusUnauthorized, status, "%s %v", tr, h)
-			assert.Contains(t, answer, "your Skimmer API key is refused: the key is 9 characters long")
+			assert.Contains(t, answer, "the Skimmer API key you sent is 9 characters long; Skimmer keys are longer: paste the whole key")
 			assert.NotContains(t, answer, "k3y-short")
 		}
 		assert.Empty(t, g.sb.Requests())
@@ -937,7 +937,7 @@ func shortKeysAreRefused(t *testing.T) {
 	form, _ := io.ReadAll(page.Body)
 	page.Body.Close()
 	assert.Equal(t, http.StatusOK, page.StatusCode, "the page again, not a redirect with a code")
-	assert.Contains(t, string(form), "make sure it is the whole key")
+	assert.Contains(t, string(form), "That is only 9 characters; a Skimmer key is longer: paste the whole key.")
 	assert.NotContains(t, string(form), "k3y-short")
 	assert.Empty(t, g.sb.Requests(), "the key was not sent to Skimmer")
 	assert.Empty(t, sb.Requests())

@@ -91,8 +91,17 @@ type Config struct {
 	// Store keeps codes, spent tokens and revocations.
 	Store Store
 	// CheckKey makes one real read against Skimmer with key; an error
-	// wrapping ErrKeyRejected means the key is wrong.
+	// wrapping ErrKeyRejected means the key is wrong. It is called only
+	// with a key that skimmer.CheckAPIKey accepts: the page says what is
+	// wrong with any other, and sends it nowhere.
 	CheckKey func(ctx context.Context, key string) error
+	// ReadOnly: the server offers only its read tools, so the page offers
+	// reading only, and every grant is to read.
+	ReadOnly bool
+	// DemoKey, when set, makes this the sign-in of a demo account (the
+	// sandbox): the page says so, any text or none is accepted, and every
+	// grant holds DemoKey instead of what was typed, which is dropped.
+	DemoKey string
 	// AccessTTL is how long an access token lives: DefaultAccessTTL when 0.
 	AccessTTL time.Duration
 	// WritesConfirmed: every write is previewed before it is applied, as

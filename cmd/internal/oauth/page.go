@@ -57,10 +57,13 @@ var (
 <main>
 <div class="card">
 {{- if .Form}}
-<h1>Connect {{.Client}} to Skimmer</h1>
-<p class="who"><strong>{{.Client}}</strong> is asking to use your company's Skimmer account. When you connect, you go back to <strong>{{.Host}}</strong>.</p>
+<h1>{{.Title}}</h1>
+<p class="who"><strong>{{.ClientStart}}</strong> is asking to use {{if .Demo}}the demo Skimmer account on this server{{else}}your company's Skimmer account{{end}}. When you connect, you go back to <strong>{{.Host}}</strong>.</p>
 {{- if .Loopback}}
-<p class="note">{{.Client}} runs on this computer ({{.Host}}). Connect only if you started it yourself just now.</p>
+<p class="note">{{.ClientStart}} runs on this computer ({{.Host}}). Connect only if you started it yourself just now.</p>
+{{- end}}
+{{- if .Demo}}
+<p class="note">This is a demo account with made-up customers, not a real Skimmer account. No key is needed: type anything, or nothing, and press Connect.</p>
 {{- end}}
 {{- if .Problem}}
 <p class="problem" role="alert">{{.Problem}}</p>
@@ -68,14 +71,18 @@ var (
 <form method="post" action="/authorize">
 <input type="hidden" name="pending" value="{{.Pending}}">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<label class="key" for="key">Skimmer API key</label>
-<input id="key" name="key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" required autofocus>
-<p class="hint">The API key Skimmer issued to your company. If you do not have it, ask whoever manages your Skimmer account.</p>
+<label class="key" for="key">Skimmer API key{{if .Demo}} (not needed for the demo){{end}}</label>
+<input id="key" name="key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false"{{if not .Demo}} required{{end}} autofocus>
+{{- if not .Demo}}
+<p class="hint">The API key Skimmer issued to your company. If you do not have it, ask whoever manages your company's Skimmer account, or Skimmer's support (help.getskimmer.com).</p>
+{{- end}}
 <fieldset>
 <legend>What may {{.Client}} do?</legend>
 <label class="choice"><input type="radio" name="access" value="read"{{if not .WriteChecked}} checked{{end}}><span>Read only<small>Look up customers and their activity. Nothing in Skimmer changes.</small></span></label>
 {{- if .WriteAllowed}}
 <label class="choice"><input type="radio" name="access" value="write"{{if .WriteChecked}} checked{{end}}><span>Read and change<small>Also add and update customers, deactivate them, and log calls, texts and notes.{{if .Confirmed}} Every change is shown to you before it is made.{{end}}</small></span></label>
+{{- else if .ReadOnlyServer}}
+<p class="hint">This server only reads: nothing in Skimmer can be changed through it.</p>
 {{- end}}
 </fieldset>
 <div class="actions">
@@ -83,7 +90,11 @@ var (
 <button type="submit" name="action" value="cancel" class="secondary" formnovalidate>Cancel</button>
 </div>
 </form>
-<p class="small">Your key is checked with Skimmer once, then kept encrypted. {{.Client}} never sees it.</p>
+{{- if .Demo}}
+<p class="small">Whatever you type is not kept or sent anywhere: every demo sign-in uses the demo account.</p>
+{{- else}}
+<p class="small">Your key is checked with Skimmer once, then kept encrypted. {{.ClientStart}} never sees it.</p>
+{{- end}}
 {{- else}}
 <h1>{{.Title}}</h1>
 <p class="problem" role="alert">{{.Problem}}</p>
@@ -100,7 +111,8 @@ type pageData struct {
 	Title        string
 	CSS          template.CSS
 	Form         bool
-	Client       string
+	Client       string // the app's name, or "this app": mid-sentence
+	ClientStart  string // the same, to start a sentence
 	Host         string
 	Loopback     bool
 	Problem      string
@@ -109,6 +121,11 @@ type pageData struct {
 	WriteAllowed bool
 	WriteChecked bool
 	Confirmed    bool
+	// ReadOnlyServer: the server offers only its read tools, so reading
+	// is all the page offers, and it says why.
+	ReadOnlyServer bool
+	// Demo: the server's demo account, which takes no key.
+	Demo bool
 }
 
 // pageHeaders keep the page from being framed, cached, or telling anyone
