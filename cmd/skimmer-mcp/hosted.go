@@ -397,8 +397,11 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 	}
 	if g.hasToken {
 		sum := sha256.Sum256([]byte(bearer))
-		if bearer == "" || subtle.ConstantTimeCompare(sum[:], g.token[:]) != 1 {
-			return credential{}, unauthorized("send the server's auth token as Authorization: Bearer <token>")
+		switch {
+		case bearer == "":
+			return credential{}, unauthorized("this server needs its team auth token: send it as Authorization: Bearer <token> (ask whoever runs the server for it), and your Skimmer key in the skimmer-api-key header")
+		case subtle.ConstantTimeCompare(sum[:], g.token[:]) != 1:
+			return credential{}, unauthorized("that is not this server's auth token: ask whoever runs the server for the right one (your Skimmer key goes in the skimmer-api-key header, not in Authorization)")
 		}
 		if own != "" {
 			return credential{key: own, source: tools.KeyFromHeader}, nil

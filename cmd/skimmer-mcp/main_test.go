@@ -384,18 +384,18 @@ func postMCP(t *testing.T, url, body string, headers map[string]string) *http.Re
 
 func TestAuthTokenAndServerKey(t *testing.T) {
 	sb, base := upstreamSandbox(t)
-	p := start(t, []string{"SKIMMER_BASE_URL=" + base, "SKIMMER_API_KEY=server-wide-key-5d3e", "SKIMMER_AUTH_TOKEN=team-token-c0ffee"},
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base, "SKIMMER_API_KEY=server-wide-key-5d3e", "SKIMMER_AUTH_TOKEN=team-token-c0ffee-0123456789abcdef"},
 		"--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json")
 	url := p.waitURL(t)
 	post := func(headers map[string]string) int { return postMCP(t, url, initializeMsg, headers).StatusCode }
 	assert.Equal(t, 401, post(nil), "no token")
 	assert.Equal(t, 401, post(map[string]string{"Authorization": "Bearer wrong"}), "wrong token")
 	assert.Equal(t, 401, post(map[string]string{"skimmer-api-key": "my-own-key"}), "an own key does not replace the token")
-	assert.Equal(t, 200, post(map[string]string{"Authorization": "Bearer team-token-c0ffee"}))
+	assert.Equal(t, 200, post(map[string]string{"Authorization": "Bearer team-token-c0ffee-0123456789abcdef"}))
 
-	c := httpClient(t, url, map[string]string{"Authorization": "Bearer team-token-c0ffee"})
+	c := httpClient(t, url, map[string]string{"Authorization": "Bearer team-token-c0ffee-0123456789abcdef"})
 	callText(t, c, "list_customers", map[string]any{"limit": 1})
-	own := httpClient(t, url, map[string]string{"Authorization": "Bearer team-token-c0ffee", "skimmer-api-key": "caller-own-key"})
+	own := httpClient(t, url, map[string]string{"Authorization": "Bearer team-token-c0ffee-0123456789abcdef", "skimmer-api-key": "caller-own-key"})
 	callText(t, own, "list_customers", map[string]any{"limit": 1})
 	keys := map[string]bool{}
 	for _, r := range sb.Requests() {
@@ -403,7 +403,7 @@ func TestAuthTokenAndServerKey(t *testing.T) {
 	}
 	assert.Equal(t, map[string]bool{"server-wide-key-5d3e": true, "caller-own-key": true}, keys)
 	logs := p.stderr.String()
-	for _, secret := range []string{"server-wide-key-5d3e", "team-token-c0ffee", "caller-own-key"} {
+	for _, secret := range []string{"server-wide-key-5d3e", "team-token-c0ffee-0123456789abcdef", "caller-own-key"} {
 		assert.NotContains(t, logs, secret)
 	}
 }

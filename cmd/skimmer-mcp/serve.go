@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -16,6 +18,7 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/metrics"
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/store"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
@@ -59,7 +62,7 @@ func startUpstream(ctx context.Context, c *config, log *slog.Logger) (_ *upstrea
 	}
 	var budget skimmer.Budget
 	if c.store != "" {
-		if up.store, err = store.Open(ctx, c.store, store.Options{Logger: log, Meter: meter}); err != nil {
+		if up.store, err = store.Open(ctx, c.store, store.Options{Logger: log, Meter: meter, Setting: c.named("store")}); err != nil {
 			return nil, err
 		}
 		up.stop = chain(func() { _ = up.store.Close() }, up.stop)
@@ -150,7 +153,7 @@ func newTools(c *config, up *upstream, log *slog.Logger, perCaller, serverReques
 func serveStdio(ctx context.Context, c *config, up *upstream, log *slog.Logger, io stdio) error {
 	srv, err := newTools(c, up, log, false, true)
 	if err != nil {
-		return err
+		return startError{err}
 	}
 	logPolicy(c, log)
 	std := server.NewStdioServer(srv.MCP())
@@ -249,21 +252,70 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 	return h, nil
 }
 
+// startError is a reason the server could not start serving: the command
+// says it as one sentence, like a setting it refuses, not as a log line.
+type startError struct{ error }
+
+func (e startError) Unwrap() error { return e.error }
+
+// listen opens the hosted server's address, saying what to do when it
+// cannot: most often, another program already has the port.
+func listen(c *config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", c.addr)
+	if err == nil {
+		return ln, nil
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		host, port, _ := net.SplitHostPort(c.addr)
+		next := c.addr
+		if n, perr := strconv.Atoi(port); perr == nil && n > 0 && n < 65535 {
+			next = net.JoinHostPort(host, strconv.Itoa(n+1))
+		}
+		pass := "pass --addr " + next
+		if c.fromEnv["addr"] {
+			pass = "set " + envName("addr") + "=" + next
+		}
+		return nil, startError{fmt.Errorf("something else is using %s; stop it or %s", c.addr, pass)}
+	}
+	return nil, startError{fmt.Errorf("cannot listen on %s (%s): %w", c.addr, c.named("addr"), err)}
+}
+
+// publicEndpoint is the URL to hand to people: under --public-url, that
+// and the endpoint; otherwise the address listened on, with a wildcard
+// address (0.0.0.0, [::]) shown as localhost, which at least works on this
+// machine.
+func publicEndpoint(c *config, listened net.Addr, endpoint string) string {
+	if c.publicURL != "" {
+		if u, err := oauth.CheckIssuer(c.publicURL); err == nil {
+			return u + endpoint
+		}
+	}
+	host, port, _ := net.SplitHostPort(listened.String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + endpoint
+}
+
 // serveHTTP runs the hosted transports until ctx ends, then drains.
 func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", c.addr)
+	ln, err := listen(c)
 	if err != nil {
 		return err
 	}
 	h, err := newHosted(c, up, log, ln.Addr().String())
 	if err != nil {
 		ln.Close()
-		return err
+		return startError{err}
 	}
 	logPolicy(c, log)
+	if c.authToken == "" && !c.oauth && !loopback.Addr(c.addr) {
+		log.Warn(fmt.Sprintf("no auth token on %s: anyone who can reach it can use this server with a Skimmer key of their own, and take its places for sessions; "+
+			"set SKIMMER_AUTH_TOKEN to the output of `openssl rand -hex 32` and give it to your team, or use --oauth", c.addr))
+	}
 	hs := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	url := "http://" + ln.Addr().String() + h.endpoint
-	log.Info("serving MCP", "transport", c.transport, "url", url, "stateful", h.stateful, "auth_token", c.authToken != "", "oauth", c.oauth, "tools", len(h.tools.Tools()))
+	url := publicEndpoint(c, ln.Addr(), h.endpoint)
+	log.Info("serving MCP", "transport", c.transport, "url", url, "listen", ln.Addr().String(), "stateful", h.stateful, "auth_token", c.authToken != "", "oauth", c.oauth, "tools", len(h.tools.Tools()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
