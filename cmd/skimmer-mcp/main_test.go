@@ -519,11 +519,103 @@ func TestBrowserClients(t *testing.T) {
 	assert.NotEmpty(t, resp.Header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id")
 
+	// A refusal to an allowed origin is readable too: a browser client
+	// needs the 401's challenge to find its way to a key.
+	resp = postMCP(t, url, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Origin": "https://app.example.com"})
+	assert.Equal(t, 401, resp.StatusCode)
+	assert.Equal(t, "https://app.example.com", resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate")
+
+	// What no browser sent gets no CORS answer, as the README says.
+	resp = postMCP(t, url, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"skimmer-api-key": "k-1234567890ab"})
+	assert.Equal(t, 200, resp.StatusCode)
+	for k := range resp.Header {
+		assert.NotContains(t, strings.ToLower(k), "access-control-", "a request without an Origin")
+	}
+
 	pre.Header.Set("Origin", "https://evil.example")
 	resp, err = http.DefaultClient.Do(pre)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "other origins are refused, preflight or not")
+	assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+}
+
+// TestAddressInABrowser: a person who opens the server's address, or its
+// endpoint, in a browser is told in words what it is and what to give an
+// AI app; MCP clients' own GETs are answered as before.
+func TestAddressInABrowser(t *testing.T) {
+	_, base := upstreamSandbox(t)
+	for _, tt := range []struct {
+		args   []string
+		env    []string
+		status int // of a browser's GET on the endpoint
+		says   []string
+	}{
+		{[]string{"--transport", "http"}, nil, http.StatusMethodNotAllowed,
+			[]string{"with your Skimmer API key in the skimmer-api-key header."}},
+		{[]string{"--transport", "http", "--oauth", "--stateful"}, []string{"SKIMMER_AUTH_TOKEN=" + strings.Repeat("t", 32)}, http.StatusNotAcceptable,
+			[]string{"Claude or ChatGPT: as a custom connector", "and the team token you were given as Authorization: Bearer TOKEN"}},
+		{[]string{"--transport", "sse"}, nil, http.StatusNotAcceptable, nil},
+	} {
+		p := start(t, append([]string{"SKIMMER_BASE_URL=" + base}, tt.env...), append(tt.args, "--addr", "127.0.0.1:0", "--log-format", "json")...)
+		endpoint := p.waitURL(t)
+		root := endpoint[:strings.LastIndex(endpoint, "/")]
+		for _, u := range []string{root + "/", endpoint} {
+			req, _ := http.NewRequest("GET", u, nil)
+			req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			want := http.StatusOK
+			if u == endpoint {
+				want = tt.status
+			}
+			assert.Equal(t, want, resp.StatusCode, "%v %s", tt.args, u)
+			assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+			assert.Contains(t, string(body), "This is skimmer-mcp, an MCP server for a Skimmer account; it has no web pages to use.\nAdd "+endpoint+" to your AI app:")
+			for _, s := range tt.says {
+				assert.Contains(t, string(body), s, "%v", tt.args)
+			}
+		}
+		// An MCP client's GET, asking for an event stream, is not a visit.
+		req, _ := http.NewRequest("GET", endpoint, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Contains(t, []int{http.StatusUnauthorized, http.StatusBadRequest}, resp.StatusCode, "%v: the gate's answer, as before", tt.args)
+		p.stop(t)
+	}
+}
+
+// TestNoSignInSaysSo: without --oauth, the paths where an OAuth client
+// looks for a sign-in answer 404 with a sentence saying where the key
+// goes (Claude Code prints it), rather than "404 page not found".
+func TestNoSignInSaysSo(t *testing.T) {
+	_, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json")
+	root := strings.TrimSuffix(p.waitURL(t), "/mcp")
+	for _, tt := range []struct{ method, path string }{
+		{"POST", "/register"},
+		{"GET", "/.well-known/oauth-protected-resource/mcp"},
+		{"GET", "/.well-known/oauth-protected-resource"},
+		{"GET", "/.well-known/oauth-authorization-server"},
+		{"GET", "/.well-known/openid-configuration"},
+		{"GET", "/authorize"},
+		{"POST", "/token"},
+	} {
+		req, _ := http.NewRequest(tt.method, root+tt.path, strings.NewReader(`{"redirect_uris":["http://127.0.0.1:1/cb"]}`))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var out map[string]string
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out), tt.path)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, tt.path)
+		assert.Equal(t, "this server has no sign-in; send your Skimmer API key in the skimmer-api-key header", out["error_description"], tt.path)
+	}
+	p.stop(t)
 }
 
 func TestCallCommand(t *testing.T) {

@@ -187,15 +187,6 @@ type hosted struct {
 	stateful      bool
 }
 
-// corsHeaders are what a browser client may send: MCP's own headers and
-// the caller's Skimmer key. Which origins may send them is the gate's
-// decision, made before the transport sees the request.
-var cors = []server.CORSOption{
-	server.WithCORSAllowedOrigins("*"),
-	server.WithCORSAllowedHeaders("Content-Type", "Accept", "Authorization", "skimmer-api-key", "x-api-key", "Mcp-Session-Id",
-		"Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"),
-}
-
 // newHosted builds the hosted endpoint for a server listening on listen.
 func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hosted, error) {
 	if up.key != "" && c.authToken == "" && !loopback.Addr(c.addr) && !c.sandbox {
@@ -222,13 +213,24 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 	}
 	h.tools = srv
 
+	if c.transport == "sse" {
+		h.endpoint = "/sse"
+	}
+	g.about = newAbout(c, h.endpoint)
+	// The address itself, opened in a browser: what this is, and what to
+	// give an AI app.
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { writeAbout(w, r, http.StatusOK, g.about) })
+	if !c.oauth {
+		noSignIn(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": skimmer.Version, "transport": c.transport})
 	})
 	switch c.transport {
 	case "http":
-		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log), server.WithStreamableHTTPCORS(cors...)}
+		// CORS is the gate's (allowCORS): it alone knows which origins it let in.
+		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log)}
 		rt := streamableStateless
 		if h.stateful {
 			// The gate's session record is the transport's session id
@@ -242,11 +244,10 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 		mux.Handle("/mcp", g.wrap(rt, sh))
 		h.closeSessions = sh.CloseSessions
 	case "sse":
-		sh := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true), server.WithSSECORS(cors...))
+		sh := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true))
 		mux.Handle("/sse", g.wrap(sseStream, sh.SSEHandler()))
 		mux.Handle("/message", g.wrap(sseMessage, sh.MessageHandler()))
 		h.closeSessions = func(context.Context) { sh.CloseSessions() }
-		h.endpoint = "/sse"
 	}
 	h.handler = logging.Requests(log, slog.LevelDebug, bodyDeadline(g.bodyTimeout, mux))
 	return h, nil

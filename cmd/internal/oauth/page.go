@@ -73,7 +73,9 @@ var (
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 <label class="key" for="key">Skimmer API key{{if .Demo}} (not needed for the demo){{end}}</label>
 <input id="key" name="key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false"{{if not .Demo}} required{{end}} autofocus>
-{{- if not .Demo}}
+{{- if .Demo}}
+<p class="hint">Whatever you type here is dropped, never kept or sent anywhere: every demo sign-in uses the demo account.</p>
+{{- else}}
 <p class="hint">The API key Skimmer issued to your company. If you do not have it, ask whoever manages your company's Skimmer account, or Skimmer's support (help.getskimmer.com).</p>
 {{- end}}
 <fieldset>
@@ -90,9 +92,7 @@ var (
 <button type="submit" name="action" value="cancel" class="secondary" formnovalidate>Cancel</button>
 </div>
 </form>
-{{- if .Demo}}
-<p class="small">Whatever you type is not kept or sent anywhere: every demo sign-in uses the demo account.</p>
-{{- else}}
+{{- if not .Demo}}
 <p class="small">Your key is checked with Skimmer once, then kept encrypted. {{.ClientStart}} never sees it.</p>
 {{- end}}
 {{- else}}
