@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"syscall"
 	"time"
@@ -159,6 +161,11 @@ func serveStdio(ctx context.Context, c *config, up *upstream, log *slog.Logger, 
 	std := server.NewStdioServer(srv.MCP())
 	std.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelError))
 	log.Info("serving MCP on stdio", "tools", len(srv.Tools()))
+	if isTerminal(io.in) {
+		// A person started it by hand, and would take the silence that
+		// follows for a hang.
+		fmt.Fprintf(io.err, "skimmer-mcp: waiting for an MCP client on stdin; to try a tool: skimmer-mcp --sandbox call search_customers '{\"text\":\"smith\"}'; Ctrl-C to stop\n")
+	}
 	err = std.Listen(ctx, io.in, io.out)
 	drain, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
@@ -355,4 +362,20 @@ func logPolicy(c *config, log *slog.Logger) {
 	if c.policy == tools.ConfirmNone && !c.readOnly {
 		log.Warn("--confirm none: every write tool applies changes to Skimmer at once, with no preview and no confirmation")
 	}
+}
+
+// isTerminal reports whether r is a terminal a person types into: a
+// character device, but not the null device, which a service manager may
+// give a server as its input.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(fi, null)
 }

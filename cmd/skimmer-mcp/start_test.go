@@ -111,3 +111,35 @@ func TestOpenAddressWithoutATokenWarns(t *testing.T) {
 	assert.NotContains(t, q.stderr.String(), "no auth token", "a token is set")
 	q.stop(t)
 }
+
+// TestStdioAtATerminal: started by hand at a terminal, the stdio server
+// says what it is waiting for and how to try a tool, instead of a log line
+// and silence; a host's pipe gets no such line.
+func TestStdioAtATerminal(t *testing.T) {
+	// script (util-linux) gives the command a terminal of its own.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "script", "-qec", binary+" --sandbox", os.DevNull)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TERM=dumb"}
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() {
+		_ = stdin.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	const line = `skimmer-mcp: waiting for an MCP client on stdin; to try a tool: skimmer-mcp --sandbox call search_customers '{"text":"smith"}'; Ctrl-C to stop`
+	assert.Eventually(t, func() bool { return strings.Contains(out.String(), line) }, 15*time.Second, 50*time.Millisecond, "at a terminal:\n%s", out.String())
+
+	p := start(t, nil, "--sandbox")
+	assert.Eventually(t, func() bool { return strings.Contains(p.stderr.String(), "serving MCP on stdio") }, 15*time.Second, 20*time.Millisecond)
+	assert.NotContains(t, p.stderr.String(), "waiting for an MCP client", "a host's pipe")
+	assert.False(t, isTerminal(strings.NewReader("")))
+	devNull, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer devNull.Close()
+	assert.False(t, isTerminal(devNull), "the null device is no terminal")
+}
