@@ -618,6 +618,42 @@ func TestNoSignInSaysSo(t *testing.T) {
 	p.stop(t)
 }
 
+// TestToolsNameDescribesIt: `skimmer-mcp tools NAME` prints the tool's
+// description and each argument, from the schema it is served with, in
+// words; a name that is no tool's gets a "did you mean".
+func TestToolsNameDescribesIt(t *testing.T) {
+	for _, tl := range tools.Catalogue() {
+		out := runTools(t, tl.Name)
+		assert.True(t, strings.HasPrefix(out, tl.Name+" ("+tl.Kind()+"): "+tl.Title+"\n"+tl.Description+"\n"), out)
+		var schema struct {
+			Properties map[string]json.RawMessage
+		}
+		require.NoError(t, json.Unmarshal(tl.RawInputSchema, &schema))
+		for name := range schema.Properties {
+			assert.Regexp(t, `(?m)^  `+name+` {2,}\S`, out, "%s lists %s", tl.Name, name)
+		}
+	}
+	out := runTools(t, "search_customers")
+	for _, line := range []string{
+		"  text      text of at most 100 characters. Words in names, emails or phones, any case.",
+		"  filters   list of at most 20 objects (below). All must hold;",
+		"    field   required, one of Id, FirstName,",
+		"    value   required, text or null.",
+		"  pageSize  whole number from 1 to 100, default 25. Customers per page.",
+		"  detail    true or false.",
+	} {
+		assert.Contains(t, out, line)
+	}
+	assert.NotContains(t, out, "Not offered")
+	out = runTools(t, "--read-only", "update_customer")
+	assert.Contains(t, out, "Not offered under these settings (--read-only or --tools).")
+
+	var stdout, stderr strings.Builder
+	code := run(context.Background(), []string{"tools", "serch_customers"}, stdio{strings.NewReader(""), &stdout, &stderr}, env(nil))
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "skimmer-mcp: no tool \"serch_customers\"; did you mean search_customers? (skimmer-mcp tools lists them)\n", stderr.String())
+}
+
 func TestCallCommand(t *testing.T) {
 	run := func(args ...string) (string, string, int) {
 		cmd := exec.Command(binary, args...)
@@ -647,7 +683,17 @@ func TestCallCommand(t *testing.T) {
 
 	_, errOut, code = run("--sandbox", "call", "drain_pool")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "drain_pool")
+	assert.Contains(t, errOut, `skimmer-mcp: no tool "drain_pool" (skimmer-mcp tools lists them)`)
+
+	_, errOut, code = run("--sandbox", "call", "search_customer", "{}")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `skimmer-mcp: no tool "search_customer"; did you mean search_customers? (skimmer-mcp tools lists them)`)
+	assert.NotContains(t, errOut, "invalid params")
+
+	// A tool the flags leave out is still a tool: the server says why.
+	out, _, code = run("--sandbox", "--read-only", "call", "create_customer", `{"firstName":"A"}`)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "read-only")
 
 	out, _, code = run("tools", "--read-only")
 	assert.Equal(t, 0, code)
