@@ -70,6 +70,30 @@ func TestUpdateRefusesAPartialRecord(t *testing.T) {
 	assert.NotContains(t, text, "Nothing was changed", "a read changes nothing anyway")
 }
 
+// TestUpdateNamesTheRecordAsItIs: a preview, a dialog and the answer name
+// the customer as the record stands before the change, not by the name the
+// update gives them, and the record read is left as it was.
+func TestUpdateNamesTheRecordAsItIs(t *testing.T) {
+	h := newHarness(t)
+	c := h.customer(func(c *skimmer.Customer) bool { return c.FirstName != nil && c.CompanyName == nil })
+	was := *c.FirstName + " " + *c.LastName
+	text, isErr := h.call("update_customer", map[string]any{"id": c.ID, "firstName": "Renamed"})
+	require.False(t, isErr, text)
+	assert.Contains(t, text, "Would update customer "+was+", id "+c.ID+":\n  firstName: \""+*c.FirstName+"\" → \"Renamed\"")
+	text, isErr = h.call("update_customer", map[string]any{"id": c.ID, "firstName": "Renamed", "confirm": true})
+	require.False(t, isErr, text)
+	assert.Contains(t, text, "Updated customer "+was+", id "+c.ID+":")
+
+	cur := &skimmer.Customer{CustomerFields: skimmer.CustomerFields{FirstName: ptrTo("Emily"), LastName: ptrTo("Smith")}}
+	req := cur.UpdateRequest()
+	var patch customerFields[Patch[string]]
+	require.NoError(t, json.Unmarshal([]byte(`{"firstName":"Emilia"}`), &patch))
+	_, err := mergeFields(&req.CustomerFields, patch)
+	require.NoError(t, err)
+	assert.Equal(t, "Emilia", *req.FirstName)
+	assert.Equal(t, "Emily", *cur.FirstName, "the record read is not changed by the merge")
+}
+
 // TestUpstreamRequestsPerWrite counts what a preview and its confirmed
 // call cost at Skimmer, each request a share of the key's 500 a minute: a
 // create at most 2, an update at most 3, a deactivation of 39 customers 3,
