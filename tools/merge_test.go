@@ -163,3 +163,40 @@ func TestUpstreamRequestsPerWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestUnnamedAuthorIsNotSkimmer: an entry a person logs without naming an
+// author is stored by Skimmer as by "System", like Skimmer's own entries.
+// The preview, the listing and the entry say no author was given; only
+// Skimmer's own entries are by System.
+func TestUnnamedAuthorIsNotSkimmer(t *testing.T) {
+	h := newHarness(t)
+	c := h.customer(func(*skimmer.Customer) bool { return true })
+	args := map[string]any{"customerId": c.ID, "type": "Call", "title": "Left a voicemail"}
+	text, isErr := h.call("create_customer_activity", args)
+	require.False(t, isErr, text)
+	assert.Contains(t, text, `Call "Left a voicemail", with no author given, so Skimmer shows it as by "System"`)
+	text, isErr = h.call("create_customer_activity", with(args, "confirm", true))
+	require.False(t, isErr, text)
+	id := text[strings.LastIndex(text, " ")+1 : len(text)-1]
+
+	text, isErr = h.call("list_customer_activities", map[string]any{"customerId": c.ID})
+	require.False(t, isErr, text)
+	assert.Contains(t, text, id+" | ")
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case strings.HasPrefix(line, id):
+			assert.Contains(t, line, "| Call | Left a voicemail | no author given", line)
+		case strings.HasSuffix(line, "| System") || strings.Contains(line, "| System |"):
+			assert.Contains(t, line, "| system", "only Skimmer's own entries are by System: %s", line)
+		}
+	}
+	text, isErr = h.call("get_customer_activity", map[string]any{"customerId": c.ID, "id": id})
+	require.False(t, isErr, text)
+	assert.Contains(t, text, `logged by a person`)
+	assert.Contains(t, text, `UTC, no author given (Skimmer shows "System"); updated `)
+	assert.NotContains(t, text, "by System")
+
+	text, isErr = h.call("update_customer_activity", map[string]any{"customerId": c.ID, "id": id, "title": "Left two voicemails", "authorName": "Dana Whitfield"})
+	require.False(t, isErr, text)
+	assert.Contains(t, text, "Edited by Dana Whitfield.")
+}
