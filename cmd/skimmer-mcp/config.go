@@ -212,7 +212,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (its own listener, no authentication); off when empty")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.BoolVar(&c.oauth, "oauth", false, "http: be an OAuth 2.1 authorization server, so hosts such as Claude and ChatGPT can add this server by its URL; people sign in with their Skimmer key")
-	fs.StringVar(&c.publicURL, "public-url", "", "--oauth: the https URL clients reach, e.g. https://mcp.example.com (defaults to the listen address on loopback)")
+	fs.StringVar(&c.publicURL, "public-url", "", "sse/http: the https URL clients reach, e.g. https://mcp.example.com: logged at start, shown at the address, and what --oauth issues tokens for (defaults to the listen address on loopback)")
 	fs.StringVar(&c.oauthState, "oauth-state", "", "--oauth: file that keeps revocations and spent tokens across restarts; in memory when empty")
 	fs.DurationVar(&c.oauthAccessTTL, "oauth-access-ttl", 15*time.Minute, "--oauth: how long an access token lives")
 	fs.BoolVar(&c.json, "json", false, "tools: print the list as JSON (name, title, kind, description) for scripts")
