@@ -242,16 +242,21 @@ func TestOneShotFlagsHaveNoTwin(t *testing.T) {
 	assert.False(t, strings.HasPrefix(out.String(), "["), "plain text, not JSON")
 }
 
-// TestBadFlagIsSaidOnce: the error once, with where to look, and not the
-// whole usage; --help prints the usage once.
+// TestBadFlagIsSaidOnce: the error once, with where to look (or, for a
+// value, what it takes), and not the whole usage; --help prints the usage
+// once.
 func TestBadFlagIsSaidOnce(t *testing.T) {
-	for _, args := range [][]string{{"--bogus"}, {"tools", "--bogus"}, {"--sandbox-seed", "many"}} {
+	for args, says := range map[*[]string]string{
+		{"--bogus"}:                "unknown flag --bogus (skimmer-mcp --help lists them all)",
+		{"tools", "--bogus"}:       "unknown flag --bogus (skimmer-mcp --help lists them all)",
+		{"--sandbox-seed", "many"}: `--sandbox-seed "many": use a whole number, such as 1`,
+	} {
 		var out, errOut strings.Builder
-		code := run(context.Background(), args, stdio{strings.NewReader(""), &out, &errOut}, env(nil))
-		assert.Equal(t, 2, code, "%v", args)
+		code := run(context.Background(), *args, stdio{strings.NewReader(""), &out, &errOut}, env(nil))
+		assert.Equal(t, 2, code, "%v", *args)
 		msg := errOut.String()
 		assert.Equal(t, 1, strings.Count(msg, "\n"), "one line: %q", msg)
-		assert.Contains(t, msg, "skimmer-mcp --help lists them all")
+		assert.Equal(t, "skimmer-mcp: "+says+"\n", msg)
 		assert.NotContains(t, msg, "Usage:")
 		assert.Empty(t, out.String())
 	}
