@@ -153,6 +153,7 @@ Usage:
   skimmer-mcp [flags]                       serve MCP (stdio by default)
   skimmer-mcp [flags] call TOOL ['{json}']  run one tool once and print its answer
   skimmer-mcp [flags] tools [--json]        list the tools the flags allow
+  skimmer-mcp [flags] tools NAME...         describe a tool and its arguments
   skimmer-mcp [flags] healthcheck           ask the server the same flags
                                             configure for GET /healthz (for
                                             container health checks)
