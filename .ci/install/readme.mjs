@@ -227,7 +227,8 @@ await check('Claude Code: the http command without its header, on a server with 
 const tokenSaid = /add `--header "(Authorization: Bearer TOKEN)"`[^]*?add `("Authorization": "Bearer TOKEN")` to `headers`[^]*?add `("--header", "Authorization:Bearer \$\{SKIMMER_TEAM_TOKEN\}")` to `args` and `("SKIMMER_TEAM_TOKEN": "TOKEN")` to `env`/.exec(connect);
 await check('README: the team token, in Claude Code, VS Code, Cursor and mcp-remote', async () => {
   expect(tokenSaid, 'the README no longer says how to send a team token in each client');
-  const withToken = (x) => x.replaceAll('TOKEN', TEAM_TOKEN);
+  // TOKEN alone, not the TOKEN in SKIMMER_TEAM_TOKEN.
+  const withToken = (x) => x.replace(/\bTOKEN\b/g, TEAM_TOKEN);
   const said = [];
   // Claude Code: the README's http command, its header added.
   const argv = words(fill(http).replace(HOSTED_URL, TEAM_URL)).slice(1);
@@ -272,6 +273,9 @@ await check('Claude Code: no key header, on a server without --oauth', async () 
   const state = cc.state(nameOf(argv));
   expect(!/✔ Connected/.test(state), state);
   expect(!/404 page not found/.test(state), state);
+  expect(state.includes('this server has no sign-in; send your Skimmer API key in the skimmer-api-key header'), `Claude Code does not print the server's sentence: ${state}`);
+  const said = /Claude Code reports that case as "([^"]+)", followed by the server's "([^"]+)"/.exec(README);
+  expect(said && state.includes(said[1]) && state.includes(said[2]), `Troubleshooting says Claude Code prints ${said ? `"${said[1]}" … "${said[2]}"` : 'nothing'}; it printed: ${state}`);
   return state.replace(HOSTED_URL, 'hosted URL');
 });
 
