@@ -44,18 +44,65 @@ const MinKeyLength = 12
 // ASCII without spaces, at least MinKeyLength long. A shorter key cannot be
 // told apart from ordinary text, so it could not be scrubbed from what
 // Skimmer says (an error echoing it) without garbling the rest; such a key
-// is refused where it comes in, rather than used and leaked. The error
-// never holds the key.
+// is refused where it comes in, rather than used and leaked. The error is a
+// *KeyError, and never holds the key.
 func CheckAPIKey(key string) error {
 	for _, c := range key {
-		if c <= ' ' || c > '~' {
-			return fmt.Errorf("the key has a space, a line break or another character that is not printable ASCII: use the key exactly as Skimmer gave it")
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			return &KeyError{Problem: KeyHasSpace, Length: len(key)}
+		case c < ' ' || c > '~':
+			return &KeyError{Problem: KeyHasOddCharacter, Length: len(key)}
 		}
 	}
 	if len(key) < MinKeyLength {
-		return fmt.Errorf("the key is %d characters long; keys shorter than %d are refused, because a key that short cannot be kept out of error messages and logs without garbling them: use the whole key Skimmer gave you", len(key), MinKeyLength)
+		return &KeyError{Problem: KeyTooShort, Length: len(key)}
 	}
 	return nil
+}
+
+// KeyProblem is why CheckAPIKey refused a key.
+type KeyProblem uint8
+
+const (
+	KeyTooShort        KeyProblem = iota + 1 // shorter than MinKeyLength
+	KeyHasSpace                              // a space, tab or line break inside it
+	KeyHasOddCharacter                       // a character no key has: not printable ASCII
+)
+
+// KeyError is a key CheckAPIKey refused, and why: what was pasted is not
+// the whole key, or not only the key. Every sentence it makes says what to
+// do, in the person's terms, and none holds the key.
+type KeyError struct {
+	Problem KeyProblem
+	Length  int // in bytes, as Skimmer would receive it
+}
+
+func (e *KeyError) Error() string { return e.Of("the key") }
+
+// Of is the sentence with the key called what the reader knows it as,
+// e.g. "the Skimmer API key you sent".
+func (e *KeyError) Of(key string) string {
+	switch e.Problem {
+	case KeyTooShort:
+		return fmt.Sprintf("%s is %d characters long; Skimmer keys are longer: paste the whole key", key, e.Length)
+	case KeyHasSpace:
+		return key + " has a space or a line break in it; Skimmer keys have none: paste the key exactly as Skimmer gave it"
+	default:
+		return key + " has a character no Skimmer key has (a curly quote, an accented letter or an invisible character): paste the key exactly as Skimmer gave it"
+	}
+}
+
+// Reason names the problem in a few words, for a log line.
+func (e *KeyError) Reason() string {
+	switch e.Problem {
+	case KeyTooShort:
+		return "key too short"
+	case KeyHasSpace:
+		return "key has a space or line break"
+	default:
+		return "key has a character no key has"
+	}
 }
 
 // scrubber removes one key from text in every form a server could echo it

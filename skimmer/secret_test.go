@@ -121,11 +121,14 @@ func TestCheckAPIKey(t *testing.T) {
 		{"sk_live_0123456789", ""},
 		{oddKey, ""},
 		{"abcdefghijkl", ""},
-		{"abcdefghijk", "the key is 11 characters long; keys shorter than 12 are refused"},
+		{"abcdefghijk", "the key is 11 characters long; Skimmer keys are longer: paste the whole key"},
 		{"k-1234", "the key is 6 characters long"},
-		{"has a space in it", "not printable ASCII"},
-		{"line\nbreak-0123456", "not printable ASCII"},
-		{"non-ascii-ключ-0123", "not printable ASCII"},
+		{"has a space in it", "has a space or a line break in it"},
+		{"line\nbreak-0123456", "has a space or a line break in it"},
+		{"tab\tbetween-0123456", "has a space or a line break in it"},
+		{"non-ascii-ключ-0123", "a character no Skimmer key has"},
+		{"“quoted-0123456789”", "a character no Skimmer key has"},
+		{"nul\x00inside-0123456", "a character no Skimmer key has"},
 	} {
 		err := CheckAPIKey(tt.key)
 		if tt.want == "" {
@@ -135,6 +138,9 @@ func TestCheckAPIKey(t *testing.T) {
 		require.Error(t, err, tt.key)
 		assert.Contains(t, err.Error(), tt.want)
 		assert.NotContains(t, err.Error(), tt.key, "the error never holds the key")
+		var ke *KeyError
+		require.ErrorAs(t, err, &ke, "callers tell the problems apart by type")
+		assert.NotEmpty(t, ke.Reason())
 		assert.Nil(t, newScrubber(APIKey(tt.key)), "no scrubber for a refused key")
 	}
 }

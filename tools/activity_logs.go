@@ -141,7 +141,11 @@ func activityLine(l *skimmer.ActivityLog) string {
 	if l.IsSystemGenerated {
 		details = parts("; ", "system", val(l.RelatedEntityDisplay), val(l.SecondaryRelatedEntityDisplay), details)
 	}
-	return parts(" | ", l.ID, minute(l.CreatedAt.Time), l.Type, l.Title, val(l.CreatedByName), details)
+	by := val(l.CreatedByName)
+	if !l.IsSystemGenerated && unnamed(by) {
+		by = "no author given"
+	}
+	return parts(" | ", l.ID, minute(l.CreatedAt.Time), l.Type, l.Title, by, details)
 }
 
 // ---- get_customer_activity
@@ -177,8 +181,19 @@ func activityDetail(out *answer, l *skimmer.ActivityLog) {
 	}
 	out.add(parts(" | ", l.ID, l.Type, l.Title))
 	out.addf("Customer %s; %s", l.CustomerID, kind)
-	out.add(parts("; ", "Created "+minute(l.CreatedAt.Time)+" UTC"+prefixed(" by ", val(l.CreatedByName)),
-		"updated "+minute(l.UpdatedAt.Time)+prefixed(" by ", val(l.UpdatedByName))))
+	created, updated := prefixed(" by ", val(l.CreatedByName)), prefixed(" by ", val(l.UpdatedByName))
+	if !l.IsSystemGenerated {
+		// Skimmer writes "System" where a person's entry names nobody,
+		// as on its own entries: say so, rather than pass the entry off
+		// as Skimmer's.
+		if unnamed(val(l.CreatedByName)) {
+			created = `, no author given (Skimmer shows "System")`
+		}
+		if unnamed(val(l.UpdatedByName)) {
+			updated = ", no editor given"
+		}
+	}
+	out.add(parts("; ", "Created "+minute(l.CreatedAt.Time)+" UTC"+created, "updated "+minute(l.UpdatedAt.Time)+updated))
 	if d := val(l.Description); d != "" {
 		out.add("Description: " + d)
 	}
@@ -245,7 +260,11 @@ func createActivity() Tool {
 			if err != nil {
 				return nil, err
 			}
-			p.Preview = fmt.Sprintf("Would log on %s, id %s:\n  %s, by %s", displayName(cust), cust.ID, entry, orSystem(req.AuthorName))
+			by := "by " + val(req.AuthorName)
+			if unnamed(val(req.AuthorName)) {
+				by = `with no author given, so Skimmer shows it as by "System"`
+			}
+			p.Preview = fmt.Sprintf("Would log on %s, id %s:\n  %s, %s", displayName(cust), cust.ID, entry, by)
 			if d := val(req.Description); d != "" {
 				p.Preview += "\n  " + d
 			}
@@ -253,11 +272,22 @@ func createActivity() Tool {
 		})
 }
 
-func orSystem(s *string) string {
-	if v := val(s); v != "" {
-		return v
+// unnamed reports an author or editor that names nobody: none given, or
+// the "System" Skimmer writes in its place. The tools say so in words, and
+// do not make up a default author: an entry's author is a person's name in
+// the company's records, and this server does not know who is at the
+// keyboard.
+func unnamed(name string) bool {
+	name = strings.TrimSpace(name)
+	return name == "" || name == skimmer.ActivityDefaultAuthor
+}
+
+// editedBy ends an update's preview: who the edit is put down to.
+func editedBy(name *string) string {
+	if unnamed(val(name)) {
+		return `No editor given, so Skimmer shows the edit as by "System".`
 	}
-	return skimmer.ActivityDefaultAuthor
+	return "Edited by " + val(name) + "."
 }
 
 // ---- update_customer_activity
@@ -311,7 +341,7 @@ func updateActivity() Tool {
 				what: func(cur *skimmer.ActivityLog) string {
 					return fmt.Sprintf("entry %s (%s %q)", cur.ID, cur.Type, cur.Title)
 				},
-				note: "Edited by " + orSystem(a.AuthorName) + ".",
+				note: editedBy(a.AuthorName),
 			})
 		})
 }

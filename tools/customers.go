@@ -712,7 +712,16 @@ func mergeFields(f *skimmer.CustomerFields, patch customerFields[Patch[string]])
 		changes = append(changes, changeLine(k, cur[k], set[k]))
 		cur[k] = set[k]
 	}
-	return changes, carry(cur, f)
+	// Decoded into a fresh value, not over f: f's pointers are shared
+	// with the record it was copied from, and decoding over them would
+	// write the new values into that record too, so that the preview
+	// named the customer by the name they are about to get.
+	var merged skimmer.CustomerFields
+	if err := carry(cur, &merged); err != nil {
+		return nil, err
+	}
+	*f = merged
+	return changes, nil
 }
 
 // editTags adds and removes tags by name, any case. Removing a tag the

@@ -70,6 +70,30 @@ func TestUpdateRefusesAPartialRecord(t *testing.T) {
 	assert.NotContains(t, text, "Nothing was changed", "a read changes nothing anyway")
 }
 
+// TestUpdateNamesTheRecordAsItIs: a preview, a dialog and the answer name
+// the customer as the record stands before the change, not by the name the
+// update gives them, and the record read is left as it was.
+func TestUpdateNamesTheRecordAsItIs(t *testing.T) {
+	h := newHarness(t)
+	c := h.customer(func(c *skimmer.Customer) bool { return c.FirstName != nil && c.CompanyName == nil })
+	was := *c.FirstName + " " + *c.LastName
+	text, isErr := h.call("update_customer", map[string]any{"id": c.ID, "firstName": "Renamed"})
+	require.False(t, isErr, text)
+	assert.Contains(t, text, "Would update customer "+was+", id "+c.ID+":\n  firstName: \""+*c.FirstName+"\" → \"Renamed\"")
+	text, isErr = h.call("update_customer", map[string]any{"id": c.ID, "firstName": "Renamed", "confirm": true})
+	require.False(t, isErr, text)
+	assert.Contains(t, text, "Updated customer "+was+", id "+c.ID+":")
+
+	cur := &skimmer.Customer{CustomerFields: skimmer.CustomerFields{FirstName: ptrTo("Emily"), LastName: ptrTo("Smith")}}
+	req := cur.UpdateRequest()
+	var patch customerFields[Patch[string]]
+	require.NoError(t, json.Unmarshal([]byte(`{"firstName":"Emilia"}`), &patch))
+	_, err := mergeFields(&req.CustomerFields, patch)
+	require.NoError(t, err)
+	assert.Equal(t, "Emilia", *req.FirstName)
+	assert.Equal(t, "Emily", *cur.FirstName, "the record read is not changed by the merge")
+}
+
 // TestUpstreamRequestsPerWrite counts what a preview and its confirmed
 // call cost at Skimmer, each request a share of the key's 500 a minute: a
 // create at most 2, an update at most 3, a deactivation of 39 customers 3,
@@ -138,4 +162,41 @@ func TestUpstreamRequestsPerWrite(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestUnnamedAuthorIsNotSkimmer: an entry a person logs without naming an
+// author is stored by Skimmer as by "System", like Skimmer's own entries.
+// The preview, the listing and the entry say no author was given; only
+// Skimmer's own entries are by System.
+func TestUnnamedAuthorIsNotSkimmer(t *testing.T) {
+	h := newHarness(t)
+	c := h.customer(func(*skimmer.Customer) bool { return true })
+	args := map[string]any{"customerId": c.ID, "type": "Call", "title": "Left a voicemail"}
+	text, isErr := h.call("create_customer_activity", args)
+	require.False(t, isErr, text)
+	assert.Contains(t, text, `Call "Left a voicemail", with no author given, so Skimmer shows it as by "System"`)
+	text, isErr = h.call("create_customer_activity", with(args, "confirm", true))
+	require.False(t, isErr, text)
+	id := text[strings.LastIndex(text, " ")+1 : len(text)-1]
+
+	text, isErr = h.call("list_customer_activities", map[string]any{"customerId": c.ID})
+	require.False(t, isErr, text)
+	assert.Contains(t, text, id+" | ")
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case strings.HasPrefix(line, id):
+			assert.Contains(t, line, "| Call | Left a voicemail | no author given", line)
+		case strings.HasSuffix(line, "| System") || strings.Contains(line, "| System |"):
+			assert.Contains(t, line, "| system", "only Skimmer's own entries are by System: %s", line)
+		}
+	}
+	text, isErr = h.call("get_customer_activity", map[string]any{"customerId": c.ID, "id": id})
+	require.False(t, isErr, text)
+	assert.Contains(t, text, `logged by a person`)
+	assert.Contains(t, text, `UTC, no author given (Skimmer shows "System"); updated `)
+	assert.NotContains(t, text, "by System")
+
+	text, isErr = h.call("update_customer_activity", map[string]any{"customerId": c.ID, "id": id, "title": "Left two voicemails", "authorName": "Dana Whitfield"})
+	require.False(t, isErr, text)
+	assert.Contains(t, text, "Edited by Dana Whitfield.")
 }

@@ -88,7 +88,11 @@ func New(cfg Config) (*Server, error) {
 	all := Catalogue()
 	for _, name := range cfg.Tools {
 		if !slices.ContainsFunc(all, func(t Tool) bool { return t.Name == name }) {
-			return nil, fmt.Errorf("unknown tool %q in the allow-list; the tools are %s", name, names(all))
+			hint := ""
+			if near := ClosestTool(name); near != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", near)
+			}
+			return nil, fmt.Errorf("unknown tool %q in the allow-list%s; the tools are %s", name, hint, names(all))
 		}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, seal: newSealer(cfg.ConfirmKey, cfg.Now), replayGuard: len(cfg.ConfirmKey) > 0 && cfg.Store == nil}
@@ -310,6 +314,20 @@ func (s *Server) Drain(ctx context.Context) error {
 
 // Tools lists the tools this server offers.
 func (s *Server) Tools() []Tool { return slices.Clone(s.tools) }
+
+// ClosestTool is the declared tool whose name name is most likely a typo
+// of, or "" when none is near enough: for "did you mean" in a command
+// line, where mcp-go's own answer is only "tool not found".
+func ClosestTool(name string) string {
+	known := map[string]bool{}
+	for _, t := range Catalogue() {
+		known[t.Name] = true
+	}
+	if near := closest(name, known); near != name {
+		return near
+	}
+	return ""
+}
 
 func names(ts []Tool) string {
 	n := make([]string, len(ts))

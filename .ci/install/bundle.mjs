@@ -110,18 +110,21 @@ await check('bundle: a key cut short', async () => {
   } catch (err) {
     said = err.message;
   }
-  expect(said.includes('keys shorter than 12 are refused') && !said.includes('abc123'), `the server said: ${said || 'nothing; it started'}`);
+  expect(said.includes('the key is 6 characters long; Skimmer keys are longer: paste the whole key') && !said.includes('abc123'), `the server said: ${said || 'nothing; it started'}`);
   return 'the server refuses to start, saying why, without the key';
 });
 
-await check('bundle: How changes are confirmed', async () => {
-  const none = await launch({ api_key: KEY, confirm: 'none' });
-  const warned = await session(none, async (client, stderr) => stderr());
-  expect(warned.includes('every write tool applies changes to Skimmer at once'), 'confirm "none" did not reach the server (no warning logged)');
-  const dflt = await launch({ api_key: KEY });
-  const quiet = await session(dflt, async (client, stderr) => stderr());
-  expect(!quiet.includes('every write tool applies changes'), 'the default policy is not elicit');
-  return 'none reaches the server (it warns at start); the default does not warn';
+await check('bundle: changes are confirmed, and no setting turns that off', async () => {
+  expect(!Object.keys(manifest.user_config).some((k) => /confirm/i.test(k)) && !('SKIMMER_CONFIRM' in manifest.server.mcp_config.env),
+    `the manifest offers a confirmation setting: ${Object.keys(manifest.user_config).join(', ')}`);
+  const t = await launch({ api_key: KEY });
+  return session(t, async (client, stderr) => {
+    const r = await client.callTool({ name: 'create_customer', arguments: { firstName: 'Preview', lastName: 'Only' } });
+    const text = r.content?.[0]?.text ?? '';
+    expect(!r.isError && text.startsWith('PREVIEW: nothing has been changed.'), `create_customer answered ${JSON.stringify(text.slice(0, 200))}`);
+    expect(!stderr().includes('every write tool applies changes'), 'the server applies writes at once');
+    return 'a write answers with its preview; nothing is applied unconfirmed';
+  });
 });
 
 finish();

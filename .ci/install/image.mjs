@@ -96,10 +96,13 @@ const server = await start();
 try {
   await check('image binary: serves streamable HTTP on 0.0.0.0 as the image says', async () => {
     expect(server.ok, `did not start: ${server.stderr()}`);
-    // Go names a listener on every interface [::] (IPv6 and IPv4 alike).
-    const url = /"url":"(http:\/\/(?:0\.0\.0\.0|\[::\]):\d+\/mcp)"/.exec(server.stderr());
-    expect(url, `the log line: ${server.stderr().slice(0, 300)}`);
-    return `logged "serving MCP" (JSON, as SKIMMER_LOG_FORMAT says) at ${url[1].replace(/:\d+\//, ':PORT/')}, every interface`;
+    // Go names a listener on every interface [::] (IPv6 and IPv4 alike);
+    // the URL logged is the one that works on this machine.
+    const listen = /"url":"(http:\/\/localhost:\d+\/mcp)","listen":"((?:0\.0\.0\.0|\[::\]):\d+)"/.exec(server.stderr());
+    expect(listen, `the log line: ${server.stderr().slice(0, 400)}`);
+    // No auth token and no OAuth on every interface: it says so at start.
+    expect(server.stderr().includes('no auth token on 0.0.0.0:'), `no warning about the missing auth token: ${server.stderr().slice(0, 400)}`);
+    return `logged "serving MCP" (JSON, as SKIMMER_LOG_FORMAT says) at ${listen[1].replace(/:\d+\//, ':PORT/')}, listening on ${listen[2].replace(/:\d+$/, ':PORT')}, every interface, and warned that no auth token is set`;
   });
   await check('image binary: the HEALTHCHECK command', async () => {
     const r = spawnSync(BIN, ['healthcheck'], { env: server.env, encoding: 'utf8' });

@@ -29,6 +29,8 @@ const KEY = requireEnv('SKIMMER_KEY');
 const SANDBOX_URL = requireEnv('SANDBOX_URL');
 const HOSTED_URL = requireEnv('HOSTED_URL'); // http://localhost:PORT/mcp
 const OAUTH_URL = requireEnv('OAUTH_URL'); // the same, served with --oauth
+const TEAM_URL = requireEnv('TEAM_URL'); // the same, with SKIMMER_AUTH_TOKEN=TEAM_TOKEN
+const TEAM_TOKEN = requireEnv('TEAM_TOKEN');
 const CLAUDE = requireEnv('CLAUDE_BIN');
 const NPM_PREFIX = requireEnv('NPM_PREFIX');
 const README = readFileSync(requireEnv('README'), 'utf8');
@@ -217,6 +219,64 @@ await check('Claude Code: the http command without its header, on a server with 
   const state = cc.state(nameOf(argv));
   expect(/Needs authentication/.test(state), state);
   return `${state.replace(OAUTH_URL, 'the --oauth URL')}: Claude Code found the sign-in`;
+});
+
+// "If whoever runs the server gave you a team token": each way the README
+// says to send it, added to the README's own configurations, against a
+// server with SKIMMER_AUTH_TOKEN set.
+const tokenSaid = /add `--header "(Authorization: Bearer TOKEN)"`[^]*?add `("Authorization": "Bearer TOKEN")` to `headers`[^]*?add `("--header", "Authorization:Bearer \$\{SKIMMER_TEAM_TOKEN\}")` to `args` and `("SKIMMER_TEAM_TOKEN": "TOKEN")` to `env`/.exec(connect);
+await check('README: the team token, in Claude Code, VS Code, Cursor and mcp-remote', async () => {
+  expect(tokenSaid, 'the README no longer says how to send a team token in each client');
+  // TOKEN alone, not the TOKEN in SKIMMER_TEAM_TOKEN.
+  const withToken = (x) => x.replace(/\bTOKEN\b/g, TEAM_TOKEN);
+  const said = [];
+  // Claude Code: the README's http command, its header added.
+  const argv = words(fill(http).replace(HOSTED_URL, TEAM_URL)).slice(1);
+  const bare = freshClaude();
+  expect(bare.run(argv).code === 0, 'claude mcp add');
+  const refused = bare.state(nameOf(argv));
+  expect(!/✔ Connected/.test(refused), `without the token: ${refused}`);
+  const cc = freshClaude();
+  const r = cc.run([...argv, '--header', withToken(tokenSaid[1])]);
+  expect(r.code === 0, `claude mcp add: exit ${r.code}: ${r.out}`);
+  const state = cc.state(nameOf(argv));
+  expect(/✔ Connected/.test(state), `with the token: ${state}`);
+  said.push('Claude Code connected with it, not without');
+  // The JSON configurations: their headers, and the token's.
+  const header = JSON.parse(`{${withToken(tokenSaid[2])}}`);
+  for (const { name, s, host } of servers.filter((x) => x.s.url)) {
+    await session({ url: TEAM_URL, headers: { ...s.headers, ...header } }, async (client) => {
+      const res = await search(client);
+      expect(!res.isError && /customers? match/.test(res.text), `${host} "${name}": ${res.text.slice(0, 200)}`);
+    });
+    said.push(host);
+  }
+  // mcp-remote: the README's args and env, with the token's added.
+  for (const { s } of servers.filter((x) => x.s.command === 'npx')) {
+    const args = [...s.args.map((a) => a.replace(HOSTED_URL, TEAM_URL)), ...JSON.parse(`[${tokenSaid[3]}]`)];
+    const env = { ...s.env, ...JSON.parse(`{${withToken(tokenSaid[4])}}`), npm_config_offline: 'true' };
+    await session({ command: 'npx', args, env: hostEnv(env), cwd: NPM_PREFIX }, async (client) => {
+      const res = await search(client);
+      expect(!res.isError && /customers? match/.test(res.text), `mcp-remote: ${res.text.slice(0, 200)}`);
+    });
+    said.push('mcp-remote');
+  }
+  return said.join('; ');
+});
+
+// What a server without a token and without --oauth tells Claude Code
+// when the header is left out: not "404 page not found".
+await check('Claude Code: no key header, on a server without --oauth', async () => {
+  const argv = words(fill(http.replace(/ --header "[^"]*"/, ''))).slice(1);
+  const cc = freshClaude();
+  expect(cc.run(argv).code === 0, 'claude mcp add');
+  const state = cc.state(nameOf(argv));
+  expect(!/✔ Connected/.test(state), state);
+  expect(!/404 page not found/.test(state), state);
+  expect(state.includes('this server has no sign-in; send your Skimmer API key in the skimmer-api-key header'), `Claude Code does not print the server's sentence: ${state}`);
+  const said = /Claude Code reports that case as "([^"]+)", followed by the server's "([^"]+)"/.exec(README);
+  expect(said && state.includes(said[1]) && state.includes(said[2]), `Troubleshooting says Claude Code prints ${said ? `"${said[1]}" … "${said[2]}"` : 'nothing'}; it printed: ${state}`);
+  return state.replace(HOSTED_URL, 'hosted URL');
 });
 
 // Troubleshooting's own cases, not README snippets: the --env order the

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
+	"github.com/skimmer-mcp/skimmer-mcp/tools"
 )
 
 // callTool runs one tool once, through the same MCP server the transports
@@ -25,6 +27,10 @@ func callTool(ctx context.Context, c *config, up *upstream, log *slog.Logger, io
 	name, raw := c.args[0], "{}"
 	if len(c.args) == 2 {
 		raw = c.args[1]
+	}
+	if !slices.ContainsFunc(tools.Catalogue(), func(t tools.Tool) bool { return t.Name == name }) {
+		fmt.Fprintf(io.err, "skimmer-mcp: %s (skimmer-mcp tools lists them)\n", noTool(name))
+		return 2
 	}
 	var args map[string]any
 	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
@@ -58,7 +64,7 @@ func callTool(ctx context.Context, c *config, up *upstream, log *slog.Logger, io
 	req.Params.Arguments = args
 	res, err := cl.CallTool(ctx, req)
 	if err != nil {
-		fmt.Fprintf(io.err, "skimmer-mcp: %v (run skimmer-mcp tools for the list)\n", err)
+		fmt.Fprintln(io.err, "skimmer-mcp:", err)
 		return 2
 	}
 	for _, content := range res.Content {
@@ -72,14 +78,26 @@ func callTool(ctx context.Context, c *config, up *upstream, log *slog.Logger, io
 	return 0
 }
 
+// noTool says a name is no tool's, and which it most likely meant.
+func noTool(name string) string {
+	if near := tools.ClosestTool(name); near != "" {
+		return fmt.Sprintf("no tool %q; did you mean %s?", name, near)
+	}
+	return fmt.Sprintf("no tool %q", name)
+}
+
 // listTools prints the catalogue the flags allow: one line a tool, with
 // the kinds the README's table uses; or, with --json, one array that
-// scripts read (the bundle's manifest is built from it).
+// scripts read (the bundle's manifest is built from it). Given tool
+// names, it describes each of them instead.
 func listTools(c *config, io stdio) int {
 	srv, err := newTools(c, &upstream{client: nil}, nil, false, false)
 	if err != nil {
 		fmt.Fprintln(io.err, "skimmer-mcp:", err)
 		return 2
+	}
+	if len(c.args) > 0 && !c.json {
+		return describeTools(srv, c.args, io)
 	}
 	if c.json {
 		type entry struct {
@@ -106,4 +124,35 @@ func listTools(c *config, io stdio) int {
 	}
 	w.Flush()
 	return 0
+}
+
+// describeTools prints each named tool: as served under the flags, or as
+// declared, with a note, when the flags leave it out.
+func describeTools(srv *tools.Server, names []string, io stdio) int {
+	code := 0
+	for i, name := range names {
+		t, offered := tools.Tool{}, false
+		for _, o := range srv.Tools() {
+			if o.Name == name {
+				t, offered = o, true
+			}
+		}
+		if !offered {
+			i := slices.IndexFunc(tools.Catalogue(), func(t tools.Tool) bool { return t.Name == name })
+			if i < 0 {
+				fmt.Fprintf(io.err, "skimmer-mcp: %s (skimmer-mcp tools lists them)\n", noTool(name))
+				code = 2
+				continue
+			}
+			t = tools.Catalogue()[i]
+		}
+		if i > 0 {
+			fmt.Fprintln(io.out)
+		}
+		if err := describeTool(io.out, t, offered); err != nil {
+			fmt.Fprintln(io.err, "skimmer-mcp:", err)
+			code = 1
+		}
+	}
+	return code
 }

@@ -71,6 +71,80 @@ type config struct {
 	command string   // "", "call", "tools" or "healthcheck"
 	args    []string // the command's own arguments
 	set     map[string]bool
+	fromEnv map[string]bool // set by the flag's environment twin, not the flag
+}
+
+// named is how the person set a flag's value: as the flag, or as its
+// environment twin (a host's configuration, a container's -e, the bundle).
+// A sentence about a setting names it the way it was given.
+func (c *config) named(flagName string) string {
+	if c.fromEnv[flagName] {
+		return envName(flagName)
+	}
+	return "--" + flagName
+}
+
+// given is a setting with its value, as the person wrote it:
+// --confirm "ask", or SKIMMER_CONFIRM="ask".
+func (c *config) given(flagName string, v any) string {
+	if c.fromEnv[flagName] {
+		return fmt.Sprintf("%s=%q", envName(flagName), fmt.Sprint(v))
+	}
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("--%s %q", flagName, s)
+	}
+	return fmt.Sprintf("--%s %v", flagName, v)
+}
+
+// setTo is how to give a setting a value, the way the person gives
+// settings of that name: --transport http, or SKIMMER_TRANSPORT=http.
+func (c *config) setTo(flagName, v string) string {
+	if c.fromEnv[flagName] {
+		return envName(flagName) + "=" + v
+	}
+	return "--" + flagName + " " + v
+}
+
+// checkedValue stands in front of a flag's value so that a value it cannot
+// take is answered with what it takes ("use true or false"), not the flag
+// package's "parse error", and is recorded with the setting's name as the
+// person gave it.
+type checkedValue struct {
+	flag.Value
+	advice string
+	failed func(value string, err error)
+}
+
+func (v *checkedValue) Set(s string) error {
+	if err := v.Value.Set(s); err != nil {
+		err = errors.New(v.advice)
+		v.failed(s, err)
+		return err
+	}
+	return nil
+}
+
+// IsBoolFlag keeps --read-only working without a value.
+func (v *checkedValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// adviceFor says what a flag's value must look like, from its kind.
+func adviceFor(f *flag.Flag) string {
+	g, _ := f.Value.(flag.Getter)
+	if g == nil {
+		return "see skimmer-mcp --help"
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "use true or false"
+	case time.Duration:
+		return "use a duration such as 30s, 5m or 1h"
+	case int, int64:
+		return "use a whole number, such as " + f.DefValue
+	}
+	return "see skimmer-mcp --help"
 }
 
 const usageHead = `skimmer-mcp: an MCP server for the Skimmer pool-service API.
@@ -79,6 +153,7 @@ Usage:
   skimmer-mcp [flags]                       serve MCP (stdio by default)
   skimmer-mcp [flags] call TOOL ['{json}']  run one tool once and print its answer
   skimmer-mcp [flags] tools [--json]        list the tools the flags allow
+  skimmer-mcp [flags] tools NAME...         describe a tool and its arguments
   skimmer-mcp [flags] healthcheck           ask the server the same flags
                                             configure for GET /healthz (for
                                             container health checks)
@@ -138,10 +213,19 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (its own listener, no authentication); off when empty")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.BoolVar(&c.oauth, "oauth", false, "http: be an OAuth 2.1 authorization server, so hosts such as Claude and ChatGPT can add this server by its URL; people sign in with their Skimmer key")
-	fs.StringVar(&c.publicURL, "public-url", "", "--oauth: the https URL clients reach, e.g. https://mcp.example.com (defaults to the listen address on loopback)")
+	fs.StringVar(&c.publicURL, "public-url", "", "sse/http: the https URL clients reach, e.g. https://mcp.example.com: logged at start, shown at the address, and what --oauth issues tokens for (defaults to the listen address on loopback)")
 	fs.StringVar(&c.oauthState, "oauth-state", "", "--oauth: file that keeps revocations and spent tokens across restarts; in memory when empty")
 	fs.DurationVar(&c.oauthAccessTTL, "oauth-access-ttl", 15*time.Minute, "--oauth: how long an access token lives")
 	fs.BoolVar(&c.json, "json", false, "tools: print the list as JSON (name, title, kind, description) for scripts")
+	var badValue error // the first value a flag could not take, named as given
+	fs.VisitAll(func(f *flag.Flag) {
+		name := f.Name
+		f.Value = &checkedValue{Value: f.Value, advice: adviceFor(f), failed: func(value string, err error) {
+			if badValue == nil {
+				badValue = fmt.Errorf("--%s %q: %w", name, value, err)
+			}
+		}}
+	})
 	// The flag package would print a parse error and the whole usage; the
 	// caller prints the error once, with a pointer to --help.
 	fs.SetOutput(io.Discard)
@@ -166,8 +250,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		case errors.Is(err, flag.ErrHelp):
 			usage()
 			return err
+		case badValue != nil:
+			return badValue
 		case err != nil:
-			return fmt.Errorf("%w (skimmer-mcp --help lists them all)", err)
+			// The flag package names flags with one dash; people type two.
+			msg := err.Error()
+			if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+				msg = "unknown flag --" + strings.TrimLeft(name, "-")
+			} else if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+				msg = "--" + strings.TrimLeft(name, "-") + " needs a value"
+			}
+			return fmt.Errorf("%s (skimmer-mcp --help lists them all)", msg)
 		}
 		return nil
 	}
@@ -183,6 +276,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		c.args = fs.Args()
 	}
 	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
+	c.fromEnv = map[string]bool{}
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		if c.set[f.Name] || noTwin[f.Name] {
@@ -193,6 +287,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 				errs = append(errs, fmt.Errorf("%s=%q: %v", envName(f.Name), v, err))
 			}
 			c.set[f.Name] = true
+			c.fromEnv[f.Name] = true
 		}
 	})
 	c.apiKey = strings.TrimSpace(getenv("SKIMMER_API_KEY"))
@@ -206,12 +301,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	return c, c.check()
 }
 
-// check refuses settings that cannot work, saying what to change.
+// check refuses settings that cannot work, saying what to change. Each
+// sentence names the setting the way the person gave it (named, given).
 func (c *config) check() error {
 	switch c.transport {
 	case "stdio", "sse", "http":
 	default:
-		return fmt.Errorf("--transport %q: use stdio, sse or http", c.transport)
+		return fmt.Errorf("%s: use stdio, sse or http", c.given("transport", c.transport))
 	}
 	switch c.command {
 	case "", "call", "tools", "healthcheck", "serve":
@@ -220,7 +316,7 @@ func (c *config) check() error {
 	}
 	var err error
 	if c.policy, err = tools.ParseConfirmPolicy(c.confirm); err != nil {
-		return fmt.Errorf("--confirm: %w", err)
+		return fmt.Errorf("%s: use elicit (ask the person in a dialog where the app can), flag (the model shows the preview and asks) or none (apply at once)", c.given("confirm", c.confirm))
 	}
 	// The sandbox is a demo account that takes any key: an operator's key
 	// is not used there, so it is not judged either (the bundle's Demo data
@@ -231,14 +327,14 @@ func (c *config) check() error {
 		}
 	}
 	if c.maxBody < 1024 {
-		return fmt.Errorf("--max-body %d: allow at least 1024 bytes", c.maxBody)
+		return fmt.Errorf("%s: allow at least 1024 bytes", c.given("max-body", c.maxBody))
 	}
 	for _, n := range []struct {
 		flag string
 		v    int
 	}{{"max-sessions", c.maxSessions}, {"max-sessions-per-key", c.maxKeySessions}, {"max-streams", c.maxStreams}, {"max-streams-per-key", c.maxKeyStreams}} {
 		if n.v < 1 {
-			return fmt.Errorf("--%s %d: allow at least 1", n.flag, n.v)
+			return fmt.Errorf("%s: allow at least 1", c.given(n.flag, n.v))
 		}
 	}
 	for _, d := range []struct {
@@ -246,29 +342,29 @@ func (c *config) check() error {
 		v    time.Duration
 	}{{"body-timeout", c.bodyTimeout}, {"session-idle", c.sessionIdle}} {
 		if d.v < time.Second {
-			return fmt.Errorf("--%s %s: allow at least 1s", d.flag, d.v)
+			return fmt.Errorf("%s: allow at least 1s", c.given(d.flag, d.v))
 		}
 	}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
-		return fmt.Errorf("--addr %q: use host:port, e.g. 127.0.0.1:8080", c.addr)
+		return fmt.Errorf("%s: use host:port, e.g. 127.0.0.1:8080", c.given("addr", c.addr))
+	}
+	if c.publicURL != "" {
+		if _, err := oauth.CheckIssuer(c.publicURL); err != nil {
+			return fmt.Errorf("%s: %w", c.given("public-url", c.publicURL), err)
+		}
 	}
 	if c.oauth {
 		if c.transport != "http" {
-			return fmt.Errorf("--oauth needs --transport http: OAuth clients connect over streamable HTTP")
+			return fmt.Errorf("%s needs %s: OAuth clients connect over streamable HTTP", c.named("oauth"), c.setTo("transport", "http"))
 		}
 		if c.oauthAccessTTL < time.Second || c.oauthAccessTTL > 24*time.Hour {
-			return fmt.Errorf("--oauth-access-ttl %s: use between 1s and 24h (15m is the default)", c.oauthAccessTTL)
+			return fmt.Errorf("%s: use between 1s and 24h (15m is the default)", c.given("oauth-access-ttl", c.oauthAccessTTL))
 		}
 		if c.publicURL == "" && !loopback.Addr(c.addr) {
-			return fmt.Errorf("--oauth on %s needs --public-url, the https URL clients reach (e.g. https://mcp.example.com), with TLS terminated in front of the server", c.addr)
-		}
-		if c.publicURL != "" {
-			if _, err := oauth.CheckIssuer(c.publicURL); err != nil {
-				return err
-			}
+			return fmt.Errorf("%s on %s needs --public-url, the https URL clients reach (e.g. https://mcp.example.com), with TLS terminated in front of the server", c.named("oauth"), c.addr)
 		}
 		if c.oauthKey == "" && !loopback.Addr(c.addr) {
-			return fmt.Errorf("--oauth needs SKIMMER_OAUTH_KEY: at least %d random bytes, e.g. the output of `openssl rand -base64 32`; it encrypts the Skimmer keys inside the tokens, and every replica needs the same one", oauth.MinKeyLength)
+			return fmt.Errorf("%s needs SKIMMER_OAUTH_KEY: at least %d random characters, made with %s; it encrypts the Skimmer keys inside the tokens, and every replica needs the same one", c.named("oauth"), oauth.MinKeyLength, makeSecret)
 		}
 	}
 	if c.store = strings.TrimSpace(c.store); strings.EqualFold(c.store, "memory") {
@@ -276,12 +372,12 @@ func (c *config) check() error {
 	}
 	if c.store != "" {
 		if _, err := store.Describe(c.store); err != nil {
-			return err
+			return fmt.Errorf("%s: %w", c.named("store"), err)
 		}
 	}
 	if c.metricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.metricsAddr); err != nil {
-			return fmt.Errorf("--metrics-addr %q: use host:port, e.g. 0.0.0.0:9464", c.metricsAddr)
+			return fmt.Errorf("%s: use host:port, e.g. 0.0.0.0:9464", c.given("metrics-addr", c.metricsAddr))
 		}
 	}
 	return c.checkSecrets()

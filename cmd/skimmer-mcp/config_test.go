@@ -52,17 +52,30 @@ func TestConfigRefusals(t *testing.T) {
 		want string
 	}{
 		{[]string{"--transport", "grpc"}, nil, "use stdio, sse or http"},
-		{[]string{"--confirm", "maybe"}, nil, "use elicit, flag or none"},
+		{[]string{"--confirm", "maybe"}, nil, `--confirm "maybe": use elicit (ask the person in a dialog where the app can), flag (the model shows the preview and asks) or none (apply at once)`},
+		{nil, map[string]string{"SKIMMER_CONFIRM": "ask"}, `SKIMMER_CONFIRM="ask": use elicit`},
+		{nil, map[string]string{"SKIMMER_TRANSPORT": "https"}, `SKIMMER_TRANSPORT="https": use stdio, sse or http`},
+		{nil, map[string]string{"SKIMMER_OAUTH": "true", "SKIMMER_TRANSPORT": "sse"}, "SKIMMER_OAUTH needs SKIMMER_TRANSPORT=http"},
+		{nil, map[string]string{"SKIMMER_STORE": "localhost:6379"}, "SKIMMER_STORE: use redis://host:6379"},
+		{[]string{"--store", "http://localhost"}, nil, `--store: scheme "http": use redis://`},
+		{nil, map[string]string{"SKIMMER_PUBLIC_URL": "http://mcp.example.com"}, `SKIMMER_PUBLIC_URL="http://mcp.example.com": use https`},
+		// Values a flag cannot take: what it takes, the flag as typed.
+		{[]string{"--read-only=yes"}, nil, `--read-only "yes": use true or false`},
+		{nil, map[string]string{"SKIMMER_READ_ONLY": "yes"}, `SKIMMER_READ_ONLY="yes": use true or false`},
+		{nil, map[string]string{"SKIMMER_TIMEOUT": "30"}, `SKIMMER_TIMEOUT="30": use a duration such as 30s, 5m or 1h`},
+		{[]string{"--max-body", "1MB"}, nil, `--max-body "1MB": use a whole number, such as 1048576`},
+		{[]string{"--frobnicate"}, nil, "unknown flag --frobnicate (skimmer-mcp --help lists them all)"},
+		{[]string{"--addr"}, nil, "--addr needs a value (skimmer-mcp --help lists them all)"},
 		{[]string{"frobnicate"}, nil, `unknown command "frobnicate"`},
 		{nil, map[string]string{"SKIMMER_TIMEOUT": "soon"}, `SKIMMER_TIMEOUT="soon"`},
 		{nil, map[string]string{"SKIMMER_READ_ONLY": "perhaps"}, "SKIMMER_READ_ONLY"},
 		{[]string{"--addr", "8080"}, nil, "use host:port"},
 		{[]string{"--max-body", "10"}, nil, "at least 1024 bytes"},
 		{[]string{"--max-sessions", "0"}, nil, "--max-sessions 0: allow at least 1"},
-		{nil, map[string]string{"SKIMMER_MAX_STREAMS_PER_KEY": "-1"}, "--max-streams-per-key -1: allow at least 1"},
+		{nil, map[string]string{"SKIMMER_MAX_STREAMS_PER_KEY": "-1"}, `SKIMMER_MAX_STREAMS_PER_KEY="-1": allow at least 1`},
 		{[]string{"--session-idle", "10ms"}, nil, "--session-idle 10ms: allow at least 1s"},
 		{[]string{"--body-timeout", "0s"}, nil, "--body-timeout 0s: allow at least 1s"},
-		{nil, map[string]string{"SKIMMER_API_KEY": "short"}, "SKIMMER_API_KEY: the key is 5 characters long; keys shorter than 12 are refused"},
+		{nil, map[string]string{"SKIMMER_API_KEY": "short"}, "SKIMMER_API_KEY: the key is 5 characters long; Skimmer keys are longer: paste the whole key"},
 		{[]string{"--oauth"}, nil, "--oauth needs --transport http"},
 		{[]string{"--oauth", "--transport", "sse"}, nil, "--oauth needs --transport http"},
 		{[]string{"--oauth", "--transport", "http", "--addr", "0.0.0.0:8080"}, map[string]string{"SKIMMER_OAUTH_KEY": strings.Repeat("k", 44)}, "needs --public-url"},
@@ -147,8 +160,9 @@ func TestCredentials(t *testing.T) {
 		{"token, server key", "tok", "srv", false, map[string]string{"Authorization": "Bearer tok"}, "srv", 0, "", true},
 		{"token, own key", "tok", "srv", false, map[string]string{"Authorization": "bearer tok", "skimmer-api-key": "own"}, "own", 0, "", false},
 		{"token, x-api-key", "tok", "srv", false, map[string]string{"Authorization": "bearer tok", "x-api-key": "own"}, "own", 0, "", false},
-		{"token missing", "tok", "srv", false, map[string]string{"skimmer-api-key": "own"}, "", 401, "auth token", false},
-		{"token wrong", "tok", "srv", false, map[string]string{"Authorization": "Bearer tik"}, "", 401, "auth token", false},
+		{"token missing", "tok", "srv", false, map[string]string{"skimmer-api-key": "own"}, "", 401, "this server needs its team auth token: send it as Authorization: Bearer <token> (ask whoever runs the server for it)", false},
+		{"token wrong", "tok", "srv", false, map[string]string{"Authorization": "Bearer tik"}, "", 401, "that is not this server's auth token: ask whoever runs the server for the right one", false},
+		{"a Skimmer key where the token goes", "tok", "", false, map[string]string{"Authorization": "Bearer sk_live_0123456789"}, "", 401, "your Skimmer key goes in the skimmer-api-key header", false},
 		{"token, no key anywhere", "tok", "", false, map[string]string{"Authorization": "Bearer tok"}, "", 401, "skimmer-api-key", false},
 		{"oauth: nothing sent asks to sign in", "", "srv", true, nil, "", 401, "sign in", false},
 		{"oauth: a key header still works", "", "", true, map[string]string{"x-api-key": "own"}, "own", 0, "", false},
@@ -228,16 +242,21 @@ func TestOneShotFlagsHaveNoTwin(t *testing.T) {
 	assert.False(t, strings.HasPrefix(out.String(), "["), "plain text, not JSON")
 }
 
-// TestBadFlagIsSaidOnce: the error once, with where to look, and not the
-// whole usage; --help prints the usage once.
+// TestBadFlagIsSaidOnce: the error once, with where to look (or, for a
+// value, what it takes), and not the whole usage; --help prints the usage
+// once.
 func TestBadFlagIsSaidOnce(t *testing.T) {
-	for _, args := range [][]string{{"--bogus"}, {"tools", "--bogus"}, {"--sandbox-seed", "many"}} {
+	for args, says := range map[*[]string]string{
+		{"--bogus"}:                "unknown flag --bogus (skimmer-mcp --help lists them all)",
+		{"tools", "--bogus"}:       "unknown flag --bogus (skimmer-mcp --help lists them all)",
+		{"--sandbox-seed", "many"}: `--sandbox-seed "many": use a whole number, such as 1`,
+	} {
 		var out, errOut strings.Builder
-		code := run(context.Background(), args, stdio{strings.NewReader(""), &out, &errOut}, env(nil))
-		assert.Equal(t, 2, code, "%v", args)
+		code := run(context.Background(), *args, stdio{strings.NewReader(""), &out, &errOut}, env(nil))
+		assert.Equal(t, 2, code, "%v", *args)
 		msg := errOut.String()
 		assert.Equal(t, 1, strings.Count(msg, "\n"), "one line: %q", msg)
-		assert.Contains(t, msg, "skimmer-mcp --help lists them all")
+		assert.Equal(t, "skimmer-mcp: "+says+"\n", msg)
 		assert.NotContains(t, msg, "Usage:")
 		assert.Empty(t, out.String())
 	}
@@ -260,5 +279,5 @@ func TestSandboxIgnoresTheKey(t *testing.T) {
 	assert.Contains(t, errOut.String(), "SKIMMER_API_KEY is not used")
 
 	_, err := parseConfig(nil, env(map[string]string{"SKIMMER_API_KEY": "any"}), io.Discard)
-	assert.ErrorContains(t, err, "keys shorter than 12 are refused", "outside the sandbox the key is judged")
+	assert.ErrorContains(t, err, "Skimmer keys are longer", "outside the sandbox the key is judged")
 }

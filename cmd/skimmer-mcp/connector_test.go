@@ -264,3 +264,52 @@ func TestRedisHoldsOneEntryPerGrant(t *testing.T) {
 	}
 	assert.Equal(t, after1, keys(), "300 more refreshes, no more keys")
 }
+
+// TestDemoConnector: `--sandbox --oauth`, as the README says to try the
+// connector on one machine. The page says it is the demo account and that
+// no key is needed; any text (here three letters, which a real sign-in
+// refuses) signs in, and the tools answer from the demo account. With
+// --read-only the page offers reading only.
+func TestDemoConnector(t *testing.T) {
+	for _, readOnly := range []bool{false, true} {
+		args := []string{"--sandbox", "--transport", "http", "--oauth", "--addr", "127.0.0.1:0", "--log-format", "json"}
+		if readOnly {
+			args = append(args, "--read-only")
+		}
+		p := start(t, nil, args...)
+		endpoint := p.waitURL(t)
+		base := strings.TrimSuffix(endpoint, "/mcp")
+		page, _, _ := submitSignIn(t, base, "abc", "write")
+		page.Body.Close()
+		require.Equal(t, http.StatusSeeOther, page.StatusCode, "the demo takes any text")
+
+		_, signedIn := signIn(t, base, "abc", "write")
+		c := httpClient(t, endpoint, map[string]string{"Authorization": "Bearer " + signedIn[1]})
+		text, isErr := callText(t, c, "search_customers", map[string]any{"text": "smith"})
+		require.False(t, isErr, text)
+		assert.Contains(t, text, "6 customers match")
+		tools, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+		require.NoError(t, err)
+		if readOnly {
+			assert.Len(t, tools.Tools, 5, "a read-only server grants reading only")
+		} else {
+			assert.Len(t, tools.Tools, 11)
+		}
+
+		// What the page says, read as a person would.
+		reg, err := http.Post(base+"/register", "application/json", strings.NewReader(`{"client_name":"Claude","redirect_uris":["`+signInCallback+`"],"token_endpoint_auth_method":"none"}`))
+		require.NoError(t, err)
+		var client map[string]any
+		require.NoError(t, json.NewDecoder(reg.Body).Decode(&client))
+		reg.Body.Close()
+		q := url.Values{"response_type": {"code"}, "client_id": {client["client_id"].(string)}, "redirect_uri": {signInCallback},
+			"code_challenge": {strings.Repeat("c", 43)}, "code_challenge_method": {"S256"}, "scope": {"skimmer:read skimmer:write"}}
+		resp, err := http.Get(base + "/authorize?" + q.Encode())
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Contains(t, string(body), "Connect Claude to Skimmer (demo account)")
+		assert.Contains(t, string(body), "No key is needed")
+		assert.Equal(t, !readOnly, strings.Contains(string(body), "Read and change"), "read-only %v", readOnly)
+	}
+}

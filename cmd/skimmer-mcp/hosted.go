@@ -55,6 +55,7 @@ type gate struct {
 	bodyTimeout time.Duration
 	sessions    *sessions
 	oauth       *oauth.Server // with --oauth: a valid access token is one more source of the key
+	about       about         // what a person who opens the endpoint in a browser is told
 }
 
 // route is how the transport behind a gated handler finds a request's
@@ -93,16 +94,29 @@ func newGate(c *config, serverKey string) *gate {
 
 func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if o := r.Header.Get("Origin"); o != "" && !g.originAllowed(o) {
-			refuse(w, http.StatusForbidden, "origin "+o+" is not allowed; the operator can add it with --allowed-origins")
+		w.Header().Add("Vary", "Origin")
+		if o := r.Header.Get("Origin"); o != "" {
+			if !g.originAllowed(o) {
+				refuse(w, http.StatusForbidden, "origin "+o+" is not allowed; the operator can add it with --allowed-origins")
+				return
+			}
+			if allowCORS(w, r, o) {
+				return // a preflight, answered: it carries no credentials
+			}
+		}
+		if browserVisit(r) {
+			// Someone opened the endpoint in a browser: say in words what
+			// this is, rather than a protocol error or a 401.
+			status := http.StatusNotAcceptable
+			if rt == streamableStateless {
+				w.Header().Set("Allow", "POST")
+				status = http.StatusMethodNotAllowed
+			}
+			writeAbout(w, r, status, g.about)
 			return
 		}
 		if r.ContentLength > g.maxBody {
 			refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is over %d bytes, the most this server accepts (--max-body)", g.maxBody))
-			return
-		}
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			next.ServeHTTP(w, r) // a CORS preflight carries no credentials; the transport answers it
 			return
 		}
 		cred, no := g.credentials(r)
@@ -113,7 +127,11 @@ func (g *gate) wrap(rt route, next http.Handler) http.Handler {
 		key := cred.key
 		if !cred.server { // the server's own key was checked at start
 			if err := skimmer.CheckAPIKey(key); err != nil {
-				g.unauthorized("your Skimmer API key is refused: " + err.Error()).write(w)
+				why := err.Error()
+				if ke := (*skimmer.KeyError)(nil); errors.As(err, &ke) {
+					why = ke.Of("the Skimmer API key you sent")
+				}
+				g.unauthorized(why).write(w)
 				return
 			}
 		}
@@ -393,8 +411,11 @@ func (g *gate) credentials(r *http.Request) (credential, *refusal) {
 	}
 	if g.hasToken {
 		sum := sha256.Sum256([]byte(bearer))
-		if bearer == "" || subtle.ConstantTimeCompare(sum[:], g.token[:]) != 1 {
-			return credential{}, unauthorized("send the server's auth token as Authorization: Bearer <token>")
+		switch {
+		case bearer == "":
+			return credential{}, unauthorized("this server needs its team auth token: send it as Authorization: Bearer <token> (ask whoever runs the server for it), and your Skimmer key in the skimmer-api-key header")
+		case subtle.ConstantTimeCompare(sum[:], g.token[:]) != 1:
+			return credential{}, unauthorized("that is not this server's auth token: ask whoever runs the server for the right one (your Skimmer key goes in the skimmer-api-key header, not in Authorization)")
 		}
 		if own != "" {
 			return credential{key: own, source: tools.KeyFromHeader}, nil
@@ -427,6 +448,40 @@ func (g *gate) unauthorized(why string) *refusal {
 		c = g.oauth.Challenge("")
 	}
 	return &refusal{status: http.StatusUnauthorized, why: why, challenge: c}
+}
+
+// corsHeaders are what a browser client may send: MCP's own headers, the
+// caller's Skimmer key and Authorization; and what it may read back.
+var (
+	corsAllowHeaders  = "Content-Type, Accept, Authorization, skimmer-api-key, x-api-key, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID"
+	corsExposeHeaders = "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate, Retry-After"
+)
+
+// allowCORS gives a request from an origin the gate let in its CORS
+// answer, on every response to it (a refusal too, so that a browser client
+// can read a 401's challenge), and answers a preflight whole, returning
+// true. A request without an Origin, which no browser script sends
+// cross-origin, gets no CORS headers at all.
+func allowCORS(w http.ResponseWriter, r *http.Request, origin string) bool {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// browserVisit reports a person opening the address in a browser: a GET
+// that asks for a web page and not for an event stream, as every MCP
+// client's GET does.
+func browserVisit(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return r.Method == http.MethodGet && strings.Contains(accept, "text/html") && !strings.Contains(accept, "text/event-stream")
 }
 
 // originAllowed accepts localhost origins and the ones the operator named.

@@ -101,7 +101,15 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	default:
 		err = serveHTTP(ctx, c, up, log)
 	}
-	if err != nil {
+	var notStarted startError
+	switch {
+	case errors.As(err, &notStarted):
+		// Before serving, every reason to stop is one sentence, as for a
+		// setting refused above: one format for everything that keeps the
+		// server from starting.
+		fmt.Fprintln(io.err, "skimmer-mcp:", err)
+		return 2
+	case err != nil:
 		log.Error("stopped", "err", err)
 		return 1
 	}

@@ -390,18 +390,18 @@ func postMCP(t *testing.T, url, body string, headers map[string]string) *http.Re
 
 func TestAuthTokenAndServerKey(t *testing.T) {
 	sb, base := upstreamSandbox(t)
-	p := start(t, []string{"SKIMMER_BASE_URL=" + base, "SKIMMER_API_KEY=server-wide-key-5d3e", "SKIMMER_AUTH_TOKEN=team-token-c0ffee"},
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base, "SKIMMER_API_KEY=server-wide-key-5d3e", "SKIMMER_AUTH_TOKEN=team-token-c0ffee-0123456789abcdef"},
 		"--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json")
 	url := p.waitURL(t)
 	post := func(headers map[string]string) int { return postMCP(t, url, initializeMsg, headers).StatusCode }
 	assert.Equal(t, 401, post(nil), "no token")
 	assert.Equal(t, 401, post(map[string]string{"Authorization": "Bearer wrong"}), "wrong token")
 	assert.Equal(t, 401, post(map[string]string{"skimmer-api-key": "my-own-key"}), "an own key does not replace the token")
-	assert.Equal(t, 200, post(map[string]string{"Authorization": "Bearer team-token-c0ffee"}))
+	assert.Equal(t, 200, post(map[string]string{"Authorization": "Bearer team-token-c0ffee-0123456789abcdef"}))
 
-	c := httpClient(t, url, map[string]string{"Authorization": "Bearer team-token-c0ffee"})
+	c := httpClient(t, url, map[string]string{"Authorization": "Bearer team-token-c0ffee-0123456789abcdef"})
 	callText(t, c, "list_customers", map[string]any{"limit": 1})
-	own := httpClient(t, url, map[string]string{"Authorization": "Bearer team-token-c0ffee", "skimmer-api-key": "caller-own-key"})
+	own := httpClient(t, url, map[string]string{"Authorization": "Bearer team-token-c0ffee-0123456789abcdef", "skimmer-api-key": "caller-own-key"})
 	callText(t, own, "list_customers", map[string]any{"limit": 1})
 	keys := map[string]bool{}
 	for _, r := range sb.Requests() {
@@ -409,7 +409,7 @@ func TestAuthTokenAndServerKey(t *testing.T) {
 	}
 	assert.Equal(t, map[string]bool{"server-wide-key-5d3e": true, "caller-own-key": true}, keys)
 	logs := p.stderr.String()
-	for _, secret := range []string{"server-wide-key-5d3e", "team-token-c0ffee", "caller-own-key"} {
+	for _, secret := range []string{"server-wide-key-5d3e", "team-token-c0ffee-0123456789abcdef", "caller-own-key"} {
 		assert.NotContains(t, logs, secret)
 	}
 }
@@ -525,11 +525,139 @@ func TestBrowserClients(t *testing.T) {
 	assert.NotEmpty(t, resp.Header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id")
 
+	// A refusal to an allowed origin is readable too: a browser client
+	// needs the 401's challenge to find its way to a key.
+	resp = postMCP(t, url, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"Origin": "https://app.example.com"})
+	assert.Equal(t, 401, resp.StatusCode)
+	assert.Equal(t, "https://app.example.com", resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate")
+
+	// What no browser sent gets no CORS answer, as the README says.
+	resp = postMCP(t, url, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, map[string]string{"skimmer-api-key": "k-1234567890ab"})
+	assert.Equal(t, 200, resp.StatusCode)
+	for k := range resp.Header {
+		assert.NotContains(t, strings.ToLower(k), "access-control-", "a request without an Origin")
+	}
+
 	pre.Header.Set("Origin", "https://evil.example")
 	resp, err = http.DefaultClient.Do(pre)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "other origins are refused, preflight or not")
+	assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+}
+
+// TestAddressInABrowser: a person who opens the server's address, or its
+// endpoint, in a browser is told in words what it is and what to give an
+// AI app; MCP clients' own GETs are answered as before.
+func TestAddressInABrowser(t *testing.T) {
+	_, base := upstreamSandbox(t)
+	for _, tt := range []struct {
+		args   []string
+		env    []string
+		status int // of a browser's GET on the endpoint
+		says   []string
+	}{
+		{[]string{"--transport", "http"}, nil, http.StatusMethodNotAllowed,
+			[]string{"with your Skimmer API key in the skimmer-api-key header."}},
+		{[]string{"--transport", "http", "--oauth", "--stateful"}, []string{"SKIMMER_AUTH_TOKEN=" + strings.Repeat("t", 32)}, http.StatusNotAcceptable,
+			[]string{"Claude or ChatGPT: as a custom connector", "and the team token you were given as Authorization: Bearer TOKEN"}},
+		{[]string{"--transport", "sse"}, nil, http.StatusNotAcceptable, nil},
+	} {
+		p := start(t, append([]string{"SKIMMER_BASE_URL=" + base}, tt.env...), append(tt.args, "--addr", "127.0.0.1:0", "--log-format", "json")...)
+		endpoint := p.waitURL(t)
+		root := endpoint[:strings.LastIndex(endpoint, "/")]
+		for _, u := range []string{root + "/", endpoint} {
+			req, _ := http.NewRequest("GET", u, nil)
+			req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			want := http.StatusOK
+			if u == endpoint {
+				want = tt.status
+			}
+			assert.Equal(t, want, resp.StatusCode, "%v %s", tt.args, u)
+			assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+			assert.Contains(t, string(body), "This is skimmer-mcp, an MCP server for a Skimmer account; it has no web pages to use.\nAdd "+endpoint+" to your AI app:")
+			for _, s := range tt.says {
+				assert.Contains(t, string(body), s, "%v", tt.args)
+			}
+		}
+		// An MCP client's GET, asking for an event stream, is not a visit.
+		req, _ := http.NewRequest("GET", endpoint, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Contains(t, []int{http.StatusUnauthorized, http.StatusBadRequest}, resp.StatusCode, "%v: the gate's answer, as before", tt.args)
+		p.stop(t)
+	}
+}
+
+// TestNoSignInSaysSo: without --oauth, the paths where an OAuth client
+// looks for a sign-in answer 404 with a sentence saying where the key
+// goes (Claude Code prints it), rather than "404 page not found".
+func TestNoSignInSaysSo(t *testing.T) {
+	_, base := upstreamSandbox(t)
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base}, "--transport", "http", "--addr", "127.0.0.1:0", "--log-format", "json")
+	root := strings.TrimSuffix(p.waitURL(t), "/mcp")
+	for _, tt := range []struct{ method, path string }{
+		{"POST", "/register"},
+		{"GET", "/.well-known/oauth-protected-resource/mcp"},
+		{"GET", "/.well-known/oauth-protected-resource"},
+		{"GET", "/.well-known/oauth-authorization-server"},
+		{"GET", "/.well-known/openid-configuration"},
+		{"GET", "/authorize"},
+		{"POST", "/token"},
+	} {
+		req, _ := http.NewRequest(tt.method, root+tt.path, strings.NewReader(`{"redirect_uris":["http://127.0.0.1:1/cb"]}`))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var out map[string]string
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out), tt.path)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, tt.path)
+		assert.Equal(t, "this server has no sign-in; send your Skimmer API key in the skimmer-api-key header", out["error_description"], tt.path)
+	}
+	p.stop(t)
+}
+
+// TestToolsNameDescribesIt: `skimmer-mcp tools NAME` prints the tool's
+// description and each argument, from the schema it is served with, in
+// words; a name that is no tool's gets a "did you mean".
+func TestToolsNameDescribesIt(t *testing.T) {
+	for _, tl := range tools.Catalogue() {
+		out := runTools(t, tl.Name)
+		assert.True(t, strings.HasPrefix(out, tl.Name+" ("+tl.Kind()+"): "+tl.Title+"\n"+tl.Description+"\n"), out)
+		var schema struct {
+			Properties map[string]json.RawMessage
+		}
+		require.NoError(t, json.Unmarshal(tl.RawInputSchema, &schema))
+		for name := range schema.Properties {
+			assert.Regexp(t, `(?m)^  `+name+` {2,}\S`, out, "%s lists %s", tl.Name, name)
+		}
+	}
+	out := runTools(t, "search_customers")
+	for _, line := range []string{
+		"  text      text of at most 100 characters. Words in names, emails or phones, any case.",
+		"  filters   list of at most 20 objects (below). All must hold;",
+		"    field   required, one of Id, FirstName,",
+		"    value   required, text or null.",
+		"  pageSize  whole number from 1 to 100, default 25. Customers per page.",
+		"  detail    true or false.",
+	} {
+		assert.Contains(t, out, line)
+	}
+	assert.NotContains(t, out, "Not offered")
+	out = runTools(t, "--read-only", "update_customer")
+	assert.Contains(t, out, "Not offered under these settings (--read-only or --tools).")
+
+	var stdout, stderr strings.Builder
+	code := run(context.Background(), []string{"tools", "serch_customers"}, stdio{strings.NewReader(""), &stdout, &stderr}, env(nil))
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "skimmer-mcp: no tool \"serch_customers\"; did you mean search_customers? (skimmer-mcp tools lists them)\n", stderr.String())
 }
 
 func TestCallCommand(t *testing.T) {
@@ -561,7 +689,17 @@ func TestCallCommand(t *testing.T) {
 
 	_, errOut, code = run("--sandbox", "call", "drain_pool")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "drain_pool")
+	assert.Contains(t, errOut, `skimmer-mcp: no tool "drain_pool" (skimmer-mcp tools lists them)`)
+
+	_, errOut, code = run("--sandbox", "call", "search_customer", "{}")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `skimmer-mcp: no tool "search_customer"; did you mean search_customers? (skimmer-mcp tools lists them)`)
+	assert.NotContains(t, errOut, "invalid params")
+
+	// A tool the flags leave out is still a tool: the server says why.
+	out, _, code = run("--sandbox", "--read-only", "call", "create_customer", `{"firstName":"A"}`)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "read-only")
 
 	out, _, code = run("tools", "--read-only")
 	assert.Equal(t, 0, code)
@@ -918,7 +1056,7 @@ func shortKeysAreRefused(t *testing.T) {
 	select {
 	case err := <-p.done:
 		assert.Error(t, err)
-		assert.Contains(t, p.stderr.String(), "SKIMMER_API_KEY: the key is 9 characters long; keys shorter than 12 are refused")
+		assert.Contains(t, p.stderr.String(), "SKIMMER_API_KEY: the key is 9 characters long; Skimmer keys are longer: paste the whole key")
 		assert.NotContains(t, p.stderr.String(), "k3y-short")
 	case <-time.After(10 * time.Second):
 		t.Fatal("started with a key too short to scrub")
@@ -932,7 +1070,7 @@ func shortKeysAreRefused(t *testing.T) {
 			}
 			status, answer := send(t, method, g.url, body, h)
 			assert.Equal(t, http.StatusUnauthorized, status, "%s %v", tr, h)
-			assert.Contains(t, answer, "your Skimmer API key is refused: the key is 9 characters long")
+			assert.Contains(t, answer, "the Skimmer API key you sent is 9 characters long; Skimmer keys are longer: paste the whole key")
 			assert.NotContains(t, answer, "k3y-short")
 		}
 		assert.Empty(t, g.sb.Requests())
@@ -943,7 +1081,7 @@ func shortKeysAreRefused(t *testing.T) {
 	form, _ := io.ReadAll(page.Body)
 	page.Body.Close()
 	assert.Equal(t, http.StatusOK, page.StatusCode, "the page again, not a redirect with a code")
-	assert.Contains(t, string(form), "make sure it is the whole key")
+	assert.Contains(t, string(form), "That is only 9 characters; a Skimmer key is longer: paste the whole key.")
 	assert.NotContains(t, string(form), "k3y-short")
 	assert.Empty(t, g.sb.Requests(), "the key was not sent to Skimmer")
 	assert.Empty(t, sb.Requests())

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -130,4 +132,77 @@ func TestConfigurationTableListsEveryFlag(t *testing.T) {
 	}
 	require.NotEmpty(t, flags)
 	assert.Equal(t, flags, documented)
+}
+
+// TestREADMEMakesSecretsOneWay: every secret the README has made is made
+// with one command, the one the server's own sentences name.
+func TestREADMEMakesSecretsOneWay(t *testing.T) {
+	doc := readme(t)
+	all := regexp.MustCompile("openssl rand[^`)]*").FindAllString(doc, -1)
+	require.NotEmpty(t, all)
+	for _, cmd := range all {
+		assert.Equal(t, "openssl rand -hex 32", strings.TrimSpace(cmd))
+	}
+	assert.Equal(t, "`"+all[0]+"`", makeSecret)
+	assert.NotContains(t, doc, readmeTokenPlaceholder, "the old placeholder, which the server now refuses")
+}
+
+// TestREADMEHostedCommand: Hosted mode's command, run as printed (on a
+// free port), starts with a token made as the README makes it, logs the
+// public URL to hand to people, and does not warn of a missing token.
+func TestREADMEHostedCommand(t *testing.T) {
+	text := section(t, readme(t), "Hosted mode")
+	block := regexp.MustCompile("(?s)```sh\n(.*?)```").FindStringSubmatch(text)
+	require.NotNil(t, block)
+	lines := strings.Split(strings.TrimSpace(block[1]), "\n")
+	require.Len(t, lines, 2)
+	require.True(t, strings.HasPrefix(lines[0], "export SKIMMER_AUTH_TOKEN=$(openssl rand -hex 32)"), lines[0])
+	fields := strings.Fields(lines[1])
+	require.Equal(t, "skimmer-mcp", fields[0], "the installed binary, as everywhere else")
+	args := fields[1:]
+	for i, a := range args {
+		if a == "0.0.0.0:8080" {
+			args[i] = "0.0.0.0:0" // others use this machine
+		}
+	}
+	_, base := upstreamSandbox(t)
+	token := make([]byte, 32)
+	for i := range token {
+		token[i] = byte(i * 7)
+	}
+	p := start(t, []string{"SKIMMER_BASE_URL=" + base, "SKIMMER_AUTH_TOKEN=" + hex.EncodeToString(token)}, args...)
+	assert.Equal(t, "https://mcp.example.com/mcp", p.waitURL(t))
+	assert.NotContains(t, p.stderr.String(), "no auth token")
+	p.stop(t)
+}
+
+// TestREADMEDemoForgetsUnlessKept: "each run starts from the seeded
+// account; add --sandbox-data demo.json to keep changes".
+func TestREADMEDemoForgetsUnlessKept(t *testing.T) {
+	text := section(t, readme(t), "Try it on demo data")
+	m := regexp.MustCompile("Each run starts from the seeded account.*?`(--sandbox-data ([^`]+))` to keep changes").FindStringSubmatch(text)
+	require.NotNil(t, m, "the README says each run starts afresh, and how to keep changes")
+	dir := t.TempDir()
+	call := func(extra []string, args ...string) string {
+		cmd := exec.Command(binary, append(append([]string{"--sandbox"}, extra...), args...)...)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+		out, err := cmd.Output()
+		require.NoError(t, err, string(out))
+		return string(out)
+	}
+	id := "e038264b5a98bf736cee2086178e31e6" // Emily Smith, as the README's demo answer shows
+	note := `{"customerId":"` + id + `","type":"Call","title":"Asked about a heater","confirm":true}`
+	list := `{"customerId":"` + id + `"}`
+	for _, keep := range []bool{false, true} {
+		var extra []string
+		if keep {
+			extra = strings.Fields(m[1])
+		}
+		assert.Contains(t, call(extra, "call", "create_customer_activity", note), "Logged Call")
+		got := call(extra, "call", "list_customer_activities", list)
+		assert.Equal(t, keep, strings.Contains(got, "Asked about a heater"), "kept with %v", extra)
+	}
+	_, err := os.Stat(filepath.Join(dir, m[2]))
+	assert.NoError(t, err, "the file the README names")
 }

@@ -100,8 +100,8 @@ func TestStoreAndMetricsFlags(t *testing.T) {
 
 func TestStoreMustAnswerAtStart(t *testing.T) {
 	for _, tt := range []struct{ store, want string }{
-		{"redis://:pa55word@127.0.0.1:1", "Redis does not answer"},
-		{"memcached://127.0.0.1:11211", "use redis:// or rediss://"},
+		{"redis://:pa55word@127.0.0.1:1", "SKIMMER_STORE: Redis at redis://127.0.0.1:1 does not answer"},
+		{"memcached://127.0.0.1:11211", `SKIMMER_STORE: scheme "memcached": use redis:// or rediss://`},
 	} {
 		p := start(t, []string{"SKIMMER_STORE=" + tt.store}, "--sandbox", "--transport", "http", "--addr", "127.0.0.1:0")
 		select {

@@ -23,11 +23,25 @@ func TestSharedSecretsFollowOneRule(t *testing.T) {
 		env  map[string]string
 		want string // "" when it starts
 	}{
-		{nil, map[string]string{"SKIMMER_CONFIRM_KEY": "short"}, "SKIMMER_CONFIRM_KEY is 5 bytes long; use at least 32 random bytes, e.g. the output of `openssl rand -base64 32`"},
+		{nil, map[string]string{"SKIMMER_CONFIRM_KEY": "short"}, "SKIMMER_CONFIRM_KEY is 5 characters long; use at least 32 random characters, made with `openssl rand -hex 32`"},
+		{[]string{"--transport", "http", "--oauth"}, map[string]string{"SKIMMER_OAUTH_KEY": "too-short"},
+			"SKIMMER_OAUTH_KEY is 9 characters long; use at least 32 random characters, made with `openssl rand -hex 32`"},
+		{[]string{"--transport", "http", "--oauth"}, map[string]string{"SKIMMER_OAUTH_KEY": goodKey, "SKIMMER_OAUTH_KEY_PREVIOUS": "old"},
+			"SKIMMER_OAUTH_KEY_PREVIOUS is 3 characters long; use at least 32 random characters, made with `openssl rand -hex 32`"},
+		// The auth token: the README's old placeholder and short ones are
+		// refused, named as they were given; an unused one is not judged.
+		{[]string{"--transport", "http"}, map[string]string{"SKIMMER_AUTH_TOKEN": "replace-with-a-long-random-string"},
+			"SKIMMER_AUTH_TOKEN is the README's example, not a token: make one with `openssl rand -hex 32`, and give it to the people who use this server"},
+		{[]string{"--transport", "sse", "--auth-token", "abc"}, nil,
+			"--auth-token is 3 characters long; use at least 32 random characters, made with `openssl rand -hex 32`: a short one can be guessed"},
+		{[]string{"--transport", "http"}, map[string]string{"SKIMMER_AUTH_TOKEN": strings.Repeat("t", 31)},
+			"SKIMMER_AUTH_TOKEN is 31 characters long; use at least 32 random characters, made with `openssl rand -hex 32`: a short one can be guessed"},
+		{[]string{"--transport", "http"}, map[string]string{"SKIMMER_AUTH_TOKEN": strings.Repeat("t", 32)}, ""},
+		{nil, map[string]string{"SKIMMER_AUTH_TOKEN": "abc"}, ""}, // stdio has no use for it
 		{[]string{"--transport", "http", "--addr", "0.0.0.0:8080", "--store", "redis://localhost:6379"}, nil,
-			"--store on 0.0.0.0:8080 needs SKIMMER_CONFIRM_KEY, the same on every replica: it seals confirmations, and one sealed by one replica is refused by another under a different key; make one with `openssl rand -base64 32`"},
+			"--store on 0.0.0.0:8080 needs SKIMMER_CONFIRM_KEY, the same on every replica: it seals confirmations, and one sealed by one replica is refused by another under a different key; make one with `openssl rand -hex 32`"},
 		{[]string{"--transport", "sse", "--addr", "10.0.0.5:8080", "--store", "redis://localhost:6379"}, nil,
-			"--store on 10.0.0.5:8080 needs SKIMMER_CONFIRM_KEY, the same on every replica: it seals confirmations, and one sealed by one replica is refused by another under a different key; make one with `openssl rand -base64 32`"},
+			"--store on 10.0.0.5:8080 needs SKIMMER_CONFIRM_KEY, the same on every replica: it seals confirmations, and one sealed by one replica is refused by another under a different key; make one with `openssl rand -hex 32`"},
 		{[]string{"--transport", "http", "--addr", "0.0.0.0:8080", "--store", "redis://localhost:6379"}, map[string]string{"SKIMMER_CONFIRM_KEY": goodKey}, ""},
 		{[]string{"--transport", "http", "--addr", "127.0.0.1:8080", "--store", "redis://localhost:6379"}, nil, ""},
 		{[]string{"--store", "redis://localhost:6379"}, nil, ""}, // stdio: one process, its own confirmations

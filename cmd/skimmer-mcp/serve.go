@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -16,6 +20,7 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/metrics"
+	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/store"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
@@ -59,7 +64,7 @@ func startUpstream(ctx context.Context, c *config, log *slog.Logger) (_ *upstrea
 	}
 	var budget skimmer.Budget
 	if c.store != "" {
-		if up.store, err = store.Open(ctx, c.store, store.Options{Logger: log, Meter: meter}); err != nil {
+		if up.store, err = store.Open(ctx, c.store, store.Options{Logger: log, Meter: meter, Setting: c.named("store")}); err != nil {
 			return nil, err
 		}
 		up.stop = chain(func() { _ = up.store.Close() }, up.stop)
@@ -150,12 +155,17 @@ func newTools(c *config, up *upstream, log *slog.Logger, perCaller, serverReques
 func serveStdio(ctx context.Context, c *config, up *upstream, log *slog.Logger, io stdio) error {
 	srv, err := newTools(c, up, log, false, true)
 	if err != nil {
-		return err
+		return startError{err}
 	}
 	logPolicy(c, log)
 	std := server.NewStdioServer(srv.MCP())
 	std.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelError))
 	log.Info("serving MCP on stdio", "tools", len(srv.Tools()))
+	if isTerminal(io.in) {
+		// A person started it by hand, and would take the silence that
+		// follows for a hang.
+		fmt.Fprintf(io.err, "skimmer-mcp: waiting for an MCP client on stdin; to try a tool: skimmer-mcp --sandbox call search_customers '{\"text\":\"smith\"}'; Ctrl-C to stop\n")
+	}
 	err = std.Listen(ctx, io.in, io.out)
 	drain, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
@@ -184,15 +194,6 @@ type hosted struct {
 	stateful      bool
 }
 
-// corsHeaders are what a browser client may send: MCP's own headers and
-// the caller's Skimmer key. Which origins may send them is the gate's
-// decision, made before the transport sees the request.
-var cors = []server.CORSOption{
-	server.WithCORSAllowedOrigins("*"),
-	server.WithCORSAllowedHeaders("Content-Type", "Accept", "Authorization", "skimmer-api-key", "x-api-key", "Mcp-Session-Id",
-		"Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"),
-}
-
 // newHosted builds the hosted endpoint for a server listening on listen.
 func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hosted, error) {
 	if up.key != "" && c.authToken == "" && !loopback.Addr(c.addr) && !c.sandbox {
@@ -219,13 +220,24 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 	}
 	h.tools = srv
 
+	if c.transport == "sse" {
+		h.endpoint = "/sse"
+	}
+	g.about = newAbout(c, h.endpoint)
+	// The address itself, opened in a browser: what this is, and what to
+	// give an AI app.
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { writeAbout(w, r, http.StatusOK, g.about) })
+	if !c.oauth {
+		noSignIn(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": skimmer.Version, "transport": c.transport})
 	})
 	switch c.transport {
 	case "http":
-		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log), server.WithStreamableHTTPCORS(cors...)}
+		// CORS is the gate's (allowCORS): it alone knows which origins it let in.
+		opts := []server.StreamableHTTPOption{server.WithStreamableHTTPLogger(log)}
 		rt := streamableStateless
 		if h.stateful {
 			// The gate's session record is the transport's session id
@@ -239,31 +251,79 @@ func newHosted(c *config, up *upstream, log *slog.Logger, listen string) (*hoste
 		mux.Handle("/mcp", g.wrap(rt, sh))
 		h.closeSessions = sh.CloseSessions
 	case "sse":
-		sh := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true), server.WithSSECORS(cors...))
+		sh := server.NewSSEServer(srv.MCP(), server.WithSessionIDGenerator(g.newSSESessionID), server.WithKeepAlive(true))
 		mux.Handle("/sse", g.wrap(sseStream, sh.SSEHandler()))
 		mux.Handle("/message", g.wrap(sseMessage, sh.MessageHandler()))
 		h.closeSessions = func(context.Context) { sh.CloseSessions() }
-		h.endpoint = "/sse"
 	}
 	h.handler = logging.Requests(log, slog.LevelDebug, bodyDeadline(g.bodyTimeout, mux))
 	return h, nil
 }
 
+// startError is a reason the server could not start serving: the command
+// says it as one sentence, like a setting it refuses, not as a log line.
+type startError struct{ error }
+
+func (e startError) Unwrap() error { return e.error }
+
+// listen opens the hosted server's address, saying what to do when it
+// cannot: most often, another program already has the port.
+func listen(c *config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", c.addr)
+	if err == nil {
+		return ln, nil
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		host, port, _ := net.SplitHostPort(c.addr)
+		next := c.addr
+		if n, perr := strconv.Atoi(port); perr == nil && n > 0 && n < 65535 {
+			next = net.JoinHostPort(host, strconv.Itoa(n+1))
+		}
+		pass := "pass --addr " + next
+		if c.fromEnv["addr"] {
+			pass = "set " + envName("addr") + "=" + next
+		}
+		return nil, startError{fmt.Errorf("something else is using %s; stop it or %s", c.addr, pass)}
+	}
+	return nil, startError{fmt.Errorf("cannot listen on %s (%s): %w", c.addr, c.named("addr"), err)}
+}
+
+// publicEndpoint is the URL to hand to people: under --public-url, that
+// and the endpoint; otherwise the address listened on, with a wildcard
+// address (0.0.0.0, [::]) shown as localhost, which at least works on this
+// machine.
+func publicEndpoint(c *config, listened net.Addr, endpoint string) string {
+	if c.publicURL != "" {
+		if u, err := oauth.CheckIssuer(c.publicURL); err == nil {
+			return u + endpoint
+		}
+	}
+	host, port, _ := net.SplitHostPort(listened.String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + endpoint
+}
+
 // serveHTTP runs the hosted transports until ctx ends, then drains.
 func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", c.addr)
+	ln, err := listen(c)
 	if err != nil {
 		return err
 	}
 	h, err := newHosted(c, up, log, ln.Addr().String())
 	if err != nil {
 		ln.Close()
-		return err
+		return startError{err}
 	}
 	logPolicy(c, log)
+	if c.authToken == "" && !c.oauth && !loopback.Addr(c.addr) {
+		log.Warn(fmt.Sprintf("no auth token on %s: anyone who can reach it can use this server with a Skimmer key of their own, and take its places for sessions; "+
+			"set SKIMMER_AUTH_TOKEN to the output of `openssl rand -hex 32` and give it to your team, or use --oauth", c.addr))
+	}
 	hs := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	url := "http://" + ln.Addr().String() + h.endpoint
-	log.Info("serving MCP", "transport", c.transport, "url", url, "stateful", h.stateful, "auth_token", c.authToken != "", "oauth", c.oauth, "tools", len(h.tools.Tools()))
+	url := publicEndpoint(c, ln.Addr(), h.endpoint)
+	log.Info("serving MCP", "transport", c.transport, "url", url, "listen", ln.Addr().String(), "stateful", h.stateful, "auth_token", c.authToken != "", "oauth", c.oauth, "tools", len(h.tools.Tools()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -302,4 +362,20 @@ func logPolicy(c *config, log *slog.Logger) {
 	if c.policy == tools.ConfirmNone && !c.readOnly {
 		log.Warn("--confirm none: every write tool applies changes to Skimmer at once, with no preview and no confirmation")
 	}
+}
+
+// isTerminal reports whether r is a terminal a person types into: a
+// character device, but not the null device, which a service manager may
+// give a server as its input.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(fi, null)
 }

@@ -195,12 +195,13 @@ func TestManifestTemplate(t *testing.T) {
 	assert.True(t, m.UserConfig["api_key"].Sensitive, "the key is masked and kept securely")
 	assert.True(t, m.UserConfig["api_key"].Required)
 
-	// The confirmation policy's default is one the server takes.
-	out, err := exec.Command(server, "tools").CombinedOutput()
-	require.NoError(t, err, string(out))
+	// No setting can turn confirmation off: the server's default (ask in
+	// a dialog where Claude can, else the preview in the chat) is the one
+	// an office gets. A read-only setting the server takes is read only.
+	assert.NotContains(t, m.Server.MCPConfig.Env, "SKIMMER_CONFIRM", "the bundle offers no way to apply changes unconfirmed")
 	cmd := exec.Command(server, "tools")
-	cmd.Env = []string{"SKIMMER_CONFIRM=" + fmt.Sprint(m.UserConfig["confirm"].Default), "SKIMMER_READ_ONLY=true"}
-	out, err = cmd.CombinedOutput()
+	cmd.Env = []string{"SKIMMER_READ_ONLY=true"}
+	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
 	assert.Equal(t, 5, strings.Count(strings.TrimSpace(string(out)), "\n")+1, "read only, as the bundle's setting says:\n%s", out)
 }

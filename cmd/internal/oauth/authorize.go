@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
 
 // pending is an authorization request that passed every check, sealed into
@@ -115,16 +117,24 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request) {
 // showForm renders the sign-in form, with problem said above it.
 func (s *Server) showForm(w http.ResponseWriter, r *http.Request, c *client, p pending, sealed, problem string, status int) {
 	cookie := s.csrfCookie(w, r)
-	name := c.Name
+	// An app that registered without a name is "this app", in a sentence
+	// and at its start alike.
+	name, start := c.Name, c.Name
 	if name == "" {
-		name = "An app"
+		name, start = "this app", "This app"
 	}
+	title := "Connect " + name + " to Skimmer"
+	if s.cfg.DemoKey != "" {
+		title += " (demo account)"
+	}
+	write := p.Write && !s.cfg.ReadOnly
 	u, _ := url.Parse(p.Redirect)
 	renderPage(w, status, pageData{
-		Title: "Connect " + name + " to Skimmer", Form: true, Client: name, Host: c.redirectHost(p.Redirect),
+		Title: title, Form: true, Client: name, ClientStart: start, Host: c.redirectHost(p.Redirect),
 		Loopback: u != nil && u.Scheme == "http" && loopback.Host(u.Hostname()), Problem: problem,
 		Pending: sealed, CSRF: s.seal.derive("csrf", cookie+"|"+sealed),
-		WriteAllowed: p.Write, WriteChecked: p.Write && r.PostForm.Get("access") != "read", Confirmed: s.cfg.WritesConfirmed,
+		WriteAllowed: write, WriteChecked: write && r.PostForm.Get("access") != "read", Confirmed: s.cfg.WritesConfirmed,
+		ReadOnlyServer: s.cfg.ReadOnly, Demo: s.cfg.DemoKey != "",
 	}, p.Redirect)
 }
 
@@ -183,22 +193,36 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := strings.TrimSpace(r.PostForm.Get("key"))
+	if s.cfg.DemoKey != "" {
+		// The demo account takes no key: whatever was typed is dropped,
+		// and the grant holds the demo's own.
+		key = s.cfg.DemoKey
+	}
 	if key == "" {
 		s.showForm(w, r, c, p, sealed, "Paste your Skimmer API key.", http.StatusBadRequest)
 		return
 	}
 	write := r.PostForm.Get("access") == "write"
-	if write && !p.Write {
-		write = false // the app asked to read only
+	if write && (!p.Write || s.cfg.ReadOnly) {
+		write = false // the app asked to read only, or the server only reads
+	}
+	// A key that cannot be a Skimmer key is said so here, and never sent
+	// to Skimmer: only a well-formed key is checked there.
+	if err := skimmer.CheckAPIKey(key); err != nil {
+		var ke *skimmer.KeyError
+		errors.As(err, &ke)
+		s.log.InfoContext(r.Context(), "oauth sign-in refused", "reason", ke.Reason())
+		s.showForm(w, r, c, p, sealed, keyProblem(ke), http.StatusOK)
+		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
 	defer cancel()
 	if err := s.cfg.CheckKey(ctx, key); err != nil {
-		problem := "Skimmer could not be reached to check the key, so nothing was connected. Try again in a minute."
+		problem, reason := "Skimmer could not be reached to check the key, so nothing was connected. Try again in a minute.", "key not checked: Skimmer unreachable"
 		if errors.Is(err, ErrKeyRejected) {
-			problem = "Skimmer did not accept that key. Check it, paste it again, and make sure it is the whole key."
+			problem, reason = "Skimmer did not accept that key: it is mistyped, cut short, or no longer valid. Paste it again, or ask for a new one.", "key refused by Skimmer"
 		}
-		s.log.InfoContext(r.Context(), "oauth sign-in refused", "reason", map[bool]string{true: "key rejected", false: "key not checked"}[errors.Is(err, ErrKeyRejected)])
+		s.log.InfoContext(r.Context(), "oauth sign-in refused", "reason", reason)
 		s.showForm(w, r, c, p, sealed, problem, http.StatusOK)
 		return
 	}
@@ -212,4 +236,21 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.redirectTo(w, r, p.Redirect, authResponse{Code: code, State: p.State})
+}
+
+// keyProblem is the page's sentence for a key that cannot be a Skimmer
+// key: what was pasted, and what to paste instead. It never repeats the key.
+func keyProblem(e *skimmer.KeyError) string {
+	switch e.Problem {
+	case skimmer.KeyTooShort:
+		n := fmt.Sprintf("%d characters", e.Length)
+		if e.Length == 1 {
+			n = "1 character"
+		}
+		return "That is only " + n + "; a Skimmer key is longer: paste the whole key."
+	case skimmer.KeyHasSpace:
+		return "That has a space or a line break in it; a Skimmer key has none: paste the key again, exactly as Skimmer gave it."
+	default:
+		return "That has a character no Skimmer key has (a curly quote, an accented letter or an invisible character): paste the key again, exactly as Skimmer gave it."
+	}
 }

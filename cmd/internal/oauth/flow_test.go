@@ -2,9 +2,12 @@ package oauth
 
 import (
 	"context"
+	"html"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -502,3 +505,124 @@ func TestCheckIssuer(t *testing.T) {
 		assert.ErrorContains(t, err, says, in)
 	}
 }
+
+// TestReadOnlyServer: a server that offers only its read tools offers only
+// reading on the page, says why, and grants nothing more to a forged form.
+func TestReadOnlyServer(t *testing.T) {
+	a := newAS(t, func(c *Config) { c.ReadOnly = true })
+	id := a.client()
+	b := a.browser()
+	f := a.open(b, a.authorizeURL(id, nil)) // the app asks for both
+	assert.NotContains(t, f.body, `value="write"`)
+	assert.NotContains(t, f.body, "Read and change")
+	assert.Contains(t, f.body, "This server only reads")
+	resp, _ := a.submit(b, f, map[string]string{"access": "write"})
+	code, _ := url.Parse(resp.Header.Get("Location"))
+	status, out := a.exchange(id, code.Query().Get("code"), nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, ScopeRead, out["scope"])
+}
+
+// TestSignInSaysWhatIsWrongWithTheKey: a key that cannot be a Skimmer key
+// is said so in its own sentence, logged by its own reason, and never sent
+// to Skimmer; only a well-formed key Skimmer refuses is "Skimmer did not
+// accept that key".
+func TestSignInSaysWhatIsWrongWithTheKey(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	a := newAS(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logs.Write(p)
+		}), nil))
+	})
+	id := a.client()
+	for _, tt := range []struct {
+		key, says, reason string
+		checked           bool
+	}{
+		{"abc", "That is only 3 characters; a Skimmer key is longer: paste the whole key.", "key too short", false},
+		{"x", "That is only 1 character;", "key too short", false},
+		{"good key 123456789", "That has a space or a line break in it; a Skimmer key has none", `key has a space or line break`, false},
+		{"first-half-0123\nsecond-half", "That has a space or a line break in it", `key has a space or line break`, false},
+		{"“sk_live_0123456789”", "That has a character no Skimmer key has", "key has a character no key has", false},
+		{"sk_live_WRONG_5566", "Skimmer did not accept that key", "key refused by Skimmer", true},
+	} {
+		a.mu.Lock()
+		a.checks = nil
+		a.mu.Unlock()
+		mu.Lock()
+		logs.Reset()
+		mu.Unlock()
+		b := a.browser()
+		resp, body := a.submit(b, a.open(b, a.authorizeURL(id, nil)), map[string]string{"key": tt.key})
+		assert.Equal(t, http.StatusOK, resp.StatusCode, tt.key)
+		assertNoCodeIssued(t, resp)
+		assert.Contains(t, html.UnescapeString(body), tt.says, tt.key)
+		if len(tt.key) > 1 { // the page's random values aside
+			visible := hidden.ReplaceAllString(body, "")
+			assert.NotContains(t, html.UnescapeString(visible), strings.TrimSpace(tt.key), "the key is never echoed")
+		}
+		if !tt.checked {
+			assert.NotContains(t, body, "Skimmer did not accept", "%q never reached Skimmer", tt.key)
+		}
+		a.mu.Lock()
+		assert.Equal(t, tt.checked, len(a.checks) == 1, "%q sent to Skimmer: %v", tt.key, len(a.checks))
+		a.mu.Unlock()
+		mu.Lock()
+		assert.Contains(t, logs.String(), `reason="`+tt.reason+`"`, tt.key)
+		if len(tt.key) > 1 {
+			assert.NotContains(t, logs.String(), strings.TrimSpace(tt.key))
+		}
+		mu.Unlock()
+	}
+}
+
+// TestDemoSignIn: on the demo account the page says so and asks for no key;
+// whatever is typed, the grant holds the demo's key, never the text.
+func TestDemoSignIn(t *testing.T) {
+	const demo = "sandbox-demo-key"
+	a := newAS(t, func(c *Config) {
+		c.DemoKey = demo
+		check := c.CheckKey
+		c.CheckKey = func(ctx context.Context, key string) error {
+			if key == demo {
+				return check(ctx, goodKey)
+			}
+			return check(ctx, key)
+		}
+	})
+	id := a.client()
+	f := a.open(a.browser(), a.authorizeURL(id, nil))
+	assert.Contains(t, f.body, "Connect Test App to Skimmer (demo account)")
+	assert.Contains(t, f.body, "No key is needed: type anything, or nothing")
+	assert.NotRegexp(t, `name="key"[^>]*required`, f.body, "the field may be left empty")
+	for _, typed := range []string{"", "abc", "my real key 123"} {
+		out := a.tokens(id, map[string]string{"key": typed})
+		c, err := a.verify(out["access_token"].(string))
+		require.NoError(t, err)
+		assert.Equal(t, demo, c.Key, "typed %q", typed)
+	}
+	a.mu.Lock()
+	assert.NotContains(t, a.checks, "my real key 123")
+	a.mu.Unlock()
+}
+
+// TestUnnamedApp: an app registered without a name is "this app" in the
+// middle of a sentence and "This app" at its start.
+func TestUnnamedApp(t *testing.T) {
+	a := newAS(t)
+	status, out := a.register(map[string]any{"redirect_uris": []string{redirect}, "token_endpoint_auth_method": "none"})
+	require.Equal(t, http.StatusCreated, status, out)
+	f := a.open(a.browser(), a.authorizeURL(out["client_id"].(string), nil))
+	require.Equal(t, http.StatusOK, f.status)
+	assert.Contains(t, f.body, "<h1>Connect this app to Skimmer</h1>")
+	assert.Contains(t, f.body, "What may this app do?")
+	assert.Contains(t, f.body, "<strong>This app</strong> is asking")
+	assert.NotContains(t, f.body, "An app")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -91,8 +91,17 @@ type Config struct {
 	// Store keeps codes, spent tokens and revocations.
 	Store Store
 	// CheckKey makes one real read against Skimmer with key; an error
-	// wrapping ErrKeyRejected means the key is wrong.
+	// wrapping ErrKeyRejected means the key is wrong. It is called only
+	// with a key that skimmer.CheckAPIKey accepts: the page says what is
+	// wrong with any other, and sends it nowhere.
 	CheckKey func(ctx context.Context, key string) error
+	// ReadOnly: the server offers only its read tools, so the page offers
+	// reading only, and every grant is to read.
+	ReadOnly bool
+	// DemoKey, when set, makes this the sign-in of a demo account (the
+	// sandbox): the page says so, any text or none is accepted, and every
+	// grant holds DemoKey instead of what was typed, which is dropped.
+	DemoKey string
 	// AccessTTL is how long an access token lives: DefaultAccessTTL when 0.
 	AccessTTL time.Duration
 	// WritesConfirmed: every write is previewed before it is applied, as
@@ -134,7 +143,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	issuer, err := CheckIssuer(cfg.Issuer)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the public URL %q: %w", cfg.Issuer, err)
 	}
 	seal, err := newSealer(cfg.Key, cfg.PreviousKey)
 	if err != nil {
@@ -155,11 +164,11 @@ func CheckIssuer(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSuffix(raw, "/"))
 	switch {
 	case err != nil || !u.IsAbs() || u.Host == "":
-		return "", fmt.Errorf("--public-url %q: give the URL clients reach, e.g. https://mcp.example.com", raw)
+		return "", errors.New("give the URL clients reach, e.g. https://mcp.example.com")
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return "", fmt.Errorf("--public-url %q: give an origin only (scheme, host and port), e.g. https://mcp.example.com; the server answers at its root", raw)
+		return "", errors.New("give an origin only (scheme, host and port), e.g. https://mcp.example.com; the server answers at its root")
 	case u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname())):
-		return "", fmt.Errorf("--public-url %q: use https (terminate TLS in front of the server); plain http is only for this machine", raw)
+		return "", errors.New("use https (terminate TLS in front of the server); plain http is only for this machine")
 	}
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host), nil
 }

@@ -51,7 +51,8 @@ var pageCSSHash = func() string {
 type pageData struct {
 	Title        string
 	Form         bool
-	Client       string
+	Client       string // the app's name, or "this app": mid-sentence
+	ClientStart  string // the same, to start a sentence
 	Host         string
 	Loopback     bool
 	Problem      string
@@ -60,6 +61,11 @@ type pageData struct {
 	WriteAllowed bool
 	WriteChecked bool
 	Confirmed    bool
+	// ReadOnlyServer: the server offers only its read tools, so reading
+	// is all the page offers, and it says why.
+	ReadOnlyServer bool
+	// Demo: the server's demo account, which takes no key.
+	Demo bool
 }
 
 // pageHeaders keep the page from being framed, cached, or telling anyone
@@ -124,13 +130,21 @@ func (d pageData) html() string {
 <p class="problem" role="alert">`, e(d.Problem), `</p>
 <p>Go back to the app and connect again. If this keeps happening, tell whoever runs this server.</p>`)
 	} else {
-		client, host := e(d.Client), e(d.Host)
+		client, start, host := e(d.Client), e(d.ClientStart), e(d.Host)
+		account := "your company's Skimmer account"
+		if d.Demo {
+			account = "the demo Skimmer account on this server"
+		}
 		w(`
-<h1>Connect `, client, ` to Skimmer</h1>
-<p class="who"><strong>`, client, `</strong> is asking to use your company's Skimmer account. When you connect, you go back to <strong>`, host, `</strong>.</p>`)
+<h1>`, e(d.Title), `</h1>
+<p class="who"><strong>`, start, `</strong> is asking to use `, account, `. When you connect, you go back to <strong>`, host, `</strong>.</p>`)
 		if d.Loopback {
 			w(`
-<p class="note">`, client, ` runs on this computer (`, host, `). Connect only if you started it yourself just now.</p>`)
+<p class="note">`, start, ` runs on this computer (`, host, `). Connect only if you started it yourself just now.</p>`)
+		}
+		if d.Demo {
+			w(`
+<p class="note">This is a demo account with made-up customers, not a real Skimmer account. No key is needed: type anything, or nothing, and press Connect.</p>`)
 		}
 		if d.Problem != "" {
 			w(`
@@ -140,9 +154,16 @@ func (d pageData) html() string {
 <form method="post" action="/authorize">
 <input type="hidden" name="pending" value="`, e(d.Pending), `">
 <input type="hidden" name="csrf" value="`, e(d.CSRF), `">
-<label class="key" for="key">Skimmer API key</label>
-<input id="key" name="key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" required autofocus>
-<p class="hint">The API key Skimmer issued to your company. If you do not have it, ask whoever manages your Skimmer account.</p>
+<label class="key" for="key">Skimmer API key`, when(d.Demo, " (not needed for the demo)"), `</label>
+<input id="key" name="key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false"`, when(!d.Demo, " required"), ` autofocus>`)
+		if d.Demo {
+			w(`
+<p class="hint">Whatever you type here is dropped, never kept or sent anywhere: every demo sign-in uses the demo account.</p>`)
+		} else {
+			w(`
+<p class="hint">The API key Skimmer issued to your company. If you do not have it, ask whoever manages your company's Skimmer account, or Skimmer's support (help.getskimmer.com).</p>`)
+		}
+		w(`
 <fieldset>
 <legend>What may `, client, ` do?</legend>
 <label class="choice"><input type="radio" name="access" value="read"`, when(!d.WriteChecked, " checked"), `><span>Read only<small>Look up customers and their activity. Nothing in Skimmer changes.</small></span></label>`)
@@ -150,6 +171,9 @@ func (d pageData) html() string {
 			w(`
 <label class="choice"><input type="radio" name="access" value="write"`, when(d.WriteChecked, " checked"), `><span>Read and change<small>Also add and update customers, deactivate them, and log calls, texts and notes.`,
 				when(d.Confirmed, " Every change is shown to you before it is made."), `</small></span></label>`)
+		} else if d.ReadOnlyServer {
+			w(`
+<p class="hint">This server only reads: nothing in Skimmer can be changed through it.</p>`)
 		}
 		w(`
 </fieldset>
@@ -157,8 +181,11 @@ func (d pageData) html() string {
 <button type="submit" name="action" value="connect">Connect</button>
 <button type="submit" name="action" value="cancel" class="secondary" formnovalidate>Cancel</button>
 </div>
-</form>
-<p class="small">Your key is checked with Skimmer once, then kept encrypted. `, client, ` never sees it.</p>`)
+</form>`)
+		if !d.Demo {
+			w(`
+<p class="small">Your key is checked with Skimmer once, then kept encrypted. `, start, ` never sees it.</p>`)
+		}
 	}
 	w(`
 </div>

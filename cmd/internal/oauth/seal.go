@@ -13,7 +13,7 @@ import (
 )
 
 // MinKeyLength is the shortest SKIMMER_OAUTH_KEY accepted: 32 bytes, e.g.
-// the 44 characters of `openssl rand -base64 32`.
+// the 64 characters of `openssl rand -hex 32`.
 const MinKeyLength = 32
 
 // errUnsealed is every reason a sealed value does not open: not ours,
@@ -49,7 +49,7 @@ func newSealer(secrets ...string) (*sealer, error) {
 			continue
 		}
 		if len(secret) < MinKeyLength {
-			return nil, fmt.Errorf("the key is %d bytes long; use at least %d random bytes, e.g. the output of `openssl rand -base64 32`", len(secret), MinKeyLength)
+			return nil, fmt.Errorf("the key is %d characters long; use at least %d random characters, made with `openssl rand -hex 32`", len(secret), MinKeyLength)
 		}
 		raw, err := hkdf.Key(sha256.New, []byte(secret), nil, "skimmer-mcp oauth v1", 32)
 		if err != nil {

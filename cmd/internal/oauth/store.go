@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -80,18 +82,59 @@ func NewMemoryStore(file string, now func() time.Time) (*MemoryStore, error) {
 	if file == "" {
 		return m, nil
 	}
+	if err := usableFolder(filepath.Dir(file)); err != nil {
+		return nil, err
+	}
 	raw, err := os.ReadFile(file)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return m, m.write(m.entries) // fails now if the file cannot be written
+	case errors.Is(err, os.ErrPermission):
+		return nil, fmt.Errorf("the server's user (%s) cannot read %s: give the file to that user, or move it aside to start afresh", who(), file)
 	case err != nil:
 		return nil, fmt.Errorf("reading the OAuth state file: %w", err)
+	default:
+		if err := json.Unmarshal(raw, &m.entries); err != nil {
+			return nil, fmt.Errorf("the OAuth state file %s is not valid JSON (%v): move it aside to start afresh, which signs nobody out but forgets revocations", file, err)
+		}
+		m.prune()
 	}
-	if err := json.Unmarshal(raw, &m.entries); err != nil {
-		return nil, fmt.Errorf("the OAuth state file %s is not valid JSON (%v): move it aside to start afresh, which signs nobody out but forgets revocations", file, err)
+	// Written once now, as on every change: a folder the server cannot
+	// write in is found at start, not at the first sign-in.
+	if err := m.write(m.entries); err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			return nil, fmt.Errorf("the server's user (%s) cannot write in %s: make the folder writable by that user (in a container, mount a volume there that the image's user can write)", who(), filepath.Dir(file))
+		}
+		return nil, err
 	}
-	m.prune()
 	return m, nil
+}
+
+// usableFolder says what to do when the state file's folder is missing.
+func usableFolder(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("the folder %s does not exist: create it and make it writable by the server's user (%s); in a container, mount a volume there", dir, who())
+	case err != nil:
+		return fmt.Errorf("the folder %s cannot be used: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("%s is a file, not a folder: give a file path inside a folder, e.g. /var/lib/skimmer-mcp/oauth-state.json", dir)
+	}
+	return nil
+}
+
+// who names the user this process runs as, for a sentence about files.
+func who() string {
+	if uid := os.Getuid(); uid >= 0 {
+		if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+			return fmt.Sprintf("%s, uid %d", u.Username, uid)
+		}
+		return fmt.Sprintf("uid %d", uid)
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "the user it runs as"
 }
 
 func (m *MemoryStore) Put(_ context.Context, key string, value []byte, ttl time.Duration) error {

@@ -104,6 +104,26 @@ func TestMemoryStoreFile(t *testing.T) {
 	assert.ErrorContains(t, err, "not valid JSON")
 }
 
+// TestMemoryStoreFolder: a state file the server cannot keep is found at
+// start, with what to do, rather than at the first sign-in as a temporary
+// file's name.
+func TestMemoryStoreFolder(t *testing.T) {
+	dir := t.TempDir()
+	aFile := filepath.Join(dir, "plain-file")
+	require.NoError(t, os.WriteFile(aFile, nil, 0o600))
+	for _, tt := range []struct{ file, says string }{
+		{filepath.Join(dir, "missing", "oauth-state.json"), "the folder " + filepath.Join(dir, "missing") + " does not exist: create it and make it writable by the server's user (" + who() + "); in a container, mount a volume there"},
+		{filepath.Join(aFile, "oauth-state.json"), aFile + " is a file, not a folder"},
+		// sysfs takes no new files, even from root, who runs CI.
+		{"/sys/oauth-state.json", "the server's user (" + who() + ") cannot write in /sys: make the folder writable by that user (in a container, mount a volume there"},
+	} {
+		_, err := NewMemoryStore(tt.file, nil)
+		require.Error(t, err, tt.file)
+		assert.Contains(t, err.Error(), tt.says)
+		assert.NotContains(t, err.Error(), ".oauth-state-", "no temporary file's name")
+	}
+}
+
 // TestGrantsSurviveARestart: a new server process with the same key and a
 // fresh store serves the old tokens, and with the same state file still
 // refuses what was revoked.

@@ -55,8 +55,11 @@ type Options struct {
 	// Prefix starts every key this store writes; "skimmer-mcp" when empty.
 	// Deployments sharing one Redis keep apart by it.
 	Prefix string
-	Logger *slog.Logger
-	Meter  metric.Meter // no metrics when nil
+	// Setting is the store setting as the person gave it (--store, or
+	// SKIMMER_STORE), for the sentences Open says; "--store" when empty.
+	Setting string
+	Logger  *slog.Logger
+	Meter   metric.Meter // no metrics when nil
 }
 
 // Redis is the shared store. It is safe for concurrent use.
@@ -87,13 +90,16 @@ type Redis struct {
 // checks that it answers. A store that is down at start is an error: an
 // operator should see it at once, not at the first write.
 func Open(ctx context.Context, rawURL string, opts Options) (*Redis, error) {
+	if opts.Setting == "" {
+		opts.Setting = "--store"
+	}
 	where, err := Describe(rawURL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", opts.Setting, err)
 	}
 	ro, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("--store %s: %v", where, redactURLError(err, rawURL))
+		return nil, fmt.Errorf("%s %s: %v", opts.Setting, where, redactURLError(err, rawURL))
 	}
 	q, _ := url.Parse(rawURL)
 	given := q.Query()
@@ -144,9 +150,24 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Redis, error) {
 	defer cancel()
 	if err := s.rdb.Ping(pctx).Err(); err != nil {
 		_ = s.rdb.Close()
-		return nil, fmt.Errorf("--store %s: Redis does not answer (%v); start it, or leave --store out to keep state in this process", where, err)
+		return nil, openError(opts.Setting, where, err)
 	}
 	return s, nil
+}
+
+// openError says why Redis did not take the store at start, and what to
+// change. A password is never in it: Redis does not echo one, and the
+// URL is shown as where (no credentials).
+func openError(setting, where string, err error) error {
+	const put = "put it in SKIMMER_STORE as redis://:PASSWORD@host:6379 (the environment, not the flag, which shows in process listings)"
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "NOAUTH"):
+		return fmt.Errorf("%s: Redis at %s wants a password: %s", setting, where, put)
+	case strings.HasPrefix(msg, "WRONGPASS"), strings.Contains(msg, "invalid password"):
+		return fmt.Errorf("%s: Redis at %s refused the password: %s", setting, where, strings.Replace(put, "put it", "put the right one", 1))
+	}
+	return fmt.Errorf("%s: Redis at %s does not answer (%v): start it, or leave %s out to keep state in this process", setting, where, err, setting)
 }
 
 // Describe checks a store URL and returns it without credentials, for
@@ -154,10 +175,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Redis, error) {
 func Describe(rawURL string) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
-		return "", errors.New("--store: use redis://host:6379 or rediss://host:6380 (TLS); add /N for database N and user:password@ before the host if needed")
+		return "", errors.New("use redis://host:6379 or rediss://host:6380 (TLS); add /N for database N and :PASSWORD@ before the host if needed")
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return "", fmt.Errorf("--store: scheme %q: use redis:// or rediss:// (TLS)", u.Scheme)
+		return "", fmt.Errorf("scheme %q: use redis:// or rediss:// (TLS)", u.Scheme)
 	}
 	return u.Scheme + "://" + u.Host, nil
 }

@@ -288,7 +288,7 @@ func TestOpenSaysWhatIsWrong(t *testing.T) {
 	tests := []struct{ url, want string }{
 		{"http://localhost:6379", `scheme "http": use redis:// or rediss://`},
 		{"localhost:6379", "use redis://host:6379"},
-		{"redis://:s3cret-pass@127.0.0.1:1", "Redis does not answer"},
+		{"redis://:s3cret-pass@127.0.0.1:1", "--store: Redis at redis://127.0.0.1:1 does not answer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -298,6 +298,42 @@ func TestOpenSaysWhatIsWrong(t *testing.T) {
 			assert.NotContains(t, err.Error(), "s3cret-pass")
 		})
 	}
+}
+
+// TestOpenSaysWhatIsWrongWithThePassword: a Redis that wants a password,
+// or another one, is said so, with where the password goes and
+// the setting named as it was given; the password is never repeated.
+func TestOpenSaysWhatIsWrongWithThePassword(t *testing.T) {
+	srv := redistest.Start(t)
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer admin.Close()
+	ctx := context.Background()
+	open := func(url string) error {
+		s, err := store.Open(ctx, url, store.Options{Timeout: time.Second, Setting: "SKIMMER_STORE"})
+		if err == nil {
+			s.Close()
+		}
+		return err
+	}
+	host := strings.TrimPrefix(srv.URL(), "redis://")
+
+	require.NoError(t, admin.ConfigSet(ctx, "requirepass", "r1ght-pa55").Err())
+	t.Cleanup(func() {
+		c := redis.NewClient(&redis.Options{Addr: srv.Addr(), Password: "r1ght-pa55"})
+		_ = c.ConfigSet(context.Background(), "requirepass", "").Err()
+		_ = c.Close()
+	})
+	for _, tt := range []struct{ url, says string }{
+		{srv.URL(), "SKIMMER_STORE: Redis at " + srv.URL() + " wants a password: put it in SKIMMER_STORE as redis://:PASSWORD@host:6379"},
+		{"redis://:wr0ng-pa55@" + host, "SKIMMER_STORE: Redis at " + srv.URL() + " refused the password: put the right one in SKIMMER_STORE as redis://:PASSWORD@host:6379"},
+	} {
+		err := open(tt.url)
+		require.Error(t, err, tt.url)
+		assert.Contains(t, err.Error(), tt.says)
+		assert.NotContains(t, err.Error(), "does not answer")
+		assert.NotContains(t, err.Error(), "wr0ng-pa55")
+	}
+	require.NoError(t, open("redis://:r1ght-pa55@"+host))
 }
 
 func TestOAuthStateIsShared(t *testing.T) {
