@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 )
 
 // about is what a person who opens the server's address in a browser is
 // told: what this is, and what to give their AI app.
 type about struct {
-	public   string // --public-url, canonical; "" to take the address the browser used
+	public   string // --public-url (canonical once checked); "" to take the address the browser used
 	endpoint string // /mcp or /sse
 	oauth    bool
 	token    bool // SKIMMER_AUTH_TOKEN is set
@@ -20,11 +18,7 @@ type about struct {
 }
 
 func newAbout(c *config, endpoint string) about {
-	a := about{endpoint: endpoint, oauth: c.oauth, token: c.authToken != "", demo: c.sandbox}
-	if c.publicURL != "" {
-		a.public, _ = oauth.CheckIssuer(c.publicURL)
-	}
-	return a
+	return about{public: c.publicURL, endpoint: endpoint, oauth: c.oauth, token: c.authToken != "", demo: c.sandbox}
 }
 
 // readmeHosted is where the README says how to connect to a hosted server.

@@ -349,9 +349,13 @@ func (c *config) check() error {
 		return fmt.Errorf("%s: use host:port, e.g. 127.0.0.1:8080", c.given("addr", c.addr))
 	}
 	if c.publicURL != "" {
-		if _, err := oauth.CheckIssuer(c.publicURL); err != nil {
+		u, err := oauth.CheckIssuer(c.publicURL)
+		if err != nil {
 			return fmt.Errorf("%s: %w", c.given("public-url", c.publicURL), err)
 		}
+		// Canonical from here on: the start-up line, the address's page
+		// and the tokens' issuer all say the same URL.
+		c.publicURL = u
 	}
 	if c.oauth {
 		if c.transport != "http" {

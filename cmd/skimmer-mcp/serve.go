@@ -20,7 +20,6 @@ import (
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/logging"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/loopback"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/metrics"
-	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/oauth"
 	"github.com/skimmer-mcp/skimmer-mcp/cmd/internal/store"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 	"github.com/skimmer-mcp/skimmer-mcp/skimmer/sandbox"
@@ -294,9 +293,7 @@ func listen(c *config) (net.Listener, error) {
 // machine.
 func publicEndpoint(c *config, listened net.Addr, endpoint string) string {
 	if c.publicURL != "" {
-		if u, err := oauth.CheckIssuer(c.publicURL); err == nil {
-			return u + endpoint
-		}
+		return c.publicURL + endpoint
 	}
 	host, port, _ := net.SplitHostPort(listened.String())
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
@@ -319,7 +316,7 @@ func serveHTTP(ctx context.Context, c *config, up *upstream, log *slog.Logger) e
 	logPolicy(c, log)
 	if c.authToken == "" && !c.oauth && !loopback.Addr(c.addr) {
 		log.Warn(fmt.Sprintf("no auth token on %s: anyone who can reach it can use this server with a Skimmer key of their own, and take its places for sessions; "+
-			"set SKIMMER_AUTH_TOKEN to the output of `openssl rand -hex 32` and give it to your team, or use --oauth", c.addr))
+			"set SKIMMER_AUTH_TOKEN to the output of "+makeSecret+" and give it to your team, or use --oauth", c.addr))
 	}
 	hs := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	url := publicEndpoint(c, ln.Addr(), h.endpoint)
