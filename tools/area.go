@@ -122,6 +122,17 @@ func Catalogue() []Tool {
 	return out
 }
 
+// Declared returns the tool of that name, from whichever area declares it,
+// whether or not a server's settings offer it.
+func Declared(name string) (Tool, bool) {
+	for _, a := range areas() {
+		if i := slices.IndexFunc(a.Tools, func(t Tool) bool { return t.Name == name }); i >= 0 {
+			return a.Tools[i], true
+		}
+	}
+	return Tool{}, false
+}
+
 // idHint says where ids of a kind come from.
 func idHint(kind string) string {
 	for _, a := range areas() {

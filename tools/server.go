@@ -85,14 +85,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = skimmer.Version
 	}
-	all := Catalogue()
 	for _, name := range cfg.Tools {
-		if !slices.ContainsFunc(all, func(t Tool) bool { return t.Name == name }) {
+		if _, ok := Declared(name); !ok {
 			hint := ""
 			if near := ClosestTool(name); near != "" {
 				hint = fmt.Sprintf(" (did you mean %s?)", near)
 			}
-			return nil, fmt.Errorf("unknown tool %q in the allow-list%s; the tools are %s", name, hint, names(all))
+			return nil, fmt.Errorf("unknown tool %q in the allow-list%s; the tools are %s", name, hint, names(Catalogue()))
 		}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, seal: newSealer(cfg.ConfirmKey, cfg.Now), replayGuard: len(cfg.ConfirmKey) > 0 && cfg.Store == nil}

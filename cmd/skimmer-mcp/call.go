@@ -28,7 +28,7 @@ func callTool(ctx context.Context, c *config, up *upstream, log *slog.Logger, io
 	if len(c.args) == 2 {
 		raw = c.args[1]
 	}
-	if !slices.ContainsFunc(tools.Catalogue(), func(t tools.Tool) bool { return t.Name == name }) {
+	if _, ok := tools.Declared(name); !ok {
 		fmt.Fprintf(io.err, "skimmer-mcp: %s (skimmer-mcp tools lists them)\n", noTool(name))
 		return 2
 	}
@@ -131,20 +131,19 @@ func listTools(c *config, io stdio) int {
 func describeTools(srv *tools.Server, names []string, io stdio) int {
 	code := 0
 	for i, name := range names {
-		t, offered := tools.Tool{}, false
-		for _, o := range srv.Tools() {
-			if o.Name == name {
-				t, offered = o, true
-			}
+		t, ok := tools.Declared(name)
+		if !ok {
+			fmt.Fprintf(io.err, "skimmer-mcp: %s (skimmer-mcp tools lists them)\n", noTool(name))
+			code = 2
+			continue
 		}
-		if !offered {
-			i := slices.IndexFunc(tools.Catalogue(), func(t tools.Tool) bool { return t.Name == name })
-			if i < 0 {
-				fmt.Fprintf(io.err, "skimmer-mcp: %s (skimmer-mcp tools lists them)\n", noTool(name))
-				code = 2
-				continue
-			}
-			t = tools.Catalogue()[i]
+		// As served, where the settings offer it: its schema is the one
+		// the server publishes under them.
+		served := srv.Tools()
+		j := slices.IndexFunc(served, func(o tools.Tool) bool { return o.Name == name })
+		offered := j >= 0
+		if offered {
+			t = served[j]
 		}
 		if i > 0 {
 			fmt.Fprintln(io.out)
