@@ -85,7 +85,11 @@ func (e *KeyError) Error() string { return e.Of("the key") }
 func (e *KeyError) Of(key string) string {
 	switch e.Problem {
 	case KeyTooShort:
-		return fmt.Sprintf("%s is %d characters long; Skimmer keys are longer: paste the whole key", key, e.Length)
+		n := fmt.Sprintf("%d characters", e.Length)
+		if e.Length == 1 {
+			n = "1 character"
+		}
+		return key + " is " + n + " long; Skimmer keys are longer: paste the whole key"
 	case KeyHasSpace:
 		return key + " has a space or a line break in it; Skimmer keys have none: paste the key exactly as Skimmer gave it"
 	default:

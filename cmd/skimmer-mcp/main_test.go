@@ -1081,7 +1081,7 @@ func shortKeysAreRefused(t *testing.T) {
 	form, _ := io.ReadAll(page.Body)
 	page.Body.Close()
 	assert.Equal(t, http.StatusOK, page.StatusCode, "the page again, not a redirect with a code")
-	assert.Contains(t, string(form), "That is only 9 characters; a Skimmer key is longer: paste the whole key.")
+	assert.Contains(t, string(form), "That is 9 characters long; Skimmer keys are longer: paste the whole key.")
 	assert.NotContains(t, string(form), "k3y-short")
 	assert.Empty(t, g.sb.Requests(), "the key was not sent to Skimmer")
 	assert.Empty(t, sb.Requests())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -239,18 +238,6 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // keyProblem is the page's sentence for a key that cannot be a Skimmer
-// key: what was pasted, and what to paste instead. It never repeats the key.
-func keyProblem(e *skimmer.KeyError) string {
-	switch e.Problem {
-	case skimmer.KeyTooShort:
-		n := fmt.Sprintf("%d characters", e.Length)
-		if e.Length == 1 {
-			n = "1 character"
-		}
-		return "That is only " + n + "; a Skimmer key is longer: paste the whole key."
-	case skimmer.KeyHasSpace:
-		return "That has a space or a line break in it; a Skimmer key has none: paste the key again, exactly as Skimmer gave it."
-	default:
-		return "That has a character no Skimmer key has (a curly quote, an accented letter or an invisible character): paste the key again, exactly as Skimmer gave it."
-	}
-}
+// key, the one every other refusal of it says, addressed to the person
+// who pasted it. It never repeats the key.
+func keyProblem(e *skimmer.KeyError) string { return sentence(e.Of("that")) }

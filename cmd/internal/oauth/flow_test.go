@@ -542,9 +542,9 @@ func TestSignInSaysWhatIsWrongWithTheKey(t *testing.T) {
 		key, says, reason string
 		checked           bool
 	}{
-		{"abc", "That is only 3 characters; a Skimmer key is longer: paste the whole key.", "key too short", false},
-		{"x", "That is only 1 character;", "key too short", false},
-		{"good key 123456789", "That has a space or a line break in it; a Skimmer key has none", `key has a space or line break`, false},
+		{"abc", "That is 3 characters long; Skimmer keys are longer: paste the whole key.", "key too short", false},
+		{"x", "That is 1 character long;", "key too short", false},
+		{"good key 123456789", "That has a space or a line break in it; Skimmer keys have none", `key has a space or line break`, false},
 		{"first-half-0123\nsecond-half", "That has a space or a line break in it", `key has a space or line break`, false},
 		{"“sk_live_0123456789”", "That has a character no Skimmer key has", "key has a character no key has", false},
 		{"sk_live_WRONG_5566", "Skimmer did not accept that key", "key refused by Skimmer", true},
