@@ -262,7 +262,7 @@ func createActivity() Tool {
 			}
 			by := "by " + val(req.AuthorName)
 			if unnamed(val(req.AuthorName)) {
-				by = `with no author given, so Skimmer shows it as by "System"`
+				by = `no author given (Skimmer will show "System")`
 			}
 			p.Preview = fmt.Sprintf("Would log on %s, id %s:\n  %s, %s", displayName(cust), cust.ID, entry, by)
 			if d := val(req.Description); d != "" {
@@ -285,7 +285,7 @@ func unnamed(name string) bool {
 // editedBy ends an update's preview: who the edit is put down to.
 func editedBy(name *string) string {
 	if unnamed(val(name)) {
-		return `No editor given, so Skimmer shows the edit as by "System".`
+		return `No editor given (Skimmer will show "System").`
 	}
 	return "Edited by " + val(name) + "."
 }

@@ -174,7 +174,7 @@ func TestUnnamedAuthorIsNotSkimmer(t *testing.T) {
 	args := map[string]any{"customerId": c.ID, "type": "Call", "title": "Left a voicemail"}
 	text, isErr := h.call("create_customer_activity", args)
 	require.False(t, isErr, text)
-	assert.Contains(t, text, `Call "Left a voicemail", with no author given, so Skimmer shows it as by "System"`)
+	assert.Contains(t, text, `Call "Left a voicemail", no author given (Skimmer will show "System")`)
 	text, isErr = h.call("create_customer_activity", with(args, "confirm", true))
 	require.False(t, isErr, text)
 	id := text[strings.LastIndex(text, " ")+1 : len(text)-1]

@@ -214,7 +214,7 @@ func TestPreviewsSendNothing(t *testing.T) {
 		{"deactivate_customers", map[string]any{"ids": []any{c.ID}, "deleteWorkOrders": true},
 			[]string{"Would deactivate 1 customer:", c.ID, displayName(c), "Deletes: work orders. Keeps: route assignments"}},
 		{"create_customer_activity", map[string]any{"customerId": c.ID, "type": "Email", "title": "Sent a quote"},
-			[]string{"Would log on " + displayName(c), `Email "Sent a quote"`, `with no author given, so Skimmer shows it as by "System"`}},
+			[]string{"Would log on " + displayName(c), `Email "Sent a quote"`, `Email "Sent a quote", no author given (Skimmer will show "System")`}},
 		{"update_customer_activity", map[string]any{"customerId": c.ID, "id": entry.ID, "title": "Called back"},
 			[]string{`title: "Preview target" → "Called back"`}},
 		{"delete_customer_activity", map[string]any{"customerId": c.ID, "id": entry.ID},
