@@ -87,11 +87,18 @@ func TestReadOnlyGrant(t *testing.T) {
 		g := a.open(a.browser(), a.authorizeURL(id, map[string]string{"scope": scope}))
 		assert.Contains(t, g.body, `value="write"`, "scope %q offers both", scope)
 	}
+	assert.Equal(t, ScopeRead, a.scopeOfForgedWrite(t, id, b, f))
+}
+
+// scopeOfForgedWrite submits f as if its form offered "write", and
+// returns the scope the code it gives is exchanged for.
+func (a *as) scopeOfForgedWrite(t *testing.T, id string, b *http.Client, f form) any {
+	t.Helper()
 	resp, _ := a.submit(b, f, map[string]string{"access": "write"})
 	code, _ := url.Parse(resp.Header.Get("Location"))
 	status, out := a.exchange(id, code.Query().Get("code"), nil)
 	require.Equal(t, http.StatusOK, status)
-	assert.Equal(t, ScopeRead, out["scope"])
+	return out["scope"]
 }
 
 // TestTokenRefusals: every way a token request can be wrong, each refused
@@ -516,11 +523,7 @@ func TestReadOnlyServer(t *testing.T) {
 	assert.NotContains(t, f.body, `value="write"`)
 	assert.NotContains(t, f.body, "Read and change")
 	assert.Contains(t, f.body, "This server only reads")
-	resp, _ := a.submit(b, f, map[string]string{"access": "write"})
-	code, _ := url.Parse(resp.Header.Get("Location"))
-	status, out := a.exchange(id, code.Query().Get("code"), nil)
-	require.Equal(t, http.StatusOK, status)
-	assert.Equal(t, ScopeRead, out["scope"])
+	assert.Equal(t, ScopeRead, a.scopeOfForgedWrite(t, id, b, f))
 }
 
 // TestSignInSaysWhatIsWrongWithTheKey: a key that cannot be a Skimmer key
