@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/skimmer-mcp/skimmer-mcp/skimmer"
 )
 
 // about is what a person who opens the server's address in a browser is
@@ -41,7 +43,7 @@ func (a about) text(r *http.Request) string {
 	case a.demo && a.oauth:
 		fmt.Fprintf(&b, "It serves a demo account with made-up customers: signing in needs no key.\n")
 	case a.demo:
-		fmt.Fprintf(&b, "It serves a demo account with made-up customers: any made-up key of 12 characters or more will do.\n")
+		fmt.Fprintf(&b, "It serves a demo account with made-up customers: any made-up key of %d characters or more will do.\n", skimmer.MinKeyLength)
 	}
 	fmt.Fprintf(&b, "Add %s to your AI app:\n", url)
 	if a.oauth {
